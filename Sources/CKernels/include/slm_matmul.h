@@ -1,0 +1,34 @@
+// Weight-times-activation products over whole matrices, split across a thread pool.
+#pragma once
+#include <stdint.h>
+#include <stddef.h>
+#include "slm_quants.h"
+#include "slm_threadpool.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// Bytes of scratch slm_matvec / slm_matmul need for these shapes (the caller allocates once and reuses).
+size_t slm_matmul_work_size(slm_type wtype, int64_t n_in, int64_t n_tokens, int n_threads);
+
+// Decode: W: [n_out, n_in] row-major in wtype (rows of slm_row_size(wtype, n_in) bytes), x: [n_in] -> y: [n_out].
+// x is converted once to the type's vec_dot_type in `work`, then rows are split across the pool.
+void slm_matvec(slm_threadpool *tp, slm_type wtype, const void *W, int64_t n_out, int64_t n_in,
+                const float *x, float *y, void *work);
+
+// Prefill: W as above, X: [n_tokens, n_in] -> Y: [n_tokens, n_out] (both row-major f32).
+// Chooses per shape between quantized dot products and OpenBLAS sgemm on dequantized weight tiles.
+void slm_matmul(slm_threadpool *tp, slm_type wtype, const void *W, int64_t n_out, int64_t n_in,
+                const float *X, int64_t n_tokens, float *Y, void *work);
+
+// Reference: y[t][o] = sum_i dequant(W)[o][i] * X[t][i], in double, single-threaded (tests only).
+void slm_matmul_ref(slm_type wtype, const void *W, int64_t n_out, int64_t n_in,
+                    const float *X, int64_t n_tokens, float *Y);
+
+// One row of an embedding table: dst[0..n) = dequant(row `row` of W).
+void slm_get_row(slm_type wtype, const void *W, int64_t n, int64_t row, float *dst);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,69 @@
+// Element-wise and attention kernels. Each has a scalar twin (`_ref`) with the same signature; the unsuffixed name
+// dispatches to the active ISA's version.
+#pragma once
+#include <stdint.h>
+#include "slm_cpu.h"
+#include "slm_threadpool.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// y[i] = x[i] / sqrt(mean(x^2) + eps) * w[i]; y may alias x. w may be NULL (no weight).
+void slm_rmsnorm(const float *x, const float *w, float *y, int64_t n, float eps);
+// Rotary embedding in place on x: [n_heads, head_dim] at position pos; rotates the first n_rot dims of each head.
+// theta_i = pos * freq_base^(-2i/n_rot). neox=0: pairs (x[2i], x[2i+1]) (llama); neox=1: pairs (x[i], x[i+n_rot/2]).
+void slm_rope(float *x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base, int neox);
+// out[i] = silu(gate[i]) * up[i]; out may alias gate or up.
+void slm_swiglu(const float *gate, const float *up, float *out, int64_t n);
+// out[i] = gelu(gate[i]) * up[i] with gelu's tanh approximation; out may alias.
+void slm_geglu(const float *gate, const float *up, float *out, int64_t n);
+// In place: x = exp(x - max) / sum.
+void slm_softmax(float *x, int64_t n);
+// y[i] += x[i]
+void slm_add(float *y, const float *x, int64_t n);
+// y[i] *= s
+void slm_scale(float *y, float s, int64_t n);
+// f32 <-> f16 rows (KV cache stores f16).
+void slm_fp32_to_fp16_row(const float *x, uint16_t *y, int64_t n);
+void slm_fp16_to_fp32_row(const uint16_t *x, float *y, int64_t n);
+
+// Causal grouped-query attention for n_tokens query positions pos0 .. pos0+n_tokens-1 over a KV cache in f16.
+//   q:   [n_tokens, n_head * head_dim] f32 (already rotated)
+//   k,v: base pointers; position p of kv head h is at k + p * kv_stride + h * head_dim (kv_stride in elements)
+//   out: [n_tokens, n_head * head_dim] f32
+// Query t (at position pos0 + t) attends to positions max(0, pos0 + t - window + 1) .. pos0 + t (window <= 0:
+// unlimited), with query head h reading kv head h / (n_head / n_head_kv). scores = q.k * scale, softmax in f32.
+// The KV rows for all attended positions must already be written. Work is split across the pool by (token, head).
+void slm_attention(slm_threadpool *tp, const float *q, const uint16_t *k, const uint16_t *v, int64_t kv_stride,
+                   int64_t n_tokens, int64_t pos0, int64_t n_head, int64_t n_head_kv, int64_t head_dim,
+                   int64_t window, float scale, float *out);
+
+// Scalar twins (the dispatched versions above must match these within float rounding).
+void slm_rmsnorm_ref(const float *x, const float *w, float *y, int64_t n, float eps);
+void slm_rope_ref(float *x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base, int neox);
+void slm_swiglu_ref(const float *gate, const float *up, float *out, int64_t n);
+void slm_geglu_ref(const float *gate, const float *up, float *out, int64_t n);
+void slm_softmax_ref(float *x, int64_t n);
+void slm_attention_ref(const float *q, const uint16_t *k, const uint16_t *v, int64_t kv_stride,
+                       int64_t n_tokens, int64_t pos0, int64_t n_head, int64_t n_head_kv, int64_t head_dim,
+                       int64_t window, float scale, float *out);
+
+// Per-ISA variants for tests: the function the given ISA would use (falls back to a lower ISA when unsupported).
+typedef struct {
+    void (*rmsnorm)(const float *, const float *, float *, int64_t, float);
+    void (*swiglu)(const float *, const float *, float *, int64_t);
+    void (*geglu)(const float *, const float *, float *, int64_t);
+    void (*softmax)(float *, int64_t);
+    void (*rope)(float *, int64_t, int64_t, int64_t, int64_t, float, int);
+    // single-token, single-head attention: out[head_dim] from q[head_dim] over positions [p_begin, p_end)
+    void (*attn_head)(const float *q, const uint16_t *k, const uint16_t *v, int64_t kv_stride,
+                      int64_t p_begin, int64_t p_end, int64_t head_dim, float scale, float *out);
+} slm_ops_table;
+const slm_ops_table *slm_get_ops_isa(slm_isa isa);
+// Called once by slm_kernels_init with the chosen ISA.
+void slm_ops_init(slm_isa isa);
+
+#ifdef __cplusplus
+}
+#endif

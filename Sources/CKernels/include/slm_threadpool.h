@@ -1,0 +1,27 @@
+// A persistent thread pool: workers spin briefly, then park on a condition variable.
+#pragma once
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct slm_threadpool slm_threadpool;
+
+// fn(ctx, ith, nth) is called once for each ith in [0, nth), concurrently; the calling thread is worker 0.
+typedef void (*slm_task_fn)(void *ctx, int ith, int nth);
+
+// n_threads >= 1 (clamped to [1, 256]). Returns NULL only if thread creation fails.
+slm_threadpool *slm_threadpool_create(int n_threads);
+void slm_threadpool_destroy(slm_threadpool *tp);
+int slm_threadpool_n_threads(const slm_threadpool *tp);
+// Runs fn on every worker and returns when all have finished. tp may be NULL: then fn(ctx, 0, 1) runs inline.
+// Not re-entrant: one run at a time per pool.
+void slm_threadpool_run(slm_threadpool *tp, slm_task_fn fn, void *ctx);
+
+// Splits [0, n) into nth nearly equal contiguous ranges, each a multiple of `align` except the last.
+void slm_split_range(int64_t n, int64_t align, int ith, int nth, int64_t *begin, int64_t *end);
+
+#ifdef __cplusplus
+}
+#endif

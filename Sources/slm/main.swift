@@ -1,0 +1,1 @@
+print("slm: under construction")

@@ -1,0 +1,2 @@
+import XCTest
+final class ModelStorePlaceholderTests: XCTestCase { func testPlaceholder() { XCTAssertTrue(true) } }
