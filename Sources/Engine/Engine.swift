@@ -1,0 +1,69 @@
+import CKernels
+import Foundation
+import GGUF
+import SLMModels
+import Tokenizers
+
+/// A loaded model with its tokenizer, ready to run: the one object every command talks to.
+public final class Engine {
+    public let file: GGUFFile
+    public let model: any LanguageModel
+    public let tokenizer: any Tokenizer
+    public let chatTemplate: ChatTemplate?
+    public let threads: Int
+    public let maxBatch: Int
+    let runner: any ModelRunner
+
+    public var config: ModelConfig { model.config }
+
+    public init(modelPath: String, threads: Int, maxBatch: Int = 256) throws(EngineError) {
+        do { file = try GGUFFile(path: modelPath) } catch { throw .file(error) }
+        do { model = try ModelRegistry.load(file) } catch { throw .model(error) }
+        do { tokenizer = try makeTokenizer(from: file) } catch { throw .tokenizer(error) }
+        guard tokenizer.vocabularySize <= model.config.vocabularySize else {
+            throw .invalidArgument("tokenizer has \(tokenizer.vocabularySize) tokens but token_embd has only \(model.config.vocabularySize) rows")
+        }
+        let template = try? file.optionalString("tokenizer.chat_template")
+        chatTemplate = ChatTemplate.detect(template: template ?? nil, architecture: model.config.architecture)
+        self.threads = max(1, threads)
+        self.maxBatch = max(1, maxBatch)
+        do { runner = try model.makeRunner(threads: self.threads, maxBatch: self.maxBatch) } catch { throw .model(error) }
+    }
+
+    /// A KV cache for one sequence of up to `capacity` positions.
+    public func makeCache(capacity: Int) throws(EngineError) -> KVCache {
+        do { return try KVCache(config: config, capacity: capacity, maxBatch: maxBatch) } catch { throw .model(error) }
+    }
+
+    /// The default context: min(model's trained context, 4096).
+    public var defaultContext: Int { min(config.trainedContextLength, 4096) }
+
+    public func tokenize(_ text: String, addSpecial: Bool = true, parseSpecial: Bool = true) -> [Int32] {
+        tokenizer.encode(text, addSpecial: addSpecial, parseSpecial: parseSpecial)
+    }
+
+    /// Runs `tokens` through the model, appending to `cache`; returns the logits of the selected rows.
+    public func evaluate(_ tokens: [Int32], cache: KVCache, outputs: OutputRows,
+                         into logits: inout [Float]) throws(EngineError) {
+        let rows = outputs.rowCount(tokens.count)
+        let need = rows * config.vocabularySize
+        if logits.count < need { logits = [Float](repeating: 0, count: need) }
+        do {
+            try tokens.withUnsafeBufferPointer { (t) throws(ModelError) in
+                try logits.withUnsafeMutableBufferPointer { (l) throws(ModelError) in
+                    try runner.forward(tokens: t, cache: cache, outputs: outputs, logits: l.baseAddress!)
+                }
+            }
+        } catch { throw .model(error) }
+    }
+}
+
+extension OutputRows {
+    func rowCount(_ n: Int) -> Int {
+        switch self {
+        case .last: return n > 0 ? 1 : 0
+        case .all: return n
+        case .from(let i): return max(0, n - min(max(i, 0), n))
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import SLMModels
+
+extension Engine {
+    /// Teacher-forced evaluation: for each prompt position, the `top` highest (id, logit) pairs, highest first.
+    public func topLogits(_ tokens: [Int32], top: Int) throws(EngineError) -> [[(Int32, Float)]] {
+        guard !tokens.isEmpty else { throw .emptyPrompt }
+        let cache = try makeCache(capacity: tokens.count)
+        var logits: [Float] = []
+        try evaluate(tokens, cache: cache, outputs: .all, into: &logits)
+        let v = config.vocabularySize
+        return (0..<tokens.count).map { i in
+            logits.withUnsafeBufferPointer { Self.top(UnsafeBufferPointer(rebasing: $0[(i * v)..<((i + 1) * v)]), top) }
+        }
+    }
+
+    static func top(_ row: UnsafeBufferPointer<Float>, _ k: Int) -> [(Int32, Float)] {
+        var best: [(Int32, Float)] = []
+        best.reserveCapacity(k + 1)
+        for i in 0..<row.count {
+            let x = row[i]
+            if best.count == k, let last = best.last, x <= last.1 { continue }
+            var j = best.count
+            while j > 0 && best[j - 1].1 < x { j -= 1 }
+            best.insert((Int32(i), x), at: j)
+            if best.count > k { best.removeLast() }
+        }
+        return best
+    }
+
+    /// llama.cpp's perplexity (tools/perplexity): whole chunks of `context` tokens (remainder dropped); where the model
+    /// adds BOS, each chunk's first token is replaced by BOS; with first = context/2, the logits at positions
+    /// first ..< context-1 score the tokens at first+1 ..< context, each from all positions before it in its chunk.
+    /// Returns exp(mean NLL) and the number of chunks.
+    public func perplexity(_ tokens: [Int32], context: Int,
+                           progress: (Int, Int, Double) -> Void = { _, _, _ in }) throws(EngineError) -> (ppl: Double, chunks: Int) {
+        guard context >= 2 else { throw .invalidArgument("--ctx must be at least 2 for perplexity") }
+        let chunks = tokens.count / context
+        guard chunks > 0 else {
+            throw .invalidArgument("the file has \(tokens.count) tokens, fewer than one chunk of --ctx \(context)")
+        }
+        let first = context / 2
+        var nll = 0.0
+        var count = 0
+        let v = config.vocabularySize
+        var logits: [Float] = []
+        for c in 0..<chunks {
+            var chunk = Array(tokens[(c * context)..<((c + 1) * context)])
+            if tokenizer.addBOS, let bos = tokenizer.bosToken { chunk[0] = bos }
+            let cache = try makeCache(capacity: context)
+            // Row r of the output is position first + r, predicting the token at first + r + 1.
+            try evaluate(chunk, cache: cache, outputs: .from(first), into: &logits)
+            for pos in (first + 1)..<context {
+                let row = pos - first - 1
+                let target = Int(chunk[pos])
+                let lp = logits.withUnsafeBufferPointer { Self.logSoftmax(UnsafeBufferPointer(rebasing: $0[(row * v)..<((row + 1) * v)]), target) }
+                nll -= lp
+                count += 1
+            }
+            progress(c + 1, chunks, exp(nll / Double(count)))
+        }
+        return (exp(nll / Double(count)), chunks)
+    }
+
+    static func logSoftmax(_ row: UnsafeBufferPointer<Float>, _ target: Int) -> Double {
+        var m = -Float.infinity
+        for x in row where x > m { m = x }
+        var s = 0.0
+        for x in row { s += exp(Double(x - m)) }
+        return Double(row[target] - m) - log(s)
+    }
+}

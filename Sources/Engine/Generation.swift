@@ -1,0 +1,75 @@
+import Foundation
+import SLMModels
+import Tokenizers
+
+/// What to generate: the prompt tokens and when to stop.
+public struct GenerationRequest: Sendable {
+    public var prompt: [Int32]
+    public var maxTokens = 256
+    public var sampling = SamplingParameters()
+    public var stops: [String] = []
+    public var ignoreEOS = false
+    public var contextLength: Int
+
+    public init(prompt: [Int32], contextLength: Int) {
+        self.prompt = prompt
+        self.contextLength = contextLength
+    }
+}
+
+extension Engine {
+    /// Prefills the prompt, then decodes one token at a time, streaming text through `emit` (never half a UTF-8
+    /// character, never stop-string text). Fails before any work if prompt + maxTokens exceed the context.
+    public func generate(_ request: GenerationRequest, emit: (String) -> Void) throws(EngineError) -> GenerationStats {
+        var stats = GenerationStats()
+        let prompt = request.prompt
+        guard !prompt.isEmpty else { throw .emptyPrompt }
+        stats.promptTokens = prompt.count
+        let (total, overflow) = prompt.count.addingReportingOverflow(max(request.maxTokens, 0))
+        guard !overflow, total <= request.contextLength else {
+            throw .invalidArgument("prompt (\(prompt.count) tokens) + --max-tokens (\(request.maxTokens)) exceeds the context of \(request.contextLength) tokens; raise --ctx or lower --max-tokens")
+        }
+        let cache = try makeCache(capacity: request.contextLength)
+        var sampler = Sampler(request.sampling, history: prompt)
+        var detok = StreamingDetokenizer(tokenizer: tokenizer, renderSpecial: false)
+        var stopper = StopMatcher(stops: request.stops)
+        var logits: [Float] = []
+        let clock = ContinuousClock()
+
+        let t0 = clock.now
+        try evaluate(prompt, cache: cache, outputs: .last, into: &logits)
+        stats.prefillMs = (clock.now - t0).milliseconds
+        stats.stopReason = .length
+        guard request.maxTokens > 0 else { return stats }
+
+        let t1 = clock.now
+        var token: Int32 = 0
+        var step: [Int32] = [0]
+        while true {
+            token = logits.withUnsafeBufferPointer { sampler.sample(UnsafeBufferPointer(rebasing: $0[0..<config.vocabularySize])) }
+            sampler.accept(token)
+            if !request.ignoreEOS && tokenizer.eogTokens.contains(token) { stats.stopReason = .eos; break }
+            stats.generatedTokens += 1
+            let piece = detok.append(token)
+            let (out, stopped) = stopper.feed(piece)
+            if !out.isEmpty { emit(out) }
+            if stopped { stats.stopReason = .stop; break }
+            if stats.generatedTokens >= request.maxTokens { stats.stopReason = .length; break }
+            step[0] = token
+            try evaluate(step, cache: cache, outputs: .last, into: &logits)
+        }
+        stats.decodeMs = (clock.now - t1).milliseconds
+        if stats.stopReason != .stop {
+            let rest = stopper.feed(detok.flush())
+            emit(rest.emit + (rest.stopped ? "" : stopper.finish()))
+        }
+        return stats
+    }
+}
+
+extension Duration {
+    var milliseconds: Double {
+        let (s, atto) = components
+        return Double(s) * 1000 + Double(atto) / 1e15
+    }
+}

@@ -1,0 +1,56 @@
+/// Why generation ended.
+public enum StopReason: String, Sendable, Codable {
+    case eos, length, stop, budget
+}
+
+/// The `--stats-file` object (../shared/INTERFACE.md).
+public struct GenerationStats: Sendable, Codable, Equatable {
+    public var promptTokens = 0
+    public var cachedTokens = 0
+    public var generatedTokens = 0
+    public var reasoningTokens = 0
+    public var prefillMs = 0.0
+    public var decodeMs = 0.0
+    public var stopReason: StopReason = .length
+
+    public var prefillTokensPerSecond: Double {
+        prefillMs > 0 ? Double(promptTokens - cachedTokens) / (prefillMs / 1000) : 0
+    }
+    /// Decode rate over the tokens produced by single-token steps (the first token comes from prefill).
+    public var decodeTokensPerSecond: Double {
+        decodeMs > 0 ? Double(max(generatedTokens - 1, 0)) / (decodeMs / 1000) : 0
+    }
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case promptTokens = "prompt_tokens", cachedTokens = "cached_tokens", generatedTokens = "generated_tokens"
+        case reasoningTokens = "reasoning_tokens", prefillMs = "prefill_ms", decodeMs = "decode_ms"
+        case prefillTokensPerSecond = "prefill_tokens_per_s", decodeTokensPerSecond = "decode_tokens_per_s"
+        case stopReason = "stop_reason"
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(promptTokens, forKey: .promptTokens)
+        try c.encode(cachedTokens, forKey: .cachedTokens)
+        try c.encode(generatedTokens, forKey: .generatedTokens)
+        try c.encode(reasoningTokens, forKey: .reasoningTokens)
+        try c.encode(prefillMs, forKey: .prefillMs)
+        try c.encode(decodeMs, forKey: .decodeMs)
+        try c.encode(prefillTokensPerSecond, forKey: .prefillTokensPerSecond)
+        try c.encode(decodeTokensPerSecond, forKey: .decodeTokensPerSecond)
+        try c.encode(stopReason, forKey: .stopReason)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        promptTokens = try c.decode(Int.self, forKey: .promptTokens)
+        cachedTokens = try c.decode(Int.self, forKey: .cachedTokens)
+        generatedTokens = try c.decode(Int.self, forKey: .generatedTokens)
+        reasoningTokens = try c.decode(Int.self, forKey: .reasoningTokens)
+        prefillMs = try c.decode(Double.self, forKey: .prefillMs)
+        decodeMs = try c.decode(Double.self, forKey: .decodeMs)
+        stopReason = try c.decode(StopReason.self, forKey: .stopReason)
+    }
+}

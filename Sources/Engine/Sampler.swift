@@ -1,0 +1,69 @@
+/// Sampling settings, as the CLI and (later) the server take them.
+public struct SamplingParameters: Sendable, Equatable {
+    public var temperature: Float = 0.7
+    public var topK: Int = 40
+    public var topP: Float = 0.95
+    public var minP: Float = 0.05
+    public var repeatPenalty: Float = 1.0
+    public var repeatWindow: Int = 64
+    public var seed: UInt64 = 0xC0FFEE
+
+    public init() {}
+}
+
+/// The processor chain for one sequence: penalties, then top-k, top-p, min-p, temperature, then a draw
+/// (llama.cpp's order). Temperature 0 is greedy: the highest logit after penalties, ties to the lowest id.
+public struct Sampler {
+    public private(set) var processors: [any LogitProcessor]
+    private var rng: SeededGenerator
+    public let parameters: SamplingParameters
+
+    public init(_ p: SamplingParameters, history: [Int32] = [], extra: [any LogitProcessor] = []) {
+        parameters = p
+        rng = SeededGenerator(seed: p.seed)
+        var chain: [any LogitProcessor] = extra
+        chain.append(RepeatPenalty(penalty: p.repeatPenalty, window: p.repeatWindow, history: history))
+        if p.temperature > 0 {
+            chain.append(TopK(p.topK))
+            chain.append(TopP(p.topP))
+            chain.append(MinP(p.minP))
+            chain.append(Temperature(p.temperature))
+        }
+        processors = chain
+    }
+
+    /// Chooses the next token from a row of logits.
+    public mutating func sample(_ logits: UnsafeBufferPointer<Float>) -> Int32 {
+        if parameters.temperature <= 0 && processors.count == 1 && parameters.repeatPenalty == 1 {
+            return Self.argmax(logits)
+        }
+        var c = Candidates(logits: logits)
+        for i in processors.indices { processors[i].apply(&c) }
+        if parameters.temperature <= 0 {
+            var best = 0
+            for i in 1..<max(c.count, 1) where c.logits[i] > c.logits[best] || (c.logits[i] == c.logits[best] && c.ids[i] < c.ids[best]) {
+                best = i
+            }
+            return c.ids[best]
+        }
+        let probs = c.probabilities()
+        let r = rng.nextUnitFloat()
+        var acc: Float = 0
+        for i in 0..<probs.count {
+            acc += probs[i]
+            if r < acc { return c.ids[i] }
+        }
+        return c.ids[c.count - 1]
+    }
+
+    public mutating func accept(_ token: Int32) {
+        for i in processors.indices { processors[i].accept(token) }
+    }
+
+    public static func argmax(_ logits: UnsafeBufferPointer<Float>) -> Int32 {
+        var best = 0
+        var bestValue = -Float.infinity
+        for i in 0..<logits.count where logits[i] > bestValue { best = i; bestValue = logits[i] }
+        return Int32(best)
+    }
+}

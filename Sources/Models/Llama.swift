@@ -1,0 +1,225 @@
+import CKernels
+import Foundation
+import GGUF
+
+/// The llama architecture (SmolLM2): pre-norm blocks of grouped-query attention with RoPE on adjacent pairs (llama.cpp's
+/// converter permutes Q/K so that pairing holds) and a SwiGLU feed-forward; output tied to token_embd when
+/// `output.weight` is absent.
+public final class LlamaModel: LanguageModel {
+    public let config: ModelConfig
+    let file: GGUFFile  // keeps the mapping alive
+    let ropeBase: Float
+    let ropeDims: Int
+    let normEps: Float
+    let tokenEmbedding: Weight
+    let output: Weight
+    let outputNorm: UnsafePointer<Float>
+    let layers: ContiguousArray<Layer>
+
+    struct Layer {
+        let attnNorm: UnsafePointer<Float>
+        let wq, wk, wv, wo: Weight
+        let ffnNorm: UnsafePointer<Float>
+        let gate, up, down: Weight
+    }
+
+    public init(file: GGUFFile) throws(ModelError) {
+        self.file = file
+        let arch = "llama"
+        let nEmbd = try meta { () throws(GGUFError) in try file.int("\(arch).embedding_length") }
+        let nLayer = try meta { () throws(GGUFError) in try file.int("\(arch).block_count") }
+        let nHead = try meta { () throws(GGUFError) in try file.int("\(arch).attention.head_count") }
+        let nHeadKV = try meta { () throws(GGUFError) in try file.optionalInt("\(arch).attention.head_count_kv") } ?? nHead
+        let nFF = try meta { () throws(GGUFError) in try file.int("\(arch).feed_forward_length") }
+        let nCtx = try meta { () throws(GGUFError) in try file.int("\(arch).context_length") }
+        normEps = try meta { () throws(GGUFError) in try file.optionalFloat("\(arch).attention.layer_norm_rms_epsilon") } ?? 1e-5
+        ropeBase = try meta { () throws(GGUFError) in try file.optionalFloat("\(arch).rope.freq_base") } ?? 10_000
+        try Hyper.check("\(arch).embedding_length", nEmbd, 1...65_536)
+        try Hyper.check("\(arch).block_count", nLayer, 1...1_024)
+        try Hyper.check("\(arch).attention.head_count", nHead, 1...1_024)
+        try Hyper.check("\(arch).attention.head_count_kv", nHeadKV, 1...nHead)
+        try Hyper.check("\(arch).feed_forward_length", nFF, 1...1_048_576)
+        try Hyper.check("\(arch).context_length", nCtx, 1...16_777_216)
+        guard nHead % nHeadKV == 0 else {
+            throw .invalidHyperparameter(key: "\(arch).attention.head_count_kv", value: "\(nHeadKV)",
+                                         reason: "must divide head_count \(nHead)")
+        }
+        guard nEmbd % nHead == 0 else {
+            throw .invalidHyperparameter(key: "\(arch).attention.head_count", value: "\(nHead)",
+                                         reason: "must divide embedding_length \(nEmbd)")
+        }
+        let headDim = nEmbd / nHead
+        ropeDims = try meta { () throws(GGUFError) in try file.optionalInt("\(arch).rope.dimension_count") } ?? headDim
+        try Hyper.check("\(arch).rope.dimension_count", ropeDims, 2...headDim)
+        guard ropeDims % 2 == 0 else {
+            throw .invalidHyperparameter(key: "\(arch).rope.dimension_count", value: "\(ropeDims)", reason: "must be even")
+        }
+        guard normEps.isFinite, normEps > 0, ropeBase.isFinite, ropeBase > 1 else {
+            throw .invalidHyperparameter(key: "\(arch).rope.freq_base / layer_norm_rms_epsilon",
+                                         value: "\(ropeBase) / \(normEps)", reason: "must be finite and positive")
+        }
+
+        let w = WeightLoader(file: file)
+        guard let embInfo = file.tensor(named: TensorName.tokenEmbedding) else { throw .missingTensor(TensorName.tokenEmbedding) }
+        let nVocab = embInfo.dims.count == 2 ? embInfo.dims[1] : 0
+        try Hyper.check("vocabulary size (token_embd rows)", nVocab, 1...4_194_304)
+        if let declared = try meta({ () throws(GGUFError) in try file.optionalInt("\(arch).vocab_size") }), declared != nVocab {
+            throw .tensorShape(name: TensorName.tokenEmbedding, expected: [nEmbd, declared], actual: embInfo.dims)
+        }
+        tokenEmbedding = try w.matrix(TensorName.tokenEmbedding, rowLength: nEmbd, rows: nVocab)
+        output = try w.optionalMatrix(TensorName.output, rowLength: nEmbd, rows: nVocab) ?? tokenEmbedding
+        outputNorm = try w.vector(TensorName.outputNorm, length: nEmbd)
+        let qDim = nHead * headDim, kvDim = nHeadKV * headDim
+        var layers = ContiguousArray<Layer>()
+        for l in 0..<nLayer {
+            layers.append(Layer(
+                attnNorm: try w.vector(TensorName.attnNorm(l), length: nEmbd),
+                wq: try w.matrix(TensorName.attnQ(l), rowLength: nEmbd, rows: qDim),
+                wk: try w.matrix(TensorName.attnK(l), rowLength: nEmbd, rows: kvDim),
+                wv: try w.matrix(TensorName.attnV(l), rowLength: nEmbd, rows: kvDim),
+                wo: try w.matrix(TensorName.attnOutput(l), rowLength: qDim, rows: nEmbd),
+                ffnNorm: try w.vector(TensorName.ffnNorm(l), length: nEmbd),
+                gate: try w.matrix(TensorName.ffnGate(l), rowLength: nEmbd, rows: nFF),
+                up: try w.matrix(TensorName.ffnUp(l), rowLength: nEmbd, rows: nFF),
+                down: try w.matrix(TensorName.ffnDown(l), rowLength: nFF, rows: nEmbd)))
+        }
+        self.layers = layers
+        config = ModelConfig(
+            architecture: arch, vocabularySize: nVocab, embeddingLength: nEmbd, layerCount: nLayer, headCount: nHead,
+            headCountKV: nHeadKV, headDim: headDim, feedForwardLength: nFF, trainedContextLength: nCtx,
+            slidingWindow: Array(repeating: 0, count: nLayer))
+    }
+
+    public func makeRunner(threads: Int, maxBatch: Int) throws(ModelError) -> any ModelRunner {
+        try LlamaRunner(model: self, threads: threads, maxBatch: maxBatch)
+    }
+
+    var allWeights: [Weight] {
+        [tokenEmbedding, output] + layers.flatMap { [$0.wq, $0.wk, $0.wv, $0.wo, $0.gate, $0.up, $0.down] }
+    }
+}
+
+/// Scratch and thread pool for running a LlamaModel; per step: x [B, E] residual stream, h normed input,
+/// q [B, H*D], k/v [B, Hkv*D], att [B, H*D], gate/up [B, F], out [B, E].
+final class LlamaRunner: ModelRunner {
+    let model: LlamaModel
+    let pool: ThreadPool
+    let maxBatch: Int
+    var trace: ((Int, String, UnsafeBufferPointer<Float>) -> Void)?
+    private let x, h, q, k, v, att, gate, up, out: FloatBuffer
+    private let work: UnsafeMutableRawPointer
+
+    var config: ModelConfig { model.config }
+    var threads: Int { pool.threads }
+
+    init(model: LlamaModel, threads: Int, maxBatch: Int) throws(ModelError) {
+        self.model = model
+        pool = try ThreadPool(threads: threads)
+        self.maxBatch = max(1, maxBatch)
+        let c = model.config, b = self.maxBatch
+        x = FloatBuffer(b * c.embeddingLength); h = FloatBuffer(b * c.embeddingLength)
+        q = FloatBuffer(b * c.headCount * c.headDim); att = FloatBuffer(b * c.headCount * c.headDim)
+        k = FloatBuffer(b * c.kvDim); v = FloatBuffer(b * c.kvDim)
+        gate = FloatBuffer(b * c.feedForwardLength); up = FloatBuffer(b * c.feedForwardLength)
+        out = FloatBuffer(b * c.embeddingLength)
+        var workBytes = 64
+        for w in model.allWeights {
+            workBytes = max(workBytes, slm_matmul_work_size(w.type, Int64(w.rowLength), Int64(b), Int32(pool.threads)))
+        }
+        work = UnsafeMutableRawPointer.allocate(byteCount: workBytes, alignment: 64)
+    }
+
+    deinit { work.deallocate() }
+
+    func forward(tokens: UnsafeBufferPointer<Int32>, cache: KVCache, outputs: OutputRows,
+                 logits: UnsafeMutablePointer<Float>) throws(ModelError) {
+        let vocab = model.config.vocabularySize
+        for t in tokens where t < 0 || Int(t) >= vocab { throw .tokenOutOfRange(token: t, vocabularySize: vocab) }
+        guard !tokens.isEmpty else { return }
+        try cache.reserve(0)
+        guard cache.count + tokens.count <= cache.capacity else {
+            throw .contextFull(needed: cache.count + tokens.count, capacity: cache.capacity)
+        }
+        let wanted = outputs.range(count: tokens.count)
+        var start = 0
+        while start < tokens.count {
+            let n = min(maxBatch, tokens.count - start)
+            let chunk = start..<(start + n)
+            let rows = chunk.clamped(to: wanted)
+            try step(UnsafeBufferPointer(rebasing: tokens[chunk]), cache: cache,
+                     outputRows: (rows.lowerBound - start)..<(rows.upperBound - start),
+                     logits: logits + (rows.lowerBound - wanted.lowerBound) * vocab)
+            start += n
+        }
+    }
+
+    @inline(__always)
+    private func mm(_ w: Weight, _ input: UnsafePointer<Float>, _ n: Int, _ output: UnsafeMutablePointer<Float>) {
+        if n == 1 {
+            slm_matvec(pool.pool, w.type, w.data, Int64(w.rows), Int64(w.rowLength), input, output, work)
+        } else {
+            slm_matmul(pool.pool, w.type, w.data, Int64(w.rows), Int64(w.rowLength), input, Int64(n), output, work)
+        }
+    }
+
+    @inline(__always)
+    private func traced(_ layer: Int, _ name: String, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
+        if let trace { trace(layer, name, UnsafeBufferPointer(start: p, count: count)) }
+    }
+
+    /// One batch of n <= maxBatch tokens at positions cache.count ..< cache.count + n.
+    private func step(_ tokens: UnsafeBufferPointer<Int32>, cache: KVCache, outputRows: Range<Int>,
+                      logits: UnsafeMutablePointer<Float>) throws(ModelError) {
+        let m = model, c = m.config, n = tokens.count
+        let E = c.embeddingLength, D = c.headDim, QD = c.headCount * D, KV = c.kvDim, F = c.feedForwardLength
+        let pos0 = cache.count
+        try cache.reserve(n)
+        let x = x.pointer, h = h.pointer, q = q.pointer, k = k.pointer, v = v.pointer
+        let att = att.pointer, gate = gate.pointer, up = up.pointer, out = out.pointer
+        let emb = m.tokenEmbedding
+        for t in 0..<n { slm_get_row(emb.type, emb.data, Int64(E), Int64(tokens[t]), x + t * E) }
+        traced(-1, "embd", x, n * E)
+        let scale = 1 / Float(D).squareRoot()
+
+        for l in 0..<c.layerCount {
+            let L = m.layers[l]
+            for t in 0..<n { slm_rmsnorm(x + t * E, L.attnNorm, h + t * E, Int64(E), m.normEps) }
+            traced(l, "attn_norm", h, n * E)
+            mm(L.wq, h, n, q); mm(L.wk, h, n, k); mm(L.wv, h, n, v)
+            for t in 0..<n {
+                let pos = Int64(pos0 + t)
+                slm_rope(q + t * QD, Int64(c.headCount), Int64(D), Int64(m.ropeDims), pos, m.ropeBase, 0)
+                slm_rope(k + t * KV, Int64(c.headCountKV), Int64(D), Int64(m.ropeDims), pos, m.ropeBase, 0)
+                slm_fp32_to_fp16_row(k + t * KV, cache.keyRow(l, pos0 + t), Int64(KV))
+                slm_fp32_to_fp16_row(v + t * KV, cache.valueRow(l, pos0 + t), Int64(KV))
+            }
+            traced(l, "q_rope", q, n * QD); traced(l, "k_rope", k, n * KV)
+            slm_attention(pool.pool, q, cache.keyBase(l), cache.valueBase(l), Int64(KV), Int64(n),
+                          Int64(pos0 - cache.layerBase(l)), Int64(c.headCount), Int64(c.headCountKV), Int64(D),
+                          0, scale, att)
+            traced(l, "attn", att, n * QD)
+            mm(L.wo, att, n, out)
+            slm_add(x, out, Int64(n * E))
+            for t in 0..<n { slm_rmsnorm(x + t * E, L.ffnNorm, h + t * E, Int64(E), m.normEps) }
+            mm(L.gate, h, n, gate); mm(L.up, h, n, up)
+            slm_swiglu(gate, up, gate, Int64(n * F))
+            mm(L.down, gate, n, out)
+            slm_add(x, out, Int64(n * E))
+            traced(l, "l_out", x, n * E)
+        }
+        cache.advance(n)
+        guard !outputRows.isEmpty else { return }
+        let r = outputRows.count
+        for (i, t) in outputRows.enumerated() { slm_rmsnorm(x + t * E, m.outputNorm, h + i * E, Int64(E), m.normEps) }
+        mm(m.output, h, r, logits)
+    }
+}
+
+/// Range checks for hyperparameters read from a file.
+enum Hyper {
+    static func check(_ key: String, _ value: Int, _ range: ClosedRange<Int>) throws(ModelError) {
+        guard range.contains(value) else {
+            throw .invalidHyperparameter(key: key, value: "\(value)", reason: "must be in \(range.lowerBound)...\(range.upperBound)")
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import CKernels
+import GGUF
+
+/// A weight matrix in the mapped file. `W: [rows, rowLength]` row-major in `type` (GGUF dims: ne[0] = rowLength,
+/// ne[1] = rows). A trivial struct: copying it costs no reference counting on the hot path.
+public struct Weight: @unchecked Sendable {
+    public let type: slm_type
+    public let data: UnsafeRawPointer
+    public let rowLength: Int
+    public let rows: Int
+}
+
+/// Looks tensors up by name and checks them against what the hyperparameters say they must be.
+struct WeightLoader {
+    let file: GGUFFile
+
+    func matrix(_ name: String, rowLength: Int, rows: Int) throws(ModelError) -> Weight {
+        guard let info = file.tensor(named: name) else { throw .missingTensor(name) }
+        return try check(info, rowLength: rowLength, rows: rows)
+    }
+
+    func optionalMatrix(_ name: String, rowLength: Int, rows: Int) throws(ModelError) -> Weight? {
+        guard let info = file.tensor(named: name) else { return nil }
+        return try check(info, rowLength: rowLength, rows: rows)
+    }
+
+    /// An F32 vector (norm weights).
+    func vector(_ name: String, length: Int) throws(ModelError) -> UnsafePointer<Float> {
+        guard let info = file.tensor(named: name) else { throw .missingTensor(name) }
+        guard info.dims == [length] else { throw .tensorShape(name: name, expected: [length], actual: info.dims) }
+        guard info.type == .f32 else { throw .unsupportedTensorType(name: name, type: info.type.description) }
+        return file.data(of: info).assumingMemoryBound(to: Float.self)
+    }
+
+    private func check(_ info: GGUFTensorInfo, rowLength: Int, rows: Int) throws(ModelError) -> Weight {
+        let dims = info.dims
+        guard dims == [rowLength, rows] || (rows == 1 && dims == [rowLength]) else {
+            throw .tensorShape(name: info.name, expected: [rowLength, rows], actual: dims)
+        }
+        let type = slm_type(rawValue: info.type.rawValue)
+        guard let traits = slm_get_type_traits(type), traits.pointee.vec_dot != nil,
+              traits.pointee.dequant != nil, rowLength % Int(traits.pointee.block_size) == 0,
+              slm_row_size(type, Int64(rowLength)) * rows == info.byteCount
+        else { throw .unsupportedTensorType(name: info.name, type: info.type.description) }
+        return Weight(type: type, data: file.data(of: info), rowLength: rowLength, rows: rows)
+    }
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+
+/// The `slm` command line (../shared/INTERFACE.md is the contract).
+struct SLM: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "slm",
+        abstract: "Run small language models on the CPU.",
+        discussion: """
+            Models: --model NAME (smollm2-135m is the default, gemma3-270m) or --model PATH to a .gguf file.
+            Store: $SLM_HOME/models (default ~/.cache/slm/models). Set SLM_ISA=ref to force the scalar kernels.
+            """,
+        version: "0.1.0",
+        subcommands: [Generate.self, Tokenize.self, Detokenize.self, Logits.self, Perplexity.self, Info.self,
+                      Models.self, Pull.self])
+}
+
+/// Runs the CLI with the contract's exit codes: 0 success, 1 runtime or input-data error, 2 usage error;
+/// every error is one line on stderr.
+@main
+enum Main {
+    static func main() {
+        signal(SIGPIPE, SIG_IGN)
+        var command: ParsableCommand
+        do {
+            command = try SLM.parseAsRoot()
+        } catch {
+            let code = SLM.exitCode(for: error)
+            if code == .success { SLM.exit(withError: error) }  // --help, --version
+            var message = SLM.message(for: error)
+            if message.hasPrefix("Error: ") { message.removeFirst(7) }
+            Stdio.error(message)
+            exit(2)
+        }
+        do {
+            try command.run()
+            exit(0)
+        } catch let e as CLIError {
+            Stdio.error(e.description)
+            if case .usage = e { exit(2) }
+            exit(1)
+        } catch {
+            let code = SLM.exitCode(for: error)
+            if code == .success { exit(0) }
+            Stdio.error("\(error)")
+            exit(1)
+        }
+    }
+}
