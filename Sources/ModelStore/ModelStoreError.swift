@@ -1,0 +1,40 @@
+/// Everything that can go wrong in the model store; `description` is one line naming the model, path or source.
+public enum ModelStoreError: Error, CustomStringConvertible, Equatable {
+    /// `--model NAME` is neither an existing file nor a known model name.
+    case unknownModel(name: String, known: [String])
+    /// `--model PATH` names something that exists but is not a regular file (e.g. a directory).
+    case notAFile(path: String)
+    /// `--model PATH` looks like a path (has a `/` or ends in `.gguf`) but nothing is there.
+    case fileNotFound(path: String)
+    /// A manifest that cannot be used as is (e.g. a file name with a `/`).
+    case invalidManifest(name: String, reason: String)
+    /// A file-system call on `path` failed.
+    case io(path: String, reason: String)
+    /// Every source of `model` was tried and failed; `failures` has one entry per source.
+    case allSourcesFailed(model: String, failures: [String])
+
+    public var description: String {
+        switch self {
+        case .unknownModel(let name, let known):
+            return "unknown model '\(name)': no such file and no such model name (known models: "
+                + known.joined(separator: ", ") + ")"
+        case .notAFile(let path):
+            return "model path '\(path)' is not a regular file (a .gguf file is expected)"
+        case .fileNotFound(let path):
+            return "model file '\(path)' does not exist"
+        case .invalidManifest(let name, let reason):
+            return "manifest of model '\(name)' is invalid: \(reason)"
+        case .io(let path, let reason):
+            return "\(path): \(reason)"
+        case .allSourcesFailed(let model, let failures):
+            if failures.isEmpty { return "could not fetch model '\(model)': it has no sources" }
+            return "could not fetch model '\(model)': every source failed (" + failures.joined(separator: "; ") + ")"
+        }
+    }
+}
+
+/// Why one source of a pull failed; becomes one entry of `ModelStoreError.allSourcesFailed`.
+struct SourceFailure: Error {
+    var reason: String
+    init(_ reason: String) { self.reason = reason }
+}

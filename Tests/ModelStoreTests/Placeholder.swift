@@ -1,2 +1,0 @@
-import XCTest
-final class ModelStorePlaceholderTests: XCTestCase { func testPlaceholder() { XCTAssertTrue(true) } }
