@@ -4,8 +4,9 @@ import GGUF
 
 /// The llama architecture (SmolLM2): pre-norm blocks of grouped-query attention with RoPE on adjacent pairs (llama.cpp's
 /// converter permutes Q/K so that pairing holds) and a SwiGLU feed-forward; output tied to token_embd when
-/// `output.weight` is absent.
-public final class LlamaModel: LanguageModel {
+/// `output.weight` is absent. Immutable after init; its pointers address the read-only file mapping, which lives as
+/// long as `file`, hence @unchecked Sendable.
+public final class LlamaModel: LanguageModel, @unchecked Sendable {
     public let config: ModelConfig
     let file: GGUFFile  // keeps the mapping alive
     let ropeBase: Float

@@ -1,2 +1,0 @@
-import XCTest
-final class ModelsPlaceholderTests: XCTestCase { func testPlaceholder() { XCTAssertTrue(true) } }
