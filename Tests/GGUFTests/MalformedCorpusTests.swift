@@ -45,6 +45,7 @@ final class MalformedCorpusTests: GGUFTestCase {
             switch (result, v.rejectedByGGUF) {
             case (.failure(let error), true):
                 XCTAssertFalse(error.description.isEmpty, v.name)
+                if ProcessInfo.processInfo.environment["GGUF_PRINT_CORPUS"] != nil { print("\(v.name): \(error)") }
             case (.success, true):
                 XCTFail("\(v.name): GGUFFile accepted a malformed file (\(v.why))")
             case (.failure(let error), false):

@@ -27,6 +27,22 @@ final class ValidationTests: GGUFTestCase {
         XCTAssertEqual(openError(Array("hello, world\n".utf8)), .badMagic(found: Array("hell".utf8)))
     }
 
+    /// Every cut of a small file with every kind of field (so each read in the parser meets the end of the file)
+    /// is rejected, and the file itself parses.
+    func testEveryTruncationIsRejected() throws {
+        var w = smallModelWriter()
+        for (k, v) in RoundTripTests.everyValue where k != "a.string" { w.add(k, v) }  // (a.string is 500 bytes)
+        let bytes = w.bytes()
+        let dataOffset = try open(bytes).dataOffset
+        var kinds = Set<String>()
+        // Every cut inside the header; cuts in the tensor data every 17 bytes (they all fail the same way).
+        for length in Array(0..<dataOffset) + Array(stride(from: dataOffset, to: bytes.count, by: 17)) {
+            guard let e = openError(Array(bytes[0..<length])) else { return XCTFail("cut at \(length) accepted") }
+            kinds.insert("\(e)".components(separatedBy: " ").prefix(4).joined(separator: " "))
+        }
+        XCTAssertGreaterThan(kinds.count, 5, "\(kinds)")  // the cuts fail in different places, not in one check
+    }
+
     func testVersions() throws {
         for version: UInt32 in [0, 1, 4, 99, UInt32(3).byteSwapped] {
             let e = openError(try patched(smallModelWriter()) { b, _ in b.setLE(version, at: 4) })

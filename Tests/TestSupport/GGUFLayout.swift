@@ -29,6 +29,7 @@ public struct GGUFLayout {
 
     public struct ScanError: Error, CustomStringConvertible {
         public let description: String
+        var ranOut = false
     }
 
     public var version: UInt32
@@ -45,27 +46,35 @@ public struct GGUFLayout {
     public static let kvCountOffset = 16
     public static let firstKVOffset = 24
 
-    /// Reads the header of the file at `path` (a prefix of up to 64 MiB).
+    /// Reads the header of the file at `path`, reading a larger prefix until the header fits.
     public init(path: String) throws {
         let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
         defer { try? handle.close() }
         let size = Int(try handle.seekToEnd())
-        try handle.seek(toOffset: 0)
-        let prefix = [UInt8](try handle.read(upToCount: min(size, 64 << 20)) ?? Data())
-        try self.init(prefix: prefix, fileSize: size)
+        var length = min(size, 4 << 20)
+        while true {
+            try handle.seek(toOffset: 0)
+            let prefix = [UInt8](try handle.read(upToCount: length) ?? Data())
+            do {
+                try self.init(prefix: prefix, fileSize: size)
+                return
+            } catch let error as ScanError where error.ranOut && length < size {
+                length = min(size, length * 4)
+            }
+        }
     }
 
     public init(prefix bytes: [UInt8], fileSize: Int) throws {
         self.fileSize = fileSize
         var at = 0
         func need(_ n: Int) throws {
-            guard n >= 0, at + n <= bytes.count else { throw ScanError(description: "header scan ran out at \(at)") }
+            guard n >= 0, at + n <= bytes.count else { throw ScanError(description: "header scan ran out at \(at)", ranOut: true) }
         }
         func u32() throws -> UInt32 { try need(4); defer { at += 4 }; return bytes.readLE(UInt32.self, at: at) }
         func u64() throws -> UInt64 { try need(8); defer { at += 8 }; return bytes.readLE(UInt64.self, at: at) }
         func string() throws -> String {
             let n = try u64()
-            guard n < UInt64(bytes.count) else { throw ScanError(description: "string length \(n) at \(at - 8)") }
+            guard n < UInt64(bytes.count) else { throw ScanError(description: "string length \(n) at \(at - 8)", ranOut: true) }
             try need(Int(n))
             defer { at += Int(n) }
             return String(decoding: bytes[at..<at + Int(n)], as: UTF8.self)
@@ -80,7 +89,7 @@ public struct GGUFLayout {
             case 9:
                 let elementType = try u32()
                 let count = try u64()
-                guard count < UInt64(bytes.count) else { throw ScanError(description: "array count \(count)") }
+                guard count < UInt64(bytes.count) else { throw ScanError(description: "array count \(count)", ranOut: true) }
                 for _ in 0..<Int(count) { try skipValue(elementType) }
             default: throw ScanError(description: "value type \(type) at \(at)")
             }
