@@ -23,6 +23,9 @@ public struct MalformedGGUF: Sendable {
     public let rejectedByGGUF: Bool
     /// What is wrong, in one line.
     public let why: String
+    /// Names of the GGUFError cases that may report it (e.g. ["misalignedTensorOffset"]); empty when the GGUF layer
+    /// accepts the file.
+    public let ggufErrorCases: [String]
 
     let sourcePath: String
     let header: [UInt8]           // original bytes [0, headerEnd)

@@ -21,10 +21,47 @@ struct MalformedCorpusBuilder {
 
     // MARK: building blocks
 
+    /// The GGUFError cases that report each variant the GGUF layer rejects (truncations are handled in `add`).
+    static let expectedErrors: [String: [String]] = [
+        "bad-magic": ["badMagic"], "magic-lowercase": ["badMagic"],
+        "version-0": ["unsupportedVersion"], "version-1": ["unsupportedVersion"],
+        "version-99": ["unsupportedVersion"], "version-big-endian": ["unsupportedVersion"],
+        "tensor-count-huge": ["implausibleCount"], "tensor-count-max": ["implausibleCount"],
+        "tensor-count-past-end": ["implausibleCount"], "kv-count-huge": ["implausibleCount"],
+        "kv-count-past-end": ["implausibleCount"],
+        "key-length-huge": ["lengthPastEnd"], "key-length-past-end": ["lengthPastEnd"],
+        "string-length-huge": ["lengthPastEnd"], "string-length-past-end": ["lengthPastEnd"],
+        "array-count-huge": ["lengthPastEnd"], "array-count-past-end": ["lengthPastEnd"],
+        "int-array-count-huge": ["lengthPastEnd"], "tensor-name-length-huge": ["lengthPastEnd"],
+        "array-element-type-unknown": ["unknownValueType"], "value-type-unknown": ["unknownValueType"],
+        "value-type-huge": ["unknownValueType"], "bool-not-0-or-1": ["invalidBool"],
+        "nested-array-too-deep": ["arrayTooDeep"], "duplicate-key": ["duplicateKey"],
+        "alignment-zero": ["invalidAlignment"], "alignment-three": ["invalidAlignment"],
+        "alignment-u64": ["invalidAlignment"], "alignment-2-31": ["dataSectionPastEnd"],
+        "duplicate-tensor-name": ["duplicateTensor"], "tensor-type-unknown": ["unknownTensorType"],
+        "tensor-type-huge": ["unknownTensorType"], "n-dims-zero": ["invalidDimensionCount"],
+        "n-dims-five": ["invalidDimensionCount"], "dim-zero": ["invalidDimension"],
+        "dim-above-int-max": ["invalidDimension"], "dims-product-overflows": ["tensorSizeOverflow"],
+        "tensor-bytes-past-end": ["tensorOutOfBounds"], "row-not-multiple-of-block": ["rowNotMultipleOfBlock"],
+        "tensor-offset-misaligned": ["misalignedTensorOffset"], "tensor-offset-past-end": ["tensorOutOfBounds"],
+        "tensor-offset-overflows": ["tensorOutOfBounds"], "tensors-overlap": ["tensorsOverlap"],
+        "tensors-overlap-partly": ["tensorsOverlap"],
+    ]
+
     private mutating func add(_ name: String, rejectedByGGUF: Bool = true, _ why: String,
                               edits: [MalformedGGUF.Edit] = [], cut: Int? = nil) {
+        var errors: [String] = []
+        if let cut {
+            // A cut header fails a count check, a length check or a read; a cut data section fails placement.
+            errors = cut < layout.headerEnd ? ["truncated", "implausibleCount", "lengthPastEnd"]
+                : ["tensorOutOfBounds", "dataSectionPastEnd"]
+        } else if rejectedByGGUF {
+            guard let e = Self.expectedErrors[name] else { preconditionFailure("no expected error for \(name)") }
+            errors = e
+        }
         variants.append(MalformedGGUF(
-            name: name, rejectedByGGUF: rejectedByGGUF, why: why, sourcePath: path, header: layout.header,
+            name: name, rejectedByGGUF: rejectedByGGUF, why: why, ggufErrorCases: errors, sourcePath: path,
+            header: layout.header,
             padding: padding, dataRange: layout.dataOffset..<layout.fileSize, alignment: layout.alignment,
             edits: edits, cut: cut))
     }
