@@ -1,2 +1,0 @@
-import XCTest
-final class GGUFPlaceholderTests: XCTestCase { func testPlaceholder() { XCTAssertTrue(true) } }
