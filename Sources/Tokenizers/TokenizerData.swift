@@ -5,7 +5,7 @@ public struct TokenizerData: Sendable {
     public var pre: String?                  // tokenizer.ggml.pre (gpt2 only; absent -> unsupported)
     public var tokens: [String]              // tokenizer.ggml.tokens
     public var scores: [Float]?              // tokenizer.ggml.scores (absent -> 0 for every token)
-    public var tokenTypes: [Int32]?          // tokenizer.ggml.token_type (absent -> all normal)
+    public var tokenTypes: [Int]?            // tokenizer.ggml.token_type (absent -> all normal)
     public var merges: [String]?             // tokenizer.ggml.merges (required for gpt2)
     public var bosID: Int?                   // tokenizer.ggml.bos_token_id
     public var eosID: Int?                   // tokenizer.ggml.eos_token_id
@@ -18,7 +18,7 @@ public struct TokenizerData: Sendable {
     public var modelName: String?            // general.name (llama.cpp's per-model rstrip rule for phi-3)
 
     public init(model: String, pre: String? = nil, tokens: [String], scores: [Float]? = nil,
-                tokenTypes: [Int32]? = nil, merges: [String]? = nil, bosID: Int? = nil, eosID: Int? = nil,
+                tokenTypes: [Int]? = nil, merges: [String]? = nil, bosID: Int? = nil, eosID: Int? = nil,
                 eotID: Int? = nil, eomID: Int? = nil, unknownID: Int? = nil, addBOS: Bool? = nil,
                 addEOS: Bool? = nil, addSpacePrefix: Bool? = nil, modelName: String? = nil) {
         self.model = model

@@ -11,7 +11,7 @@ struct TokenAttributes: OptionSet, Sendable {
     static let rstrip = TokenAttributes(rawValue: 1 << 8)
 
     /// `tokenizer.ggml.token_type`: 1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte; others undefined.
-    init(tokenType: Int32) {
+    init(tokenType: Int) {
         switch tokenType {
         case 1: self = .normal
         case 2: self = .unknown
