@@ -95,11 +95,8 @@ final class Vocabulary: Sendable {
         // each one found is forced to control type, and the EOG set is built from EOS/EOT/EOM plus a text list.
         let table = self.table
         func find(_ texts: [String]) -> Int32? {
-            var best: Int32?
-            for t in texts {
-                if let id = table.id(Array(t.utf8)), best == nil || id < best! { best = id }
-            }
-            return best
+            // The lowest id among the texts present (llama.cpp takes the first in hash-map order).
+            texts.compactMap { table.id(Array($0.utf8)) }.min()
         }
         func markControl(_ id: Int32?) {
             if let id { attrs[Int(id)].insert(.control) }
