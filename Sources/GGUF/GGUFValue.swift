@@ -1,5 +1,5 @@
 /// One metadata value. Case order follows the on-disk type ids (gguf_type: 0 = uint8 ... 12 = float64).
-public enum GGUFValue: Sendable, Equatable {
+public enum GGUFValue: Sendable, Equatable, CustomStringConvertible {
     case uint8(UInt8)
     case int8(Int8)
     case uint16(UInt16)
@@ -30,6 +30,25 @@ public enum GGUFValue: Sendable, Equatable {
         case .uint64: return "u64"
         case .int64: return "i64"
         case .float64: return "f64"
+        }
+    }
+
+    /// The value for messages: numbers as numbers, strings quoted, arrays as "array<u32>[3]" (never their contents).
+    public var description: String {
+        switch self {
+        case .uint8(let v): return "\(v)"
+        case .int8(let v): return "\(v)"
+        case .uint16(let v): return "\(v)"
+        case .int16(let v): return "\(v)"
+        case .uint32(let v): return "\(v)"
+        case .int32(let v): return "\(v)"
+        case .float32(let v): return "\(v)"
+        case .bool(let v): return "\(v)"
+        case .string(let s): return s.count > 64 ? "\"\(s.prefix(64))...\"" : "\"\(s)\""
+        case .array(let a): return "\(typeName)[\(a.count)]"
+        case .uint64(let v): return "\(v)"
+        case .int64(let v): return "\(v)"
+        case .float64(let v): return "\(v)"
         }
     }
 

@@ -36,14 +36,14 @@ public struct ModelStore: Sendable {
     /// The file a `--model` argument names: an existing file is used as is; a manifest name is pulled when it is not
     /// in the store yet; anything else is an error naming the argument (and listing the known names).
     public func resolve(_ nameOrPath: String, progress: ProgressSink) throws(ModelStoreError) -> URL {
-        if let info = fileInfo(nameOrPath) {
-            guard info.isRegular else { throw .notAFile(path: nameOrPath) }
-            return URL(fileURLWithPath: nameOrPath)
-        }
+        let info = fileInfo(nameOrPath)
+        if let info, info.isRegular { return URL(fileURLWithPath: nameOrPath) }
+        // A model name wins over a directory of the same name in the working directory.
         if let manifest = Self.manifest(named: nameOrPath) {
             if let path = localPath(for: manifest) { return path }
             return try pull(manifest, progress: progress)
         }
+        if info != nil { throw .notAFile(path: nameOrPath) }
         if nameOrPath.contains("/") || nameOrPath.hasSuffix(".gguf") {
             throw .fileNotFound(path: nameOrPath)
         }

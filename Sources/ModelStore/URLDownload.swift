@@ -3,12 +3,16 @@ import Foundation
 import FoundationNetworking
 #endif
 
-/// Downloads `url` into `destination` (created or truncated) with URLSession, streaming to disk.
+/// Downloads `url` into `destination` (created or truncated) with URLSession, streaming to disk; a file URL (a
+/// local mirror) is copied directly, since URLSession on Linux does not open file URLs.
 /// `timeout` is the longest wait for a connection or for the next bytes; the transfer as a whole has no limit.
 /// More than `maxBytes` bytes fail the download (a wrong file must not fill the disk).
 func downloadURL(
     _ url: URL, to destination: URL, maxBytes: Int64, timeout: TimeInterval, progress: ProgressSink
 ) throws(SourceFailure) {
+    if url.isFileURL {
+        return try copyLocalFile(url.path, to: destination, maxBytes: maxBytes, progress: progress)
+    }
     guard FileManager.default.createFile(atPath: destination.path, contents: nil),
         let handle = try? FileHandle(forWritingTo: destination)
     else { throw SourceFailure("cannot create \(destination.path)") }
@@ -99,5 +103,31 @@ private final class DownloadDelegate: NSObject, URLSessionDataDelegate, @uncheck
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
         if let error { fail(error.localizedDescription) }
         finished.signal()
+    }
+}
+
+/// Copies a local file in 4 MB chunks with progress; more than `maxBytes` bytes fail the copy.
+private func copyLocalFile(
+    _ path: String, to destination: URL, maxBytes: Int64, progress: ProgressSink
+) throws(SourceFailure) {
+    guard let input = FileHandle(forReadingAtPath: path) else { throw SourceFailure("cannot open \(path)") }
+    defer { try? input.close() }
+    guard FileManager.default.createFile(atPath: destination.path, contents: nil),
+        let output = try? FileHandle(forWritingTo: destination)
+    else { throw SourceFailure("cannot create \(destination.path)") }
+    defer { try? output.close() }
+    let total = fileInfo(path).map { Int64($0.size) }
+    var copied: Int64 = 0
+    do {
+        while let chunk = try input.read(upToCount: 4 << 20), !chunk.isEmpty {
+            copied += Int64(chunk.count)
+            if copied > maxBytes { throw SourceFailure("more than the expected \(maxBytes) bytes") }
+            try output.write(contentsOf: chunk)
+            progress.progress(done: copied, total: total)
+        }
+    } catch let failure as SourceFailure {
+        throw failure
+    } catch {
+        throw SourceFailure("cannot copy \(path): \(error.localizedDescription)")
     }
 }
