@@ -58,6 +58,34 @@ public final class Engine {
     }
 }
 
+extension Engine {
+    /// Runs `tokens` in chunks of maxBatch, appending to `cache`, and hands each row of logits for positions
+    /// `from ..< tokens.count` to `body(position, row)`; memory stays at maxBatch rows whatever the prompt length.
+    public func evaluateRows(_ tokens: [Int32], cache: KVCache, from: Int = 0,
+                             _ body: (Int, UnsafeBufferPointer<Float>) -> Void) throws(EngineError) {
+        let v = config.vocabularySize
+        var logits: [Float] = []
+        var start = 0
+        while start < tokens.count {
+            let end = min(start + maxBatch, tokens.count)
+            let firstRow = max(from - start, 0)
+            let chunk = Array(tokens[start..<end])
+            if firstRow >= chunk.count {
+                try evaluate(chunk, cache: cache, outputs: .from(chunk.count), into: &logits)
+            } else {
+                try evaluate(chunk, cache: cache, outputs: .from(firstRow), into: &logits)
+                logits.withUnsafeBufferPointer { l in
+                    for r in firstRow..<chunk.count {
+                        let i = r - firstRow
+                        body(start + r, UnsafeBufferPointer(rebasing: l[(i * v)..<((i + 1) * v)]))
+                    }
+                }
+            }
+            start = end
+        }
+    }
+}
+
 extension OutputRows {
     func rowCount(_ n: Int) -> Int {
         switch self {

@@ -6,12 +6,9 @@ extension Engine {
     public func topLogits(_ tokens: [Int32], top: Int) throws(EngineError) -> [[(Int32, Float)]] {
         guard !tokens.isEmpty else { throw .emptyPrompt }
         let cache = try makeCache(capacity: tokens.count)
-        var logits: [Float] = []
-        try evaluate(tokens, cache: cache, outputs: .all, into: &logits)
-        let v = config.vocabularySize
-        return (0..<tokens.count).map { i in
-            logits.withUnsafeBufferPointer { Self.top(UnsafeBufferPointer(rebasing: $0[(i * v)..<((i + 1) * v)]), top) }
-        }
+        var rows: [[(Int32, Float)]] = []
+        try evaluateRows(tokens, cache: cache) { _, row in rows.append(Self.top(row, top)) }
+        return rows
     }
 
     static func top(_ row: UnsafeBufferPointer<Float>, _ k: Int) -> [(Int32, Float)] {
@@ -42,19 +39,14 @@ extension Engine {
         let first = context / 2
         var nll = 0.0
         var count = 0
-        let v = config.vocabularySize
-        var logits: [Float] = []
         for c in 0..<chunks {
             var chunk = Array(tokens[(c * context)..<((c + 1) * context)])
             if tokenizer.addBOS, let bos = tokenizer.bosToken { chunk[0] = bos }
             let cache = try makeCache(capacity: context)
-            // Row r of the output is position first + r, predicting the token at first + r + 1.
-            try evaluate(chunk, cache: cache, outputs: .from(first), into: &logits)
-            for pos in (first + 1)..<context {
-                let row = pos - first - 1
-                let target = Int(chunk[pos])
-                let lp = logits.withUnsafeBufferPointer { Self.logSoftmax(UnsafeBufferPointer(rebasing: $0[(row * v)..<((row + 1) * v)]), target) }
-                nll -= lp
+            // The row of position p predicts the token at p + 1.
+            try evaluateRows(chunk, cache: cache, from: first) { pos, row in
+                guard pos + 1 < context else { return }
+                nll -= Self.logSoftmax(row, Int(chunk[pos + 1]))
                 count += 1
             }
             progress(c + 1, chunks, exp(nll / Double(count)))

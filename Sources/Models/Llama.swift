@@ -100,81 +100,35 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
     }
 }
 
-/// Scratch and thread pool for running a LlamaModel; per step: x [B, E] residual stream, h normed input,
-/// q [B, H*D], k/v [B, Hkv*D], att [B, H*D], gate/up [B, F], out [B, E].
-final class LlamaRunner: ModelRunner {
+/// Scratch for running a LlamaModel; per step: x [B, E] residual stream, h normed input, q [B, H*D],
+/// k/v [B, Hkv*D], att [B, H*D], gate/up [B, F], out [B, E].
+final class LlamaRunner: RunnerBase, ModelRunner {
     let model: LlamaModel
-    let pool: ThreadPool
-    let maxBatch: Int
-    var trace: ((Int, String, UnsafeBufferPointer<Float>) -> Void)?
     private let x, h, q, k, v, att, gate, up, out: FloatBuffer
-    private let work: UnsafeMutableRawPointer
 
     var config: ModelConfig { model.config }
-    var threads: Int { pool.threads }
 
     init(model: LlamaModel, threads: Int, maxBatch: Int) throws(ModelError) {
         self.model = model
-        pool = try ThreadPool(threads: threads)
-        self.maxBatch = max(1, maxBatch)
-        let c = model.config, b = self.maxBatch
+        let c = model.config, b = max(1, maxBatch)
         x = FloatBuffer(b * c.embeddingLength); h = FloatBuffer(b * c.embeddingLength)
         q = FloatBuffer(b * c.headCount * c.headDim); att = FloatBuffer(b * c.headCount * c.headDim)
         k = FloatBuffer(b * c.kvDim); v = FloatBuffer(b * c.kvDim)
         gate = FloatBuffer(b * c.feedForwardLength); up = FloatBuffer(b * c.feedForwardLength)
         out = FloatBuffer(b * c.embeddingLength)
-        var workBytes = 64
-        for w in model.allWeights {
-            workBytes = max(workBytes, slm_matmul_work_size(w.type, Int64(w.rowLength), Int64(b), Int32(pool.threads)))
-        }
-        work = UnsafeMutableRawPointer.allocate(byteCount: workBytes, alignment: 64)
+        try super.init(threads: threads, maxBatch: b, vocabularySize: c.vocabularySize, weights: model.allWeights)
     }
-
-    deinit { work.deallocate() }
 
     func forward(tokens: UnsafeBufferPointer<Int32>, cache: KVCache, outputs: OutputRows,
                  logits: UnsafeMutablePointer<Float>) throws(ModelError) {
-        let vocab = model.config.vocabularySize
-        for t in tokens where t < 0 || Int(t) >= vocab { throw .tokenOutOfRange(token: t, vocabularySize: vocab) }
-        guard !tokens.isEmpty else { return }
-        try cache.reserve(0)
-        guard cache.count + tokens.count <= cache.capacity else {
-            throw .contextFull(needed: cache.count + tokens.count, capacity: cache.capacity)
-        }
-        let wanted = outputs.range(count: tokens.count)
-        var start = 0
-        while start < tokens.count {
-            let n = min(maxBatch, tokens.count - start)
-            let chunk = start..<(start + n)
-            let rows = chunk.clamped(to: wanted)
-            try step(UnsafeBufferPointer(rebasing: tokens[chunk]), cache: cache,
-                     outputRows: (rows.lowerBound - start)..<(rows.upperBound - start),
-                     logits: logits + (rows.lowerBound - wanted.lowerBound) * vocab)
-            start += n
-        }
+        try forwardInBatches(tokens: tokens, cache: cache, outputs: outputs, logits: logits)
     }
 
-    @inline(__always)
-    private func mm(_ w: Weight, _ input: UnsafePointer<Float>, _ n: Int, _ output: UnsafeMutablePointer<Float>) {
-        if n == 1 {
-            slm_matvec(pool.pool, w.type, w.data, Int64(w.rows), Int64(w.rowLength), input, output, work)
-        } else {
-            slm_matmul(pool.pool, w.type, w.data, Int64(w.rows), Int64(w.rowLength), input, Int64(n), output, work)
-        }
-    }
-
-    @inline(__always)
-    private func traced(_ layer: Int, _ name: String, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
-        if let trace { trace(layer, name, UnsafeBufferPointer(start: p, count: count)) }
-    }
-
-    /// One batch of n <= maxBatch tokens at positions cache.count ..< cache.count + n.
-    private func step(_ tokens: UnsafeBufferPointer<Int32>, cache: KVCache, outputRows: Range<Int>,
-                      logits: UnsafeMutablePointer<Float>) throws(ModelError) {
+    override func step(_ tokens: UnsafeBufferPointer<Int32>, cache: KVCache, outputRows: Range<Int>,
+                       logits: UnsafeMutablePointer<Float>) {
         let m = model, c = m.config, n = tokens.count
         let E = c.embeddingLength, D = c.headDim, QD = c.headCount * D, KV = c.kvDim, F = c.feedForwardLength
         let pos0 = cache.count
-        try cache.reserve(n)
         let x = x.pointer, h = h.pointer, q = q.pointer, k = k.pointer, v = v.pointer
         let att = att.pointer, gate = gate.pointer, up = up.pointer, out = out.pointer
         let emb = m.tokenEmbedding
@@ -191,8 +145,7 @@ final class LlamaRunner: ModelRunner {
                 let pos = Int64(pos0 + t)
                 slm_rope(q + t * QD, Int64(c.headCount), Int64(D), Int64(m.ropeDims), pos, m.ropeBase, 0)
                 slm_rope(k + t * KV, Int64(c.headCountKV), Int64(D), Int64(m.ropeDims), pos, m.ropeBase, 0)
-                slm_fp32_to_fp16_row(k + t * KV, cache.keyRow(l, pos0 + t), Int64(KV))
-                slm_fp32_to_fp16_row(v + t * KV, cache.valueRow(l, pos0 + t), Int64(KV))
+                storeKV(cache, layer: l, pos: pos0 + t, k: k + t * KV, v: v + t * KV)
             }
             traced(l, "q_rope", q, n * QD); traced(l, "k_rope", k, n * KV)
             slm_attention(pool.pool, q, cache.keyBase(l), cache.valueBase(l), Int64(KV), Int64(n),
@@ -208,11 +161,9 @@ final class LlamaRunner: ModelRunner {
             slm_add(x, out, Int64(n * E))
             traced(l, "l_out", x, n * E)
         }
-        cache.advance(n)
         guard !outputRows.isEmpty else { return }
-        let r = outputRows.count
         for (i, t) in outputRows.enumerated() { slm_rmsnorm(x + t * E, m.outputNorm, h + i * E, Int64(E), m.normEps) }
-        mm(m.output, h, r, logits)
+        mm(m.output, h, outputRows.count, logits)
     }
 }
 

@@ -81,7 +81,7 @@ struct Generate: ParsableCommand {
         request.stops = stop
         request.ignoreEOS = ignoreEos
         let stats = try runtime { () throws(EngineError) in
-            try engine.generate(request) { piece in Stdio.out(piece); fflush(stdout) }
+            try engine.generate(request) { piece in Stdio.out(piece) }
         }
         Stdio.out("\n")
         Stdio.info("prompt: \(stats.promptTokens) tokens, \(fmt1(stats.prefillTokensPerSecond)) tok/s | generated: "

@@ -1,0 +1,79 @@
+import CKernels
+
+/// What every architecture's runner shares: the thread pool, matmul scratch, the trace hook, and splitting a forward
+/// call into batches of at most maxBatch positions. Subclasses implement `step`.
+class RunnerBase {
+    let pool: ThreadPool
+    let maxBatch: Int
+    let vocabularySize: Int
+    var trace: ((Int, String, UnsafeBufferPointer<Float>) -> Void)?
+    private let work: UnsafeMutableRawPointer
+
+    var threads: Int { pool.threads }
+
+    init(threads: Int, maxBatch: Int, vocabularySize: Int, weights: [Weight]) throws(ModelError) {
+        pool = try ThreadPool(threads: threads)
+        self.maxBatch = max(1, maxBatch)
+        self.vocabularySize = vocabularySize
+        var workBytes = 64
+        for w in weights {
+            workBytes = max(workBytes, slm_matmul_work_size(w.type, Int64(w.rowLength), Int64(self.maxBatch), Int32(pool.threads)))
+        }
+        work = UnsafeMutableRawPointer.allocate(byteCount: workBytes, alignment: 64)
+    }
+
+    deinit { work.deallocate() }
+
+    /// Validates the call, then runs `step` on consecutive batches; each batch writes the logits of the requested rows
+    /// that fall inside it.
+    func forwardInBatches(tokens: UnsafeBufferPointer<Int32>, cache: KVCache, outputs: OutputRows,
+                          logits: UnsafeMutablePointer<Float>) throws(ModelError) {
+        let vocab = vocabularySize
+        for t in tokens where t < 0 || Int(t) >= vocab { throw .tokenOutOfRange(token: t, vocabularySize: vocab) }
+        guard !tokens.isEmpty else { return }
+        guard cache.count + tokens.count <= cache.capacity else {
+            throw .contextFull(needed: cache.count + tokens.count, capacity: cache.capacity)
+        }
+        let wanted = outputs.range(count: tokens.count)
+        var start = 0
+        while start < tokens.count {
+            let n = min(maxBatch, tokens.count - start)
+            let chunk = start..<(start + n)
+            let rows = chunk.clamped(to: wanted)
+            try cache.reserve(n)
+            step(UnsafeBufferPointer(rebasing: tokens[chunk]), cache: cache,
+                 outputRows: (rows.lowerBound - start)..<(rows.upperBound - start),
+                 logits: logits + (rows.lowerBound - wanted.lowerBound) * vocab)
+            cache.advance(n)
+            start += n
+        }
+    }
+
+    /// One batch of n <= maxBatch tokens at positions cache.count ..< cache.count + n (room already reserved).
+    func step(_ tokens: UnsafeBufferPointer<Int32>, cache: KVCache, outputRows: Range<Int>,
+              logits: UnsafeMutablePointer<Float>) {
+        fatalError("subclass must implement step")
+    }
+
+    /// Y[n, w.rows] = X[n, w.rowLength] * W^T; one row goes through matvec, several through matmul (same per-row result).
+    @inline(__always)
+    final func mm(_ w: Weight, _ input: UnsafePointer<Float>, _ n: Int, _ output: UnsafeMutablePointer<Float>) {
+        if n == 1 {
+            slm_matvec(pool.pool, w.type, w.data, Int64(w.rows), Int64(w.rowLength), input, output, work)
+        } else {
+            slm_matmul(pool.pool, w.type, w.data, Int64(w.rows), Int64(w.rowLength), input, Int64(n), output, work)
+        }
+    }
+
+    @inline(__always)
+    final func traced(_ layer: Int, _ name: String, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
+        if let trace { trace(layer, name, UnsafeBufferPointer(start: p, count: count)) }
+    }
+
+    /// Writes the K and V rows of token t (f32, kvDim each) into the cache as f16 at `pos`.
+    @inline(__always)
+    final func storeKV(_ cache: KVCache, layer l: Int, pos: Int, k: UnsafePointer<Float>, v: UnsafePointer<Float>) {
+        slm_fp32_to_fp16_row(k, cache.keyRow(l, pos), Int64(cache.kvDim))
+        slm_fp32_to_fp16_row(v, cache.valueRow(l, pos), Int64(cache.kvDim))
+    }
+}
