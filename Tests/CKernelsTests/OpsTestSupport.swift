@@ -16,8 +16,22 @@ struct OpsRNG {
     mutating func float(_ lo: Float, _ hi: Float) -> Float {
         lo + (hi - lo) * Float(next() >> 40) / Float(1 << 24)
     }
+    /// n values of float(lo, hi), in one loop over raw memory (debug builds are slow at millions of calls).
     mutating func floats(_ n: Int, _ lo: Float, _ hi: Float) -> [Float] {
-        (0..<n).map { _ in float(lo, hi) }
+        var s = state
+        let out = [Float](unsafeUninitializedCapacity: n) { buf, count in
+            for i in 0..<n {
+                s &+= 0x9E37_79B9_7F4A_7C15
+                var z = s
+                z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+                z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+                z ^= z >> 31
+                buf[i] = lo + (hi - lo) * Float(z >> 40) / Float(1 << 24)
+            }
+            count = n
+        }
+        state = s
+        return out
     }
 }
 
