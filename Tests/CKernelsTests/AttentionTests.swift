@@ -66,7 +66,10 @@ final class AttentionTests: XCTestCase {
     func testAttentionMatchesReferenceAndNaive() {
         var pools: [(Int, OpaquePointer?)] = [(0, nil)]  // 0: no pool, run inline
         for n in [1, 2, 3] {
-            if let tp = slm_threadpool_create(Int32(n)) { pools.append((n, tp)) }
+            if let tp = slm_threadpool_create(Int32(n)) {
+                XCTAssertEqual(slm_threadpool_n_threads(tp), Int32(n))
+                pools.append((n, tp))
+            }
         }
         defer { for (_, tp) in pools where tp != nil { slm_threadpool_destroy(tp) } }
         XCTAssertEqual(pools.count, 4, "thread pools of 1, 2 and 3 threads")
