@@ -7,6 +7,8 @@
 #if SLM_HAVE_X86
 #include <immintrin.h>
 
+#define SLM_RND (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)  // round half to even, as nearbyintf
+
 SLM_TARGET_AVX2 static inline float hsum_ps(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -166,7 +168,7 @@ SLM_TARGET_AVX2 static inline float quant_block_q8_avx2(const float *x, int8_t *
     float d = _mm_cvtss_f32(m) / 127.0f;
     float id = d != 0.0f ? 1.0f / d : 0.0f;
     __m256 mul = _mm256_set1_ps(id);
-#define SLM_RND (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+
     __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v0, mul), SLM_RND));
     __m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v1, mul), SLM_RND));
     __m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v2, mul), SLM_RND));
@@ -203,32 +205,53 @@ SLM_TARGET_AVX2 void slm_quant_q8_1_avx2(const float *restrict src, void *restri
 
 // ---- quantized dots ----
 
+// Each dot runs two blocks per iteration into two accumulators: one chain of fmas would be latency-bound.
+SLM_TARGET_AVX2 static inline __m256 q4_0_block(const slm_block_q4_0 *x, const slm_block_q8_0 *y, __m256 acc) {
+    __m256i qx = _mm256_sub_epi8(nibbles_to_bytes(x->qs), _mm256_set1_epi8(8));
+    __m256i qy = _mm256_loadu_si256((const __m256i *)y->qs);
+    return _mm256_fmadd_ps(_mm256_set1_ps(h2f(x->d) * h2f(y->d)), dot_s8_s8(qx, qy), acc);
+}
+
 SLM_TARGET_AVX2 void slm_vec_dot_q4_0_q8_0_avx2(int64_t n, const void *restrict w, const void *restrict a, float *restrict out) {
     const slm_block_q4_0 *x = w;
     const slm_block_q8_0 *y = a;
-    __m256 acc = _mm256_setzero_ps();
-    __m256i eight = _mm256_set1_epi8(8);
-    for (int64_t i = 0; i < n / SLM_QK4_0; i++) {
-        __m256 d = _mm256_set1_ps(h2f(x[i].d) * h2f(y[i].d));
-        __m256i qx = _mm256_sub_epi8(nibbles_to_bytes(x[i].qs), eight);
-        __m256i qy = _mm256_loadu_si256((const __m256i *)y[i].qs);
-        acc = _mm256_fmadd_ps(d, dot_s8_s8(qx, qy), acc);
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
+    int64_t nb = n / SLM_QK4_0, i = 0;
+    for (; i + 2 <= nb; i += 2) {
+        acc0 = q4_0_block(x + i, y + i, acc0);
+        acc1 = q4_0_block(x + i + 1, y + i + 1, acc1);
     }
-    *out = hsum_ps(acc);
+    if (i < nb) acc0 = q4_0_block(x + i, y + i, acc0);
+    *out = hsum_ps(_mm256_add_ps(acc0, acc1));
+}
+
+SLM_TARGET_AVX2 static inline __m256 q4_1_block(const slm_block_q4_1 *x, const slm_block_q8_1 *y, __m256 acc) {
+    __m256i qy = _mm256_loadu_si256((const __m256i *)y->qs);
+    return _mm256_fmadd_ps(_mm256_set1_ps(h2f(x->d) * h2f(y->d)), dot_u8_s8(nibbles_to_bytes(x->qs), qy), acc);
 }
 
 SLM_TARGET_AVX2 void slm_vec_dot_q4_1_q8_1_avx2(int64_t n, const void *restrict w, const void *restrict a, float *restrict out) {
     const slm_block_q4_1 *x = w;
     const slm_block_q8_1 *y = a;
-    __m256 acc = _mm256_setzero_ps();
-    float mins = 0;
-    for (int64_t i = 0; i < n / SLM_QK4_1; i++) {
-        __m256 d = _mm256_set1_ps(h2f(x[i].d) * h2f(y[i].d));
-        mins += h2f(x[i].m) * h2f(y[i].s);
-        __m256i qy = _mm256_loadu_si256((const __m256i *)y[i].qs);
-        acc = _mm256_fmadd_ps(d, dot_u8_s8(nibbles_to_bytes(x[i].qs), qy), acc);
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
+    float mins0 = 0, mins1 = 0;
+    int64_t nb = n / SLM_QK4_1, i = 0;
+    for (; i + 2 <= nb; i += 2) {
+        acc0 = q4_1_block(x + i, y + i, acc0);
+        acc1 = q4_1_block(x + i + 1, y + i + 1, acc1);
+        mins0 += h2f(x[i].m) * h2f(y[i].s);
+        mins1 += h2f(x[i + 1].m) * h2f(y[i + 1].s);
     }
-    *out = hsum_ps(acc) + mins;
+    if (i < nb) {
+        acc0 = q4_1_block(x + i, y + i, acc0);
+        mins0 += h2f(x[i].m) * h2f(y[i].s);
+    }
+    *out = hsum_ps(_mm256_add_ps(acc0, acc1)) + (mins0 + mins1);
+}
+
+SLM_TARGET_AVX2 static inline __m256 q8_0_block(const slm_block_q8_0 *x, const slm_block_q8_0 *y, __m256 acc) {
+    __m256i qx = _mm256_loadu_si256((const __m256i *)x->qs), qy = _mm256_loadu_si256((const __m256i *)y->qs);
+    return _mm256_fmadd_ps(_mm256_set1_ps(h2f(x->d) * h2f(y->d)), dot_s8_s8(qx, qy), acc);
 }
 
 SLM_TARGET_AVX2 void slm_vec_dot_q8_0_q8_0_avx2(int64_t n, const void *restrict w, const void *restrict a, float *restrict out) {
@@ -236,16 +259,11 @@ SLM_TARGET_AVX2 void slm_vec_dot_q8_0_q8_0_avx2(int64_t n, const void *restrict 
     const slm_block_q8_0 *y = a;
     __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
     int64_t nb = n / SLM_QK8_0, i = 0;
-    for (; i + 2 <= nb; i += 2) {  // two independent chains hide the cvt/fma latency
-        __m256i x0 = _mm256_loadu_si256((const __m256i *)x[i].qs), y0 = _mm256_loadu_si256((const __m256i *)y[i].qs);
-        __m256i x1 = _mm256_loadu_si256((const __m256i *)x[i + 1].qs), y1 = _mm256_loadu_si256((const __m256i *)y[i + 1].qs);
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[i].d) * h2f(y[i].d)), dot_s8_s8(x0, y0), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[i + 1].d) * h2f(y[i + 1].d)), dot_s8_s8(x1, y1), acc1);
+    for (; i + 2 <= nb; i += 2) {
+        acc0 = q8_0_block(x + i, y + i, acc0);
+        acc1 = q8_0_block(x + i + 1, y + i + 1, acc1);
     }
-    if (i < nb) {
-        __m256i x0 = _mm256_loadu_si256((const __m256i *)x[i].qs), y0 = _mm256_loadu_si256((const __m256i *)y[i].qs);
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[i].d) * h2f(y[i].d)), dot_s8_s8(x0, y0), acc0);
-    }
+    if (i < nb) acc0 = q8_0_block(x + i, y + i, acc0);
     *out = hsum_ps(_mm256_add_ps(acc0, acc1));
 }
 

@@ -7,6 +7,8 @@
 #if SLM_HAVE_X86
 #include <immintrin.h>
 
+#define SLM_RND (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)  // round half to even, as nearbyintf
+
 SLM_TARGET_AVX512 static inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
 
 SLM_TARGET_AVX512 static inline float hsum256(__m256 v) {
@@ -179,7 +181,7 @@ SLM_TARGET_AVX512 static inline float quant_block_q8_avx512(const float *x, int8
     float d = amax / 127.0f;
     float id = d != 0.0f ? 1.0f / d : 0.0f;
     __m512 mul = _mm512_set1_ps(id);
-#define SLM_RND (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+
     __m512i i0 = _mm512_cvtps_epi32(_mm512_roundscale_ps(_mm512_mul_ps(v0, mul), SLM_RND));
     __m512i i1 = _mm512_cvtps_epi32(_mm512_roundscale_ps(_mm512_mul_ps(v1, mul), SLM_RND));
     if (sum) *sum = _mm512_reduce_add_epi32(_mm512_add_epi32(i0, i1));

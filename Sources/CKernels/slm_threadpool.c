@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include "slm_threadpool.h"
 #include "slm_internal.h"
 
@@ -15,14 +16,17 @@
 #define SLM_PAUSE() ((void)0)
 #endif
 
-// Spin budget before parking: ~2^15 pauses is on the order of 100-500 microseconds, long enough to bridge the gap
-// between two matmuls of one token, short enough that a pool between requests sleeps.
-#define SLM_SPIN_PAUSES (1 << 15)
+// Wait budget before parking: ~4096 pauses (on the order of 100 microseconds) bridge the gap between two matmuls of
+// one token; then a few hundred sched_yield rounds let other threads run when the cores are oversubscribed (a pure
+// spinner would steal the core from the thread it waits for); then the worker parks so an idle pool costs nothing.
+#define SLM_SPIN_PAUSES 4096
+#define SLM_SPIN_YIELDS 256
 // While the caller waits for stragglers it yields every this many pauses (a worker may have been descheduled).
-#define SLM_WAIT_YIELD_EVERY 1024
+#define SLM_WAIT_YIELD_EVERY 256
 
 struct slm_threadpool {
     int n_threads;
+    int spin_pauses;                      // SLM_SPIN_PAUSES, or 0 when there are more threads than CPUs
     pthread_t *threads;
     _Alignas(64) atomic_uint generation;  // bumped once per run; workers start when it changes
     _Alignas(64) atomic_int pending;      // workers 1..n-1 still running the current task
@@ -43,13 +47,15 @@ static void *worker_main(void *p) {
     worker_arg arg = *(worker_arg *)p;
     free(p);
     slm_threadpool *tp = arg.tp;
-    unsigned seen = atomic_load_explicit(&tp->generation, memory_order_acquire);
+    // The pool starts at generation 0; a run may bump it before this thread gets here, so do not read it now.
+    unsigned seen = 0;
     for (;;) {
         unsigned gen = seen;
-        for (int i = 0; i < SLM_SPIN_PAUSES; i++) {
+        for (int i = 0; i < tp->spin_pauses + SLM_SPIN_YIELDS; i++) {
             gen = atomic_load_explicit(&tp->generation, memory_order_acquire);
             if (gen != seen || atomic_load_explicit(&tp->stop, memory_order_relaxed)) break;
-            SLM_PAUSE();
+            if (i < tp->spin_pauses) SLM_PAUSE();
+            else sched_yield();
         }
         if (gen == seen && !atomic_load_explicit(&tp->stop, memory_order_acquire)) {
             // Park. Announcing ourselves (seq_cst) before re-reading the generation pairs with the caller's
@@ -76,6 +82,8 @@ slm_threadpool *slm_threadpool_create(int n_threads) {
     slm_threadpool *tp = calloc(1, sizeof *tp);
     if (!tp) return NULL;
     tp->n_threads = n_threads;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    tp->spin_pauses = cpus > 0 && n_threads > cpus ? 0 : SLM_SPIN_PAUSES;
     atomic_init(&tp->generation, 0);
     atomic_init(&tp->pending, 0);
     atomic_init(&tp->sleepers, 0);
