@@ -13,7 +13,7 @@ import sys
 
 import numpy as np
 from gguf import GGUFReader
-from gguf.constants import GGML_QUANT_SIZES
+from gguf.constants import GGML_QUANT_SIZES, GGMLQuantizationType
 from gguf.quants import dequantize
 
 MODEL = sys.argv[1] if len(sys.argv) > 1 else os.path.expanduser("~/.cache/slm/models/gemma-3-270m-q4_k_m.gguf")
@@ -60,15 +60,35 @@ def main():
                 "sha256_bytes": hashlib.sha256(raw).hexdigest(),
                 "values": [float(v) for v in values.astype(np.float32)],
             })
+    # Types without a tensor in the model (Q5_K, Q5_1): seeded random blocks with finite f16 scales, dequantized by
+    # gguf-py, stored with their bytes in hex.
+    rng = np.random.default_rng(20240)
+    synthetic = []
+    for qtype, n_blocks, scale_fields in ((GGMLQuantizationType.Q5_K, 2, 2), (GGMLQuantizationType.Q5_1, 8, 2)):
+        block_size, type_size = GGML_QUANT_SIZES[qtype]
+        raw = rng.integers(0, 256, size=(n_blocks, type_size), dtype=np.uint8)
+        halves = rng.uniform(-0.05, 0.05, size=(n_blocks, scale_fields)).astype(np.float16)
+        if qtype == GGMLQuantizationType.Q5_K:
+            halves = np.abs(halves)  # d and dmin are non-negative in files
+        raw[:, :2 * scale_fields] = halves.view(np.uint8).reshape(n_blocks, 2 * scale_fields)
+        values = dequantize(raw.reshape(-1), qtype).reshape(-1)
+        synthetic.append({
+            "type": qtype.name,
+            "ggml_type": int(qtype),
+            "count": int(values.size),
+            "hex": raw.tobytes().hex(),
+            "values": [float(v) for v in values.astype(np.float32)],
+        })
     doc = {
         "model": os.path.basename(MODEL),
         "generator": "tools/make-kquant-golden.py (gguf-py gguf.quants.dequantize)",
         "slices": out,
+        "synthetic": synthetic,
     }
     with open(OUT, "w") as f:
         json.dump(doc, f, indent=1)
         f.write("\n")
-    print(f"wrote {OUT}: " + ", ".join(f"{s['type']} x {s['count']}" for s in out))
+    print(f"wrote {OUT}: " + ", ".join(f"{s['type']} x {s['count']}" for s in out + synthetic))
 
 
 if __name__ == "__main__":
