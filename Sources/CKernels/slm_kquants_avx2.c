@@ -6,6 +6,12 @@
 #if SLM_HAVE_X86
 #include <immintrin.h>
 
+// f16 -> f32 through vmovd + vcvtph2ps (_cvtsh_ss compiles to a vpinsrw into a live register, a false dependency that
+// chained every block's scale onto the accumulator and cost ~3x on Q5_0).
+SLM_TARGET_AVX2 static inline float half_to_float(uint16_t h) {
+    return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(h)));
+}
+
 SLM_TARGET_AVX2 static inline float hsum_ps(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -19,16 +25,15 @@ SLM_TARGET_AVX2 static inline float hsum_ps128(__m128 s) {
     return _mm_cvtss_f32(s);
 }
 
-// 32 bytes, byte j = 0x10 if bit j of qh is set, else 0 (the 5th bits of a Q5_0/Q5_1 block in element order).
-SLM_TARGET_AVX2 static inline __m256i q5_high_bits(const uint8_t qh_bytes[4]) {
+// 32 bytes, byte j = 0xff if bit j of qh is set, else 0 (the 5th bits of a Q5_0/Q5_1 block in element order).
+SLM_TARGET_AVX2 static inline __m256i q5_bit_mask(const uint8_t qh_bytes[4]) {
     uint32_t qh;
     memcpy(&qh, qh_bytes, 4);
     const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
                                             2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
     const __m256i bit = _mm256_set1_epi64x(0x8040201008040201LL);
-    __m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32((int)qh), spread);  // byte j = byte j/8 of qh
-    v = _mm256_cmpeq_epi8(_mm256_and_si256(v, bit), bit);                // 0xff where bit j%8 set
-    return _mm256_and_si256(v, _mm256_set1_epi8(0x10));
+    const __m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32((int)qh), spread);  // byte j = byte j/8 of qh
+    return _mm256_cmpeq_epi8(_mm256_and_si256(v, bit), bit);                     // bit j%8 of it
 }
 
 // 32 bytes of element-ordered low nibbles of a Q4_0-style block (qs[j] & 15 for j < 16, then qs[j] >> 4).
@@ -88,7 +93,7 @@ SLM_TARGET_AVX2 void slm_vec_dot_q4_K_q8_K_avx2(int64_t n, const void *restrict 
     for (int64_t i = 0; i < n / SLM_QK_K; i++) {
         uint8_t sc[8], mn[8];
         slm_k4_unpack_scales(x[i].scales, sc, mn);
-        const float d = y[i].d * _cvtsh_ss(x[i].d), dmin = -y[i].d * _cvtsh_ss(x[i].dmin);
+        const float d = y[i].d * half_to_float(x[i].d), dmin = -y[i].d * half_to_float(x[i].dmin);
 
         const __m128i bs = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)y[i].bsums),
                                           _mm_loadu_si128((const __m128i *)(y[i].bsums + 8)));  // 8 sub-block sums
@@ -124,7 +129,7 @@ SLM_TARGET_AVX2 void slm_vec_dot_q5_K_q8_K_avx2(int64_t n, const void *restrict 
     for (int64_t i = 0; i < n / SLM_QK_K; i++) {
         uint8_t sc[8], mn[8];
         slm_k4_unpack_scales(x[i].scales, sc, mn);
-        const float d = y[i].d * _cvtsh_ss(x[i].d), dmin = -y[i].d * _cvtsh_ss(x[i].dmin);
+        const float d = y[i].d * half_to_float(x[i].d), dmin = -y[i].d * half_to_float(x[i].dmin);
 
         const __m128i bs = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)y[i].bsums),
                                           _mm_loadu_si128((const __m128i *)(y[i].bsums + 8)));
@@ -168,7 +173,7 @@ SLM_TARGET_AVX2 void slm_vec_dot_q6_K_q8_K_avx2(int64_t n, const void *restrict 
     }
     __m256 acc = _mm256_setzero_ps();
     for (int64_t i = 0; i < n / SLM_QK_K; i++) {
-        const float d = y[i].d * _cvtsh_ss(x[i].d);
+        const float d = y[i].d * half_to_float(x[i].d);
         const __m128i sc8 = _mm_loadu_si128((const __m128i *)x[i].scales);
         const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
         // offset term, in i32 lanes that are summed with the rest: |32 * 127 * 2 * 16 * 127| < 2^31
@@ -199,40 +204,70 @@ SLM_TARGET_AVX2 void slm_vec_dot_q6_K_q8_K_avx2(int64_t n, const void *restrict 
     *out = hsum_ps(acc);
 }
 
+// Products x_j.f16 * y_j.f16 of the f16 at byte offset `off` of up to 8 consecutive blocks (lanes past count are 0).
+// The halves are gathered in general registers and converted with one vcvtph2ps, keeping the conversion off the
+// accumulator's dependency chain.
+SLM_TARGET_AVX2 static inline __m256 half_products8(const uint8_t *x, size_t xs, const uint8_t *y, size_t ys, size_t off,
+                                                    int count) {
+    uint64_t hx[2] = {0, 0}, hy[2] = {0, 0};
+    for (int j = 0; j < count; j++) {
+        uint16_t a, b;
+        memcpy(&a, x + j * xs + off, 2);
+        memcpy(&b, y + j * ys + off, 2);
+        hx[j >> 2] |= (uint64_t)a << (16 * (j & 3));
+        hy[j >> 2] |= (uint64_t)b << (16 * (j & 3));
+    }
+    return _mm256_mul_ps(_mm256_cvtph_ps(_mm_set_epi64x((long long)hx[1], (long long)hx[0])),
+                         _mm256_cvtph_ps(_mm_set_epi64x((long long)hy[1], (long long)hy[0])));
+}
+
 // Q5_0 x Q8_0: signed (q - 16) x signed q8 via the sign trick: maddubs(|x|, sign(y, x)), bound 16*127*2.
+// q - 16 = low nibble | (5th bit clear ? 0xf0 : 0) as int8.
 SLM_TARGET_AVX2 void slm_vec_dot_q5_0_q8_0_avx2(int64_t n, const void *restrict w, const void *restrict act,
                                                 float *restrict out) {
     const slm_block_q5_0 *x = w;
     const slm_block_q8_0 *y = act;
-    const __m256i off = _mm256_set1_epi8(16), ones = _mm256_set1_epi16(1);
+    const int64_t nb = n / SLM_QK5_0;
+    const __m256i ones = _mm256_set1_epi16(1), f0 = _mm256_set1_epi8((char)0xf0);
     __m256 acc = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n / SLM_QK5_0; i++) {
-        const __m256i q = _mm256_sub_epi8(_mm256_or_si256(q5_low_nibbles(x[i].qs), q5_high_bits(x[i].qh)), off);
-        const __m256i a = _mm256_loadu_si256((const __m256i *)y[i].qs);
-        const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(a, q)), ones);
-        const float d = _cvtsh_ss(x[i].d) * _cvtsh_ss(y[i].d);
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(p), acc);
+    for (int64_t i0 = 0; i0 < nb; i0 += 8) {
+        const int count = (int)SLM_MIN(8, nb - i0);
+        float dd[8];
+        _mm256_storeu_ps(dd, half_products8((const uint8_t *)&x[i0], sizeof *x, (const uint8_t *)&y[i0], sizeof *y, 0, count));
+        for (int j = 0; j < count; j++) {
+            const int64_t i = i0 + j;
+            const __m256i q = _mm256_or_si256(q5_low_nibbles(x[i].qs), _mm256_andnot_si256(q5_bit_mask(x[i].qh), f0));
+            const __m256i a = _mm256_loadu_si256((const __m256i *)y[i].qs);
+            const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(a, q)), ones);
+            acc = _mm256_fmadd_ps(_mm256_broadcast_ss(&dd[j]), _mm256_cvtepi32_ps(p), acc);
+        }
     }
     *out = hsum_ps(acc);
 }
-
-// Q5_1 x Q8_1: unsigned q in [0, 31] x signed q8 (maddubs bound 31*127*2), plus m * s per block.
+// Q5_1 x Q8_1: unsigned q in [0, 31] x signed q8 (maddubs bound 31*127*2), plus m * s per block (both f16 at byte
+// offset 2 of their blocks).
 SLM_TARGET_AVX2 void slm_vec_dot_q5_1_q8_1_avx2(int64_t n, const void *restrict w, const void *restrict act,
                                                 float *restrict out) {
     const slm_block_q5_1 *x = w;
     const slm_block_q8_1 *y = act;
-    const __m256i ones = _mm256_set1_epi16(1);
-    __m256 acc = _mm256_setzero_ps();
-    float summs = 0;
-    for (int64_t i = 0; i < n / SLM_QK5_1; i++) {
-        const __m256i q = _mm256_or_si256(q5_low_nibbles(x[i].qs), q5_high_bits(x[i].qh));
-        const __m256i a = _mm256_loadu_si256((const __m256i *)y[i].qs);
-        const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(q, a), ones);
-        const float d = _cvtsh_ss(x[i].d) * _cvtsh_ss(y[i].d);
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(p), acc);
-        summs += _cvtsh_ss(x[i].m) * _cvtsh_ss(y[i].s);
+    const int64_t nb = n / SLM_QK5_1;
+    const __m256i ones = _mm256_set1_epi16(1), b4 = _mm256_set1_epi8(0x10);
+    __m256 acc = _mm256_setzero_ps(), acc_m = _mm256_setzero_ps();
+    for (int64_t i0 = 0; i0 < nb; i0 += 8) {
+        const int count = (int)SLM_MIN(8, nb - i0);
+        const uint8_t *xb = (const uint8_t *)&x[i0], *yb = (const uint8_t *)&y[i0];
+        float dd[8];
+        _mm256_storeu_ps(dd, half_products8(xb, sizeof *x, yb, sizeof *y, 0, count));
+        acc_m = _mm256_add_ps(acc_m, half_products8(xb, sizeof *x, yb, sizeof *y, 2, count));
+        for (int j = 0; j < count; j++) {
+            const int64_t i = i0 + j;
+            const __m256i q = _mm256_or_si256(q5_low_nibbles(x[i].qs), _mm256_and_si256(q5_bit_mask(x[i].qh), b4));
+            const __m256i a = _mm256_loadu_si256((const __m256i *)y[i].qs);
+            const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(q, a), ones);
+            acc = _mm256_fmadd_ps(_mm256_broadcast_ss(&dd[j]), _mm256_cvtepi32_ps(p), acc);
+        }
     }
-    *out = hsum_ps(acc) + summs;
+    *out = hsum_ps(acc) + hsum_ps(acc_m);
 }
 
 #endif  // SLM_HAVE_X86

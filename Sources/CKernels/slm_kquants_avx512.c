@@ -6,6 +6,12 @@
 #if SLM_HAVE_X86
 #include <immintrin.h>
 
+// f16 -> f32 through vmovd + vcvtph2ps (_cvtsh_ss compiles to a vpinsrw into a live register, a false dependency that
+// chained every block's scale onto the accumulator and cost ~3x on Q5_0).
+SLM_TARGET_AVX512 static inline float half_to_float(uint16_t h) {
+    return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(h)));
+}
+
 // [a repeated in 16-bit lanes 0..15, b in lanes 16..31]
 SLM_TARGET_AVX512 static inline __m512i pair_epi16(int a, int b) {
     return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16((short)a)), _mm256_set1_epi16((short)b), 1);
@@ -41,7 +47,7 @@ SLM_TARGET_AVX512 void slm_vec_dot_q4_K_q8_K_avx512(int64_t n, const void *restr
     for (int64_t i = 0; i < n / SLM_QK_K; i++) {
         uint8_t sc[8], mn[8];
         slm_k4_unpack_scales(x[i].scales, sc, mn);
-        const float d = y[i].d * _cvtsh_ss(x[i].d), dmin = -y[i].d * _cvtsh_ss(x[i].dmin);
+        const float d = y[i].d * half_to_float(x[i].d), dmin = -y[i].d * half_to_float(x[i].dmin);
         acc_m = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(k45_mins(mn, y[i].bsums)), acc_m);
         const int8_t *q8 = y[i].qs;
         __m512i sumi = _mm512_setzero_si512();
@@ -71,7 +77,7 @@ SLM_TARGET_AVX512 void slm_vec_dot_q5_K_q8_K_avx512(int64_t n, const void *restr
     for (int64_t i = 0; i < n / SLM_QK_K; i++) {
         uint8_t sc[8], mn[8];
         slm_k4_unpack_scales(x[i].scales, sc, mn);
-        const float d = y[i].d * _cvtsh_ss(x[i].d), dmin = -y[i].d * _cvtsh_ss(x[i].dmin);
+        const float d = y[i].d * half_to_float(x[i].d), dmin = -y[i].d * half_to_float(x[i].dmin);
         acc_m = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(k45_mins(mn, y[i].bsums)), acc_m);
         const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)x[i].qh));
         const int8_t *q8 = y[i].qs;
@@ -111,7 +117,7 @@ SLM_TARGET_AVX512 void slm_vec_dot_q6_K_q8_K_avx512(int64_t n, const void *restr
                          15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), 3);
     __m512 acc = _mm512_setzero_ps();
     for (int64_t i = 0; i < n / SLM_QK_K; i++) {
-        const float d = y[i].d * _cvtsh_ss(x[i].d);
+        const float d = y[i].d * half_to_float(x[i].d);
         const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x[i].scales));
         const __m512i sc512 = _mm512_castsi256_si512(sc16);  // only lanes 0..15 are read by the permutes below
         const __m256i offset = _mm256_slli_epi32(_mm256_madd_epi16(sc16, _mm256_loadu_si256((const __m256i *)y[i].bsums)), 5);
@@ -171,7 +177,7 @@ SLM_TARGET_AVX512 void slm_vec_dot_q5_0_q8_0_avx512(int64_t n, const void *restr
         const __m512i p = _mm512_madd_epi16(_mm512_maddubs_epi16(_mm512_abs_epi8(q),
                                                                  _mm512_mask_sub_epi8(a, _mm512_movepi8_mask(q), _mm512_setzero_si512(), a)),
                                             ones);
-        const __m512 dd = pair_ps(_cvtsh_ss(x[i].d) * _cvtsh_ss(y[i].d), _cvtsh_ss(x[i + 1].d) * _cvtsh_ss(y[i + 1].d));
+        const __m512 dd = pair_ps(half_to_float(x[i].d) * half_to_float(y[i].d), half_to_float(x[i + 1].d) * half_to_float(y[i + 1].d));
         acc = _mm512_fmadd_ps(dd, _mm512_cvtepi32_ps(p), acc);
     }
     float tail = 0;
@@ -193,9 +199,9 @@ SLM_TARGET_AVX512 void slm_vec_dot_q5_1_q8_1_avx512(int64_t n, const void *restr
         const __m512i q = q5_pair(x[i].qs, x[i].qh, x[i + 1].qs, x[i + 1].qh);
         const __m512i a = load_2x256(y[i].qs, y[i + 1].qs);
         const __m512i p = _mm512_madd_epi16(_mm512_maddubs_epi16(q, a), ones);
-        const __m512 dd = pair_ps(_cvtsh_ss(x[i].d) * _cvtsh_ss(y[i].d), _cvtsh_ss(x[i + 1].d) * _cvtsh_ss(y[i + 1].d));
+        const __m512 dd = pair_ps(half_to_float(x[i].d) * half_to_float(y[i].d), half_to_float(x[i + 1].d) * half_to_float(y[i + 1].d));
         acc = _mm512_fmadd_ps(dd, _mm512_cvtepi32_ps(p), acc);
-        summs += _cvtsh_ss(x[i].m) * _cvtsh_ss(y[i].s) + _cvtsh_ss(x[i + 1].m) * _cvtsh_ss(y[i + 1].s);
+        summs += half_to_float(x[i].m) * half_to_float(y[i].s) + half_to_float(x[i + 1].m) * half_to_float(y[i + 1].s);
     }
     float tail = 0;
     if (i < nb) slm_vec_dot_q5_1_q8_1_avx2(SLM_QK5_1, &x[i], &y[i], &tail);
