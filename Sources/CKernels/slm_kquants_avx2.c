@@ -6,8 +6,8 @@
 #if SLM_HAVE_X86
 #include <immintrin.h>
 
-// f16 -> f32 through vmovd + vcvtph2ps (_cvtsh_ss compiles to a vpinsrw into a live register, a false dependency that
-// chained every block's scale onto the accumulator and cost ~3x on Q5_0).
+// f16 -> f32 through vmovd + vcvtph2ps (clang compiles _cvtsh_ss to a vpinsrw merging into a live register, which
+// can tie the block scale to the accumulator's dependency chain).
 SLM_TARGET_AVX2 static inline float half_to_float(uint16_t h) {
     return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(h)));
 }
@@ -176,7 +176,7 @@ SLM_TARGET_AVX2 void slm_vec_dot_q6_K_q8_K_avx2(int64_t n, const void *restrict 
         const float d = y[i].d * half_to_float(x[i].d);
         const __m128i sc8 = _mm_loadu_si128((const __m128i *)x[i].scales);
         const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
-        // offset term, in i32 lanes that are summed with the rest: |32 * 127 * 2 * 16 * 127| < 2^31
+        // offset term, in i32 lanes summed with the rest: each lane |32 * 2 * 128 * 2032| < 2^25
         __m256i sumi = _mm256_slli_epi32(_mm256_madd_epi16(sc16, _mm256_loadu_si256((const __m256i *)y[i].bsums)), 5);
         sumi = _mm256_sub_epi32(_mm256_setzero_si256(), sumi);
         const int8_t *q8 = y[i].qs;

@@ -6,8 +6,8 @@
 #if SLM_HAVE_X86
 #include <immintrin.h>
 
-// f16 -> f32 through vmovd + vcvtph2ps (_cvtsh_ss compiles to a vpinsrw into a live register, a false dependency that
-// chained every block's scale onto the accumulator and cost ~3x on Q5_0).
+// f16 -> f32 through vmovd + vcvtph2ps (clang compiles _cvtsh_ss to a vpinsrw merging into a live register, which
+// can tie the block scale to the accumulator's dependency chain).
 SLM_TARGET_AVX512 static inline float half_to_float(uint16_t h) {
     return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(h)));
 }
