@@ -204,70 +204,67 @@ SLM_TARGET_AVX2 void slm_vec_dot_q6_K_q8_K_avx2(int64_t n, const void *restrict 
     *out = hsum_ps(acc);
 }
 
-// Products x_j.f16 * y_j.f16 of the f16 at byte offset `off` of up to 8 consecutive blocks (lanes past count are 0).
-// The halves are gathered in general registers and converted with one vcvtph2ps, keeping the conversion off the
-// accumulator's dependency chain.
-SLM_TARGET_AVX2 static inline __m256 half_products8(const uint8_t *x, size_t xs, const uint8_t *y, size_t ys, size_t off,
-                                                    int count) {
-    uint64_t hx[2] = {0, 0}, hy[2] = {0, 0};
-    for (int j = 0; j < count; j++) {
-        uint16_t a, b;
-        memcpy(&a, x + j * xs + off, 2);
-        memcpy(&b, y + j * ys + off, 2);
-        hx[j >> 2] |= (uint64_t)a << (16 * (j & 3));
-        hy[j >> 2] |= (uint64_t)b << (16 * (j & 3));
-    }
-    return _mm256_mul_ps(_mm256_cvtph_ps(_mm_set_epi64x((long long)hx[1], (long long)hx[0])),
-                         _mm256_cvtph_ps(_mm_set_epi64x((long long)hy[1], (long long)hy[0])));
+// Integer dot of one Q5_0 block with one Q8_0 block as 8 i32 lanes: signed (q - 16) x signed q8 via the sign trick
+// maddubs(|x|, sign(y, x)), bound 16*127*2; q - 16 = low nibble | (5th bit clear ? 0xf0 : 0) as int8.
+SLM_TARGET_AVX2 static inline __m256i q5_0_block_dot(const slm_block_q5_0 *x, const slm_block_q8_0 *y) {
+    const __m256i q = _mm256_or_si256(q5_low_nibbles(x->qs), _mm256_andnot_si256(q5_bit_mask(x->qh), _mm256_set1_epi8((char)0xf0)));
+    const __m256i a = _mm256_loadu_si256((const __m256i *)y->qs);
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(a, q)), _mm256_set1_epi16(1));
 }
 
-// Q5_0 x Q8_0: signed (q - 16) x signed q8 via the sign trick: maddubs(|x|, sign(y, x)), bound 16*127*2.
-// q - 16 = low nibble | (5th bit clear ? 0xf0 : 0) as int8.
+// Q5_0 x Q8_0, two blocks per step into two accumulators (two independent FMA chains).
 SLM_TARGET_AVX2 void slm_vec_dot_q5_0_q8_0_avx2(int64_t n, const void *restrict w, const void *restrict act,
                                                 float *restrict out) {
     const slm_block_q5_0 *x = w;
     const slm_block_q8_0 *y = act;
     const int64_t nb = n / SLM_QK5_0;
-    const __m256i ones = _mm256_set1_epi16(1), f0 = _mm256_set1_epi8((char)0xf0);
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t i0 = 0; i0 < nb; i0 += 8) {
-        const int count = (int)SLM_MIN(8, nb - i0);
-        float dd[8];
-        _mm256_storeu_ps(dd, half_products8((const uint8_t *)&x[i0], sizeof *x, (const uint8_t *)&y[i0], sizeof *y, 0, count));
-        for (int j = 0; j < count; j++) {
-            const int64_t i = i0 + j;
-            const __m256i q = _mm256_or_si256(q5_low_nibbles(x[i].qs), _mm256_andnot_si256(q5_bit_mask(x[i].qh), f0));
-            const __m256i a = _mm256_loadu_si256((const __m256i *)y[i].qs);
-            const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(a, q)), ones);
-            acc = _mm256_fmadd_ps(_mm256_broadcast_ss(&dd[j]), _mm256_cvtepi32_ps(p), acc);
-        }
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 1 < nb; i += 2) {
+        const __m256i p0 = q5_0_block_dot(&x[i], &y[i]), p1 = q5_0_block_dot(&x[i + 1], &y[i + 1]);
+        const float d0 = half_to_float(x[i].d) * half_to_float(y[i].d);
+        const float d1 = half_to_float(x[i + 1].d) * half_to_float(y[i + 1].d);
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d0), _mm256_cvtepi32_ps(p0), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(d1), _mm256_cvtepi32_ps(p1), acc1);
     }
-    *out = hsum_ps(acc);
+    if (i < nb) {
+        const float d = half_to_float(x[i].d) * half_to_float(y[i].d);
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(q5_0_block_dot(&x[i], &y[i])), acc0);
+    }
+    *out = hsum_ps(_mm256_add_ps(acc0, acc1));
 }
-// Q5_1 x Q8_1: unsigned q in [0, 31] x signed q8 (maddubs bound 31*127*2), plus m * s per block (both f16 at byte
-// offset 2 of their blocks).
+
+// Integer dot of one Q5_1 block with one Q8_1 block as 8 i32 lanes: unsigned q in [0, 31] x signed q8 (maddubs
+// bound 31*127*2).
+SLM_TARGET_AVX2 static inline __m256i q5_1_block_dot(const slm_block_q5_1 *x, const slm_block_q8_1 *y) {
+    const __m256i q = _mm256_or_si256(q5_low_nibbles(x->qs), _mm256_and_si256(q5_bit_mask(x->qh), _mm256_set1_epi8(0x10)));
+    const __m256i a = _mm256_loadu_si256((const __m256i *)y->qs);
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(q, a), _mm256_set1_epi16(1));
+}
+
+// Q5_1 x Q8_1: d * d8 * sum q a + m * s per block; two blocks per step into two accumulators.
 SLM_TARGET_AVX2 void slm_vec_dot_q5_1_q8_1_avx2(int64_t n, const void *restrict w, const void *restrict act,
                                                 float *restrict out) {
     const slm_block_q5_1 *x = w;
     const slm_block_q8_1 *y = act;
     const int64_t nb = n / SLM_QK5_1;
-    const __m256i ones = _mm256_set1_epi16(1), b4 = _mm256_set1_epi8(0x10);
-    __m256 acc = _mm256_setzero_ps(), acc_m = _mm256_setzero_ps();
-    for (int64_t i0 = 0; i0 < nb; i0 += 8) {
-        const int count = (int)SLM_MIN(8, nb - i0);
-        const uint8_t *xb = (const uint8_t *)&x[i0], *yb = (const uint8_t *)&y[i0];
-        float dd[8];
-        _mm256_storeu_ps(dd, half_products8(xb, sizeof *x, yb, sizeof *y, 0, count));
-        acc_m = _mm256_add_ps(acc_m, half_products8(xb, sizeof *x, yb, sizeof *y, 2, count));
-        for (int j = 0; j < count; j++) {
-            const int64_t i = i0 + j;
-            const __m256i q = _mm256_or_si256(q5_low_nibbles(x[i].qs), _mm256_and_si256(q5_bit_mask(x[i].qh), b4));
-            const __m256i a = _mm256_loadu_si256((const __m256i *)y[i].qs);
-            const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(q, a), ones);
-            acc = _mm256_fmadd_ps(_mm256_broadcast_ss(&dd[j]), _mm256_cvtepi32_ps(p), acc);
-        }
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    float summs = 0;
+    int64_t i = 0;
+    for (; i + 1 < nb; i += 2) {
+        const __m256i p0 = q5_1_block_dot(&x[i], &y[i]), p1 = q5_1_block_dot(&x[i + 1], &y[i + 1]);
+        const float d0 = half_to_float(x[i].d) * half_to_float(y[i].d);
+        const float d1 = half_to_float(x[i + 1].d) * half_to_float(y[i + 1].d);
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d0), _mm256_cvtepi32_ps(p0), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(d1), _mm256_cvtepi32_ps(p1), acc1);
+        summs += half_to_float(x[i].m) * half_to_float(y[i].s) + half_to_float(x[i + 1].m) * half_to_float(y[i + 1].s);
     }
-    *out = hsum_ps(acc) + hsum_ps(acc_m);
+    if (i < nb) {
+        const float d = half_to_float(x[i].d) * half_to_float(y[i].d);
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(q5_1_block_dot(&x[i], &y[i])), acc0);
+        summs += half_to_float(x[i].m) * half_to_float(y[i].s);
+    }
+    *out = hsum_ps(_mm256_add_ps(acc0, acc1)) + summs;
 }
 
 #endif  // SLM_HAVE_X86
