@@ -1,0 +1,65 @@
+// Dispatch of the element-wise and attention kernels: one table per instruction set, chosen once by slm_ops_init.
+#include "slm_internal.h"
+#include "slm_ops.h"
+#include "slm_ops_impl.h"
+
+static const slm_ops_impl k_ops_ref = {
+    {slm_rmsnorm_ref, slm_swiglu_ref, slm_geglu_ref, slm_softmax_ref, slm_rope_ref, slm_attn_head_ref},
+    slm_add_ref, slm_scale_ref, slm_fp32_to_fp16_row_ref, slm_fp16_to_fp32_row_ref,
+};
+
+#if SLM_HAVE_X86
+static const slm_ops_impl k_ops_avx2 = {
+    {slm_rmsnorm_avx2, slm_swiglu_avx2, slm_geglu_avx2, slm_softmax_avx2, slm_rope_avx2, slm_attn_head_avx2},
+    slm_add_avx2, slm_scale_avx2, slm_fp32_to_fp16_row_avx2, slm_fp16_to_fp32_row_avx2,
+};
+static const slm_ops_impl k_ops_avx512 = {
+    {slm_rmsnorm_avx512, slm_swiglu_avx512, slm_geglu_avx512, slm_softmax_avx512, slm_rope_avx512,
+     slm_attn_head_avx512},
+    slm_add_avx512, slm_scale_avx512, slm_fp32_to_fp16_row_avx512, slm_fp16_to_fp32_row_avx512,
+};
+#endif
+
+// Written once inside slm_kernels_init's pthread_once; every reader calls slm_kernels_init first, which orders it.
+static const slm_ops_impl *g_ops = &k_ops_ref;
+
+static const slm_ops_impl *ops_for(slm_isa isa) {
+#if SLM_HAVE_X86
+    if (isa == SLM_ISA_AVX512) return &k_ops_avx512;
+    if (isa == SLM_ISA_AVX2) return &k_ops_avx2;
+#endif
+    (void)isa;
+    return &k_ops_ref;
+}
+
+// Called from inside slm_kernels_init with an ISA the CPU supports, so it must not call back into slm_cpu.
+void slm_ops_init(slm_isa isa) { g_ops = ops_for(isa); }
+
+const slm_ops_table *slm_get_ops_isa(slm_isa isa) {
+    const slm_isa best = slm_cpu_best_isa();
+    return &ops_for(isa > best ? best : isa)->pub;
+}
+
+// The active table, initialising the kernels on first use.
+const slm_ops_impl *slm_active_ops(void) {
+    slm_kernels_init();
+    return g_ops;
+}
+
+void slm_rmsnorm(const float *x, const float *w, float *y, int64_t n, float eps) {
+    slm_active_ops()->pub.rmsnorm(x, w, y, n, eps);
+}
+void slm_rope(float *x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base, int neox) {
+    slm_active_ops()->pub.rope(x, n_heads, head_dim, n_rot, pos, freq_base, neox);
+}
+void slm_swiglu(const float *gate, const float *up, float *out, int64_t n) {
+    slm_active_ops()->pub.swiglu(gate, up, out, n);
+}
+void slm_geglu(const float *gate, const float *up, float *out, int64_t n) {
+    slm_active_ops()->pub.geglu(gate, up, out, n);
+}
+void slm_softmax(float *x, int64_t n) { slm_active_ops()->pub.softmax(x, n); }
+void slm_add(float *y, const float *x, int64_t n) { slm_active_ops()->add(y, x, n); }
+void slm_scale(float *y, float s, int64_t n) { slm_active_ops()->scale(y, s, n); }
+void slm_fp32_to_fp16_row(const float *x, uint16_t *y, int64_t n) { slm_active_ops()->fp32_to_fp16(x, y, n); }
+void slm_fp16_to_fp32_row(const uint16_t *x, float *y, int64_t n) { slm_active_ops()->fp16_to_fp32(x, y, n); }

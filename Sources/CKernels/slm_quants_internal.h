@@ -1,0 +1,43 @@
+// Per-ISA row kernels of the basic types, gathered into the traits tables by slm_quants.c (not public).
+#pragma once
+#include <stdint.h>
+#include "slm_quants.h"
+
+#define SLM_ROW_KERNELS(sfx)                                                                        \
+    void slm_dequant_f32_##sfx(const void *restrict src, float *restrict dst, int64_t n);          \
+    void slm_dequant_f16_##sfx(const void *restrict src, float *restrict dst, int64_t n);          \
+    void slm_dequant_bf16_##sfx(const void *restrict src, float *restrict dst, int64_t n);         \
+    void slm_dequant_q4_0_##sfx(const void *restrict src, float *restrict dst, int64_t n);         \
+    void slm_dequant_q4_1_##sfx(const void *restrict src, float *restrict dst, int64_t n);         \
+    void slm_dequant_q8_0_##sfx(const void *restrict src, float *restrict dst, int64_t n);         \
+    void slm_dequant_q8_1_##sfx(const void *restrict src, float *restrict dst, int64_t n);         \
+    void slm_quant_q8_0_##sfx(const float *restrict src, void *restrict dst, int64_t n);           \
+    void slm_quant_q8_1_##sfx(const float *restrict src, void *restrict dst, int64_t n);           \
+    void slm_vec_dot_f32_##sfx(int64_t n, const void *restrict w, const void *restrict a, float *restrict out);  \
+    void slm_vec_dot_f16_##sfx(int64_t n, const void *restrict w, const void *restrict a, float *restrict out);  \
+    void slm_vec_dot_bf16_##sfx(int64_t n, const void *restrict w, const void *restrict a, float *restrict out); \
+    void slm_vec_dot_q4_0_q8_0_##sfx(int64_t n, const void *restrict w, const void *restrict a, float *restrict out); \
+    void slm_vec_dot_q4_1_q8_1_##sfx(int64_t n, const void *restrict w, const void *restrict a, float *restrict out); \
+    void slm_vec_dot_q8_0_q8_0_##sfx(int64_t n, const void *restrict w, const void *restrict a, float *restrict out);
+
+SLM_ROW_KERNELS(ref)
+SLM_ROW_KERNELS(avx2)
+
+// Reference-only conversions (f32 -> storage type); the SIMD tables reuse them.
+void slm_quant_f32_ref(const float *restrict src, void *restrict dst, int64_t n);
+void slm_quant_f16_ref(const float *restrict src, void *restrict dst, int64_t n);
+void slm_quant_bf16_ref(const float *restrict src, void *restrict dst, int64_t n);
+void slm_quant_q4_0_ref(const float *restrict src, void *restrict dst, int64_t n);
+void slm_quant_q4_1_ref(const float *restrict src, void *restrict dst, int64_t n);
+
+// AVX-512 provides the integer dot products and activation quantization; the rest falls back to AVX2.
+void slm_vec_dot_q4_0_q8_0_avx512(int64_t n, const void *restrict w, const void *restrict a, float *restrict out);
+void slm_vec_dot_q4_1_q8_1_avx512(int64_t n, const void *restrict w, const void *restrict a, float *restrict out);
+void slm_vec_dot_q8_0_q8_0_avx512(int64_t n, const void *restrict w, const void *restrict a, float *restrict out);
+void slm_vec_dot_q4_0_q8_0_avx512vnni(int64_t n, const void *restrict w, const void *restrict a, float *restrict out);
+void slm_vec_dot_q4_1_q8_1_avx512vnni(int64_t n, const void *restrict w, const void *restrict a, float *restrict out);
+void slm_vec_dot_q8_0_q8_0_avx512vnni(int64_t n, const void *restrict w, const void *restrict a, float *restrict out);
+void slm_vec_dot_f32_avx512(int64_t n, const void *restrict w, const void *restrict a, float *restrict out);
+void slm_vec_dot_f16_avx512(int64_t n, const void *restrict w, const void *restrict a, float *restrict out);
+void slm_quant_q8_0_avx512(const float *restrict src, void *restrict dst, int64_t n);
+void slm_quant_q8_1_avx512(const float *restrict src, void *restrict dst, int64_t n);

@@ -1,0 +1,158 @@
+// A persistent thread pool. The caller is worker 0; workers 1..n-1 wait for a new generation number, spinning
+// briefly (decode issues ~300 runs per token, a few microseconds apart) and then parking on a condition variable so
+// that an idle pool costs no CPU.
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include "slm_threadpool.h"
+#include "slm_internal.h"
+
+#if SLM_HAVE_X86
+#include <immintrin.h>
+#define SLM_PAUSE() _mm_pause()
+#else
+#define SLM_PAUSE() ((void)0)
+#endif
+
+// Wait budget before parking: ~4096 pauses (on the order of 100 microseconds) bridge the gap between two matmuls of
+// one token; then a few hundred sched_yield rounds let other threads run when the cores are oversubscribed (a pure
+// spinner would steal the core from the thread it waits for); then the worker parks so an idle pool costs nothing.
+#define SLM_SPIN_PAUSES 4096
+#define SLM_SPIN_YIELDS 256
+// While the caller waits for stragglers it yields every this many pauses (a worker may have been descheduled).
+#define SLM_WAIT_YIELD_EVERY 256
+
+struct slm_threadpool {
+    int n_threads;
+    int spin_pauses;                      // SLM_SPIN_PAUSES, or 0 when there are more threads than CPUs
+    pthread_t *threads;
+    _Alignas(64) atomic_uint generation;  // bumped once per run; workers start when it changes
+    _Alignas(64) atomic_int pending;      // workers 1..n-1 still running the current task
+    _Alignas(64) atomic_int sleepers;     // workers parked (or about to park) on `wake`
+    atomic_int stop;
+    slm_task_fn fn;                       // written before `generation` is bumped (release), read after (acquire)
+    void *ctx;
+    pthread_mutex_t mutex;
+    pthread_cond_t wake;
+};
+
+typedef struct {
+    slm_threadpool *tp;
+    int ith;
+} worker_arg;
+
+static void *worker_main(void *p) {
+    worker_arg arg = *(worker_arg *)p;
+    free(p);
+    slm_threadpool *tp = arg.tp;
+    // The pool starts at generation 0; a run may bump it before this thread gets here, so do not read it now.
+    unsigned seen = 0;
+    for (;;) {
+        unsigned gen = seen;
+        for (int i = 0; i < tp->spin_pauses + SLM_SPIN_YIELDS; i++) {
+            gen = atomic_load_explicit(&tp->generation, memory_order_acquire);
+            if (gen != seen || atomic_load_explicit(&tp->stop, memory_order_relaxed)) break;
+            if (i < tp->spin_pauses) SLM_PAUSE();
+            else sched_yield();
+        }
+        if (gen == seen && !atomic_load_explicit(&tp->stop, memory_order_acquire)) {
+            // Park. Announcing ourselves (seq_cst) before re-reading the generation pairs with the caller's
+            // seq_cst bump-then-read-sleepers: either it sees us and broadcasts, or we see its new generation.
+            pthread_mutex_lock(&tp->mutex);
+            atomic_fetch_add(&tp->sleepers, 1);
+            while ((gen = atomic_load(&tp->generation)) == seen && !atomic_load(&tp->stop)) {
+                pthread_cond_wait(&tp->wake, &tp->mutex);
+            }
+            atomic_fetch_sub(&tp->sleepers, 1);
+            pthread_mutex_unlock(&tp->mutex);
+        }
+        if (atomic_load_explicit(&tp->stop, memory_order_acquire)) break;
+        seen = gen;
+        tp->fn(tp->ctx, arg.ith, tp->n_threads);
+        atomic_fetch_sub_explicit(&tp->pending, 1, memory_order_acq_rel);
+    }
+    return NULL;
+}
+
+slm_threadpool *slm_threadpool_create(int n_threads) {
+    if (n_threads < 1) n_threads = 1;
+    if (n_threads > 256) n_threads = 256;
+    slm_threadpool *tp = calloc(1, sizeof *tp);
+    if (!tp) return NULL;
+    tp->n_threads = n_threads;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    tp->spin_pauses = cpus > 0 && n_threads > cpus ? 0 : SLM_SPIN_PAUSES;
+    atomic_init(&tp->generation, 0);
+    atomic_init(&tp->pending, 0);
+    atomic_init(&tp->sleepers, 0);
+    atomic_init(&tp->stop, 0);
+    pthread_mutex_init(&tp->mutex, NULL);
+    pthread_cond_init(&tp->wake, NULL);
+    if (n_threads > 1) {
+        tp->threads = calloc((size_t)n_threads, sizeof(pthread_t));
+        if (!tp->threads) { slm_threadpool_destroy(tp); return NULL; }
+    }
+    for (int i = 1; i < n_threads; i++) {
+        worker_arg *arg = malloc(sizeof *arg);
+        if (!arg) { tp->n_threads = i; slm_threadpool_destroy(tp); return NULL; }
+        arg->tp = tp;
+        arg->ith = i;
+        if (pthread_create(&tp->threads[i], NULL, worker_main, arg) != 0) {
+            free(arg);
+            tp->n_threads = i;  // join only the threads that exist
+            slm_threadpool_destroy(tp);
+            return NULL;
+        }
+    }
+    return tp;
+}
+
+void slm_threadpool_destroy(slm_threadpool *tp) {
+    if (!tp) return;
+    atomic_store(&tp->stop, 1);
+    pthread_mutex_lock(&tp->mutex);
+    pthread_cond_broadcast(&tp->wake);
+    pthread_mutex_unlock(&tp->mutex);
+    for (int i = 1; i < tp->n_threads; i++) pthread_join(tp->threads[i], NULL);
+    pthread_mutex_destroy(&tp->mutex);
+    pthread_cond_destroy(&tp->wake);
+    free(tp->threads);
+    free(tp);
+}
+
+int slm_threadpool_n_threads(const slm_threadpool *tp) { return tp ? tp->n_threads : 1; }
+
+void slm_threadpool_run(slm_threadpool *tp, slm_task_fn fn, void *ctx) {
+    if (!tp || tp->n_threads == 1) {
+        fn(ctx, 0, 1);
+        return;
+    }
+    tp->fn = fn;
+    tp->ctx = ctx;
+    atomic_store_explicit(&tp->pending, tp->n_threads - 1, memory_order_relaxed);
+    atomic_fetch_add(&tp->generation, 1);  // seq_cst: publishes fn/ctx/pending, orders before reading sleepers
+    if (atomic_load(&tp->sleepers) > 0) {
+        pthread_mutex_lock(&tp->mutex);
+        pthread_cond_broadcast(&tp->wake);
+        pthread_mutex_unlock(&tp->mutex);
+    }
+    fn(ctx, 0, tp->n_threads);
+    for (unsigned i = 1; atomic_load_explicit(&tp->pending, memory_order_acquire) > 0; i++) {
+        if (i % SLM_WAIT_YIELD_EVERY == 0) sched_yield();
+        else SLM_PAUSE();
+    }
+}
+
+void slm_split_range(int64_t n, int64_t align, int ith, int nth, int64_t *begin, int64_t *end) {
+    if (align < 1) align = 1;
+    if (nth < 1) nth = 1;
+    if (n <= 0 || ith < 0 || ith >= nth) { *begin = *end = n > 0 ? n : 0; return; }
+    int64_t blocks = (n + align - 1) / align;
+    int64_t per = blocks / nth, extra = blocks % nth;
+    int64_t b0 = (int64_t)ith * per + SLM_MIN((int64_t)ith, extra);
+    int64_t b1 = b0 + per + (ith < extra ? 1 : 0);
+    *begin = SLM_MIN(b0 * align, n);
+    *end = SLM_MIN(b1 * align, n);
+}
