@@ -11,10 +11,14 @@ public enum ChatTemplate: Sendable, Equatable {
     public static func detect(template: String?, architecture: String) -> ChatTemplate? {
         if let t = template {
             if t.contains("<|im_start|>") {
-                let marker = "<|im_start|>system\\n"
+                // The template's literal default system turn, if any: `<|im_start|>system` then a newline (a real one
+                // or the two characters \n inside a Jinja string), the text, `<|im_end|>`.
                 var defaultSystem: String? = nil
-                if let r = t.range(of: marker), let end = t.range(of: "<|im_end|>", range: r.upperBound..<t.endIndex) {
-                    defaultSystem = String(t[r.upperBound..<end.lowerBound])
+                if let r = t.range(of: "<|im_start|>system"),
+                   let end = t.range(of: "<|im_end|>", range: r.upperBound..<t.endIndex) {
+                    var text = t[r.upperBound..<end.lowerBound]
+                    if text.hasPrefix("\n") { text = text.dropFirst() } else if text.hasPrefix("\\n") { text = text.dropFirst(2) }
+                    if !text.contains("{{") && !text.contains("'") { defaultSystem = String(text) }
                 }
                 return .chatML(defaultSystem: defaultSystem)
             }
