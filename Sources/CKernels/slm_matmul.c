@@ -14,6 +14,9 @@
 // Tokens per inner block: their quantized rows (~1-2 KiB each) stay in L1/L2 while a chunk of weight rows passes.
 #define SLM_TOKEN_BLOCK 32
 #define SLM_WORK_ALIGN 64
+// Decode streams weights from DRAM: prefetching the row this many rows ahead measured 11-12 -> 14-17 GB/s on one
+// thread for Q8_0 49152x576 (hardware prefetch alone stops at page boundaries and starts late on each chunk).
+#define SLM_PREFETCH_ROWS 4
 
 static int g_use_blas = 0;
 static pthread_once_t g_mode_once = PTHREAD_ONCE_INIT;
@@ -77,6 +80,10 @@ static void dot_task(void *p, int ith, int nth) {
             int64_t t1 = SLM_MIN(t0 + SLM_TOKEN_BLOCK, c->n_tokens);
             for (int64_t r = r0; r < r1; r++) {
                 const char *w = c->W + (size_t)r * c->w_row;
+                if (t0 == 0 && r + SLM_PREFETCH_ROWS < c->n_out) {
+                    const char *ahead = w + SLM_PREFETCH_ROWS * c->w_row;
+                    for (size_t off = 0; off < c->w_row; off += 64) __builtin_prefetch(ahead + off, 0, 0);
+                }
                 for (int64_t t = t0; t < t1; t++) {
                     c->vec_dot(c->n_in, w, c->act + (size_t)t * c->a_row, &c->Y[t * c->n_out + r]);
                 }
