@@ -1,6 +1,8 @@
-// A persistent thread pool. The caller is worker 0; workers 1..n-1 wait for a new generation number, spinning
-// briefly (decode issues ~300 runs per token, a few microseconds apart) and then parking on a condition variable so
-// that an idle pool costs no CPU.
+// A persistent thread pool. The caller is worker 0; workers wait for a new generation number, spinning briefly
+// (decode issues ~300 runs per token, a few microseconds apart) and then parking on a condition variable so that an
+// idle pool costs no CPU. Indices 1..n-1 are claimed from a counter rather than tied to threads: when the cores are
+// shared with other processes and a worker is descheduled, the caller runs the unclaimed indices itself instead of
+// waiting a whole time slice for that worker to wake up.
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -21,7 +23,7 @@
 // spinner would steal the core from the thread it waits for); then the worker parks so an idle pool costs nothing.
 #define SLM_SPIN_PAUSES 4096
 #define SLM_SPIN_YIELDS 256
-// While the caller waits for stragglers it yields every this many pauses (a worker may have been descheduled).
+// While the caller waits for running indices it yields every this many pauses (their thread may be preempted).
 #define SLM_WAIT_YIELD_EVERY 256
 
 struct slm_threadpool {
@@ -29,24 +31,29 @@ struct slm_threadpool {
     int spin_pauses;                      // SLM_SPIN_PAUSES, or 0 when there are more threads than CPUs
     pthread_t *threads;
     _Alignas(64) atomic_uint generation;  // bumped once per run; workers start when it changes
-    _Alignas(64) atomic_int pending;      // workers 1..n-1 still running the current task
+    _Alignas(64) atomic_int next_ith;     // next unclaimed index of the current run (>= n_threads: none left)
+    _Alignas(64) atomic_int done;         // indices 1..n-1 finished in the current run
     _Alignas(64) atomic_int sleepers;     // workers parked (or about to park) on `wake`
     atomic_int stop;
-    slm_task_fn fn;                       // written before `generation` is bumped (release), read after (acquire)
+    slm_task_fn fn;                       // written before next_ith is reset (release), read after claiming
     void *ctx;
     pthread_mutex_t mutex;
     pthread_cond_t wake;
 };
 
-typedef struct {
-    slm_threadpool *tp;
-    int ith;
-} worker_arg;
+// Runs indices of the current run until none is left. A claim below n_threads can only come from the counter the
+// caller reset after publishing fn/ctx (the previous run ended with every index claimed), so fn/ctx are current.
+static void run_claimed(slm_threadpool *tp) {
+    for (;;) {
+        int ith = atomic_fetch_add_explicit(&tp->next_ith, 1, memory_order_acquire);
+        if (ith >= tp->n_threads) return;
+        tp->fn(tp->ctx, ith, tp->n_threads);
+        atomic_fetch_add_explicit(&tp->done, 1, memory_order_release);
+    }
+}
 
 static void *worker_main(void *p) {
-    worker_arg arg = *(worker_arg *)p;
-    free(p);
-    slm_threadpool *tp = arg.tp;
+    slm_threadpool *tp = p;
     // The pool starts at generation 0; a run may bump it before this thread gets here, so do not read it now.
     unsigned seen = 0;
     for (;;) {
@@ -70,8 +77,7 @@ static void *worker_main(void *p) {
         }
         if (atomic_load_explicit(&tp->stop, memory_order_acquire)) break;
         seen = gen;
-        tp->fn(tp->ctx, arg.ith, tp->n_threads);
-        atomic_fetch_sub_explicit(&tp->pending, 1, memory_order_acq_rel);
+        run_claimed(tp);
     }
     return NULL;
 }
@@ -85,7 +91,8 @@ slm_threadpool *slm_threadpool_create(int n_threads) {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     tp->spin_pauses = cpus > 0 && n_threads > cpus ? 0 : SLM_SPIN_PAUSES;
     atomic_init(&tp->generation, 0);
-    atomic_init(&tp->pending, 0);
+    atomic_init(&tp->next_ith, n_threads);
+    atomic_init(&tp->done, 0);
     atomic_init(&tp->sleepers, 0);
     atomic_init(&tp->stop, 0);
     pthread_mutex_init(&tp->mutex, NULL);
@@ -95,12 +102,7 @@ slm_threadpool *slm_threadpool_create(int n_threads) {
         if (!tp->threads) { slm_threadpool_destroy(tp); return NULL; }
     }
     for (int i = 1; i < n_threads; i++) {
-        worker_arg *arg = malloc(sizeof *arg);
-        if (!arg) { tp->n_threads = i; slm_threadpool_destroy(tp); return NULL; }
-        arg->tp = tp;
-        arg->ith = i;
-        if (pthread_create(&tp->threads[i], NULL, worker_main, arg) != 0) {
-            free(arg);
+        if (pthread_create(&tp->threads[i], NULL, worker_main, tp) != 0) {
             tp->n_threads = i;  // join only the threads that exist
             slm_threadpool_destroy(tp);
             return NULL;
@@ -131,15 +133,17 @@ void slm_threadpool_run(slm_threadpool *tp, slm_task_fn fn, void *ctx) {
     }
     tp->fn = fn;
     tp->ctx = ctx;
-    atomic_store_explicit(&tp->pending, tp->n_threads - 1, memory_order_relaxed);
-    atomic_fetch_add(&tp->generation, 1);  // seq_cst: publishes fn/ctx/pending, orders before reading sleepers
+    atomic_store_explicit(&tp->done, 0, memory_order_relaxed);
+    atomic_store_explicit(&tp->next_ith, 1, memory_order_release);  // publishes fn/ctx/done to claimers
+    atomic_fetch_add(&tp->generation, 1);  // seq_cst: wakes spinners, orders before reading sleepers
     if (atomic_load(&tp->sleepers) > 0) {
         pthread_mutex_lock(&tp->mutex);
         pthread_cond_broadcast(&tp->wake);
         pthread_mutex_unlock(&tp->mutex);
     }
     fn(ctx, 0, tp->n_threads);
-    for (unsigned i = 1; atomic_load_explicit(&tp->pending, memory_order_acquire) > 0; i++) {
+    run_claimed(tp);  // whatever no worker has picked up yet
+    for (unsigned i = 1; atomic_load_explicit(&tp->done, memory_order_acquire) < tp->n_threads - 1; i++) {
         if (i % SLM_WAIT_YIELD_EVERY == 0) sched_yield();
         else SLM_PAUSE();
     }
