@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 #include "slm_threadpool.h"
 #include "slm_internal.h"
@@ -18,17 +19,18 @@
 #define SLM_PAUSE() ((void)0)
 #endif
 
-// Wait budget before parking: ~4096 pauses (on the order of 100 microseconds) bridge the gap between two matmuls of
-// one token; then a few hundred sched_yield rounds let other threads run when the cores are oversubscribed (a pure
-// spinner would steal the core from the thread it waits for); then the worker parks so an idle pool costs nothing.
-#define SLM_SPIN_PAUSES 4096
+// Wait budget before parking: spinning for ~250 microseconds bridges the gap between two matmuls of one token;
+// then the worker parks so an idle pool costs nothing. (sched_yield while waiting hands the core to another process
+// for a whole time slice when the machine is busy, so a worker only yields when the pool has more threads than
+// there are CPUs, where spinning would starve the threads doing the work.)
+#define SLM_SPIN_NS 250000
 #define SLM_SPIN_YIELDS 256
 // While the caller waits for running indices it yields every this many pauses (their thread may be preempted).
 #define SLM_WAIT_YIELD_EVERY 256
 
 struct slm_threadpool {
     int n_threads;
-    int spin_pauses;                      // SLM_SPIN_PAUSES, or 0 when there are more threads than CPUs
+    int oversubscribed;                   // more threads than CPUs: yield instead of spinning
     pthread_t *threads;
     _Alignas(64) atomic_uint generation;  // bumped once per run; workers start when it changes
     _Alignas(64) atomic_int next_ith;     // next unclaimed index of the current run (>= n_threads: none left)
@@ -40,6 +42,12 @@ struct slm_threadpool {
     pthread_mutex_t mutex;
     pthread_cond_t wake;
 };
+
+static int64_t now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
 
 // Runs indices of the current run until none is left. A claim below n_threads can only come from the counter the
 // caller reset after publishing fn/ctx (the previous run ended with every index claimed), so fn/ctx are current.
@@ -58,11 +66,17 @@ static void *worker_main(void *p) {
     unsigned seen = 0;
     for (;;) {
         unsigned gen = seen;
-        for (int i = 0; i < tp->spin_pauses + SLM_SPIN_YIELDS; i++) {
+        int64_t deadline = now_ns() + SLM_SPIN_NS;
+        for (int i = 1;; i++) {
             gen = atomic_load_explicit(&tp->generation, memory_order_acquire);
             if (gen != seen || atomic_load_explicit(&tp->stop, memory_order_relaxed)) break;
-            if (i < tp->spin_pauses) SLM_PAUSE();
-            else sched_yield();
+            if (tp->oversubscribed) {
+                if (i > SLM_SPIN_YIELDS) break;
+                sched_yield();
+            } else {
+                SLM_PAUSE();
+                if (i % 64 == 0 && now_ns() > deadline) break;
+            }
         }
         if (gen == seen && !atomic_load_explicit(&tp->stop, memory_order_acquire)) {
             // Park. Announcing ourselves (seq_cst) before re-reading the generation pairs with the caller's
@@ -89,7 +103,7 @@ slm_threadpool *slm_threadpool_create(int n_threads) {
     if (!tp) return NULL;
     tp->n_threads = n_threads;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    tp->spin_pauses = cpus > 0 && n_threads > cpus ? 0 : SLM_SPIN_PAUSES;
+    tp->oversubscribed = cpus > 0 && n_threads > cpus;
     atomic_init(&tp->generation, 0);
     atomic_init(&tp->next_ith, n_threads);
     atomic_init(&tp->done, 0);
