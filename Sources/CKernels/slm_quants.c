@@ -3,7 +3,9 @@
 #include <pthread.h>
 
 // The reference kernels round each multiply and add separately (the SIMD twins do the same where they must match).
+#if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
+#endif
 #include "slm_quants.h"
 #include "slm_kquants.h"
 #include "slm_internal.h"

@@ -268,3 +268,76 @@ SLM_TARGET_AVX2 void slm_vec_dot_q8_0_q8_0_avx2(int64_t n, const void *restrict 
 }
 
 #endif  // SLM_HAVE_X86
+
+#if SLM_HAVE_X86
+// ---- one weight row times 4 activation rows (prefill) ----
+// Per token, exactly the operations of the single-row kernels above in the same order (same accumulator for each
+// block, same final sums), so results are bit-identical to vec_dot; the weight block is loaded and unpacked once.
+
+#define SLM_DOT4_LOOP(Y_T, ACT_STEP, ...)                                                                    \
+    const Y_T *y[4];                                                                                         \
+    for (int k = 0; k < 4; k++) y[k] = (const Y_T *)((const char *)a + (size_t)k * (ACT_STEP));              \
+    __m256 acc0[4], acc1[4];                                                                                 \
+    for (int k = 0; k < 4; k++) acc0[k] = acc1[k] = _mm256_setzero_ps();                                     \
+    int64_t nb = n / 32, i = 0;                                                                              \
+    for (; i + 2 <= nb; i += 2) {                                                                            \
+        { const int64_t b = i; __m256 *acc = acc0; __VA_ARGS__ }                                                  \
+        { const int64_t b = i + 1; __m256 *acc = acc1; __VA_ARGS__ }                                                \
+    }                                                                                                        \
+    if (i < nb) { const int64_t b = i; __m256 *acc = acc0; __VA_ARGS__ }
+
+SLM_TARGET_AVX2 void slm_vec_dot4_q8_0_q8_0_avx2(int64_t n, const void *restrict w, const void *restrict a,
+                                                 size_t act_stride, float *restrict out, size_t out_stride) {
+    const slm_block_q8_0 *x = w;
+    SLM_DOT4_LOOP(slm_block_q8_0, act_stride, {
+        __m256i qx = _mm256_loadu_si256((const __m256i *)x[b].qs);
+        float dx = h2f(x[b].d);
+        for (int k = 0; k < 4; k++) {
+            __m256i qy = _mm256_loadu_si256((const __m256i *)y[k][b].qs);
+            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dx * h2f(y[k][b].d)), dot_s8_s8(qx, qy), acc[k]);
+        }
+    })
+    for (int k = 0; k < 4; k++) out[k * out_stride] = hsum_ps(_mm256_add_ps(acc0[k], acc1[k]));
+}
+
+SLM_TARGET_AVX2 void slm_vec_dot4_q4_0_q8_0_avx2(int64_t n, const void *restrict w, const void *restrict a,
+                                                 size_t act_stride, float *restrict out, size_t out_stride) {
+    const slm_block_q4_0 *x = w;
+    SLM_DOT4_LOOP(slm_block_q8_0, act_stride, {
+        __m256i qx = _mm256_sub_epi8(nibbles_to_bytes(x[b].qs), _mm256_set1_epi8(8));
+        float dx = h2f(x[b].d);
+        for (int k = 0; k < 4; k++) {
+            __m256i qy = _mm256_loadu_si256((const __m256i *)y[k][b].qs);
+            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dx * h2f(y[k][b].d)), dot_s8_s8(qx, qy), acc[k]);
+        }
+    })
+    for (int k = 0; k < 4; k++) out[k * out_stride] = hsum_ps(_mm256_add_ps(acc0[k], acc1[k]));
+}
+
+SLM_TARGET_AVX2 void slm_vec_dot4_q4_1_q8_1_avx2(int64_t n, const void *restrict w, const void *restrict a,
+                                                 size_t act_stride, float *restrict out, size_t out_stride) {
+    const slm_block_q4_1 *x = w;
+    float mins0[4] = {0, 0, 0, 0}, mins1[4] = {0, 0, 0, 0};
+    // The body runs with `acc` = acc0 for even blocks and acc1 for odd ones; the minimum sums follow the same split.
+    SLM_DOT4_LOOP(slm_block_q8_1, act_stride, {
+        __m256i qx = nibbles_to_bytes(x[b].qs);
+        float dx = h2f(x[b].d), mx = h2f(x[b].m);
+        float *mins = acc == acc0 ? mins0 : mins1;
+        for (int k = 0; k < 4; k++) {
+            __m256i qy = _mm256_loadu_si256((const __m256i *)y[k][b].qs);
+            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dx * h2f(y[k][b].d)), dot_u8_s8(qx, qy), acc[k]);
+            mins[k] += mx * h2f(y[k][b].s);
+        }
+    })
+    for (int k = 0; k < 4; k++) out[k * out_stride] = hsum_ps(_mm256_add_ps(acc0[k], acc1[k])) + (mins0[k] + mins1[k]);
+}
+
+slm_vec_dot4_fn slm_vec_dot4_for(slm_vec_dot_fn single) {
+    if (single == slm_vec_dot_q8_0_q8_0_avx2) return slm_vec_dot4_q8_0_q8_0_avx2;
+    if (single == slm_vec_dot_q4_0_q8_0_avx2) return slm_vec_dot4_q4_0_q8_0_avx2;
+    if (single == slm_vec_dot_q4_1_q8_1_avx2) return slm_vec_dot4_q4_1_q8_1_avx2;
+    return NULL;
+}
+#else
+slm_vec_dot4_fn slm_vec_dot4_for(slm_vec_dot_fn single) { (void)single; return NULL; }
+#endif  // SLM_HAVE_X86

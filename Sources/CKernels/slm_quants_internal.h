@@ -41,3 +41,9 @@ void slm_vec_dot_f32_avx512(int64_t n, const void *restrict w, const void *restr
 void slm_vec_dot_f16_avx512(int64_t n, const void *restrict w, const void *restrict a, float *restrict out);
 void slm_quant_q8_0_avx512(const float *restrict src, void *restrict dst, int64_t n);
 void slm_quant_q8_1_avx512(const float *restrict src, void *restrict dst, int64_t n);
+
+// One weight row times 4 activation rows `act_stride` bytes apart: out[k * out_stride] for k < 4, each bit-identical
+// to the single-row vec_dot it twins. slm_vec_dot4_for returns the twin of a vec_dot, or NULL when it has none.
+typedef void (*slm_vec_dot4_fn)(int64_t n, const void *restrict w, const void *restrict act, size_t act_stride,
+                                float *restrict out, size_t out_stride);
+slm_vec_dot4_fn slm_vec_dot4_for(slm_vec_dot_fn single);

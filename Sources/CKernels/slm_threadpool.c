@@ -1,10 +1,13 @@
-// A persistent thread pool. The caller is worker 0; workers 1..n-1 wait for a new generation number, spinning
-// briefly (decode issues ~300 runs per token, a few microseconds apart) and then parking on a condition variable so
-// that an idle pool costs no CPU.
+// A persistent thread pool. The caller is worker 0; workers wait for a new generation number, spinning briefly
+// (decode issues ~300 runs per token, a few microseconds apart) and then parking on a condition variable so that an
+// idle pool costs no CPU. Indices 1..n-1 are claimed from a counter rather than tied to threads: when the cores are
+// shared with other processes and a worker is descheduled, the caller runs the unclaimed indices itself instead of
+// waiting a whole time slice for that worker to wake up.
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 #include "slm_threadpool.h"
 #include "slm_internal.h"
@@ -16,46 +19,64 @@
 #define SLM_PAUSE() ((void)0)
 #endif
 
-// Wait budget before parking: ~4096 pauses (on the order of 100 microseconds) bridge the gap between two matmuls of
-// one token; then a few hundred sched_yield rounds let other threads run when the cores are oversubscribed (a pure
-// spinner would steal the core from the thread it waits for); then the worker parks so an idle pool costs nothing.
-#define SLM_SPIN_PAUSES 4096
+// Wait budget before parking: spinning for ~250 microseconds bridges the gap between two matmuls of one token;
+// then the worker parks so an idle pool costs nothing. (sched_yield while waiting hands the core to another process
+// for a whole time slice when the machine is busy, so a worker only yields when the pool has more threads than
+// there are CPUs, where spinning would starve the threads doing the work.)
+#define SLM_SPIN_NS 250000
 #define SLM_SPIN_YIELDS 256
-// While the caller waits for stragglers it yields every this many pauses (a worker may have been descheduled).
+// While the caller waits for running indices it yields every this many pauses (their thread may be preempted).
 #define SLM_WAIT_YIELD_EVERY 256
 
 struct slm_threadpool {
     int n_threads;
-    int spin_pauses;                      // SLM_SPIN_PAUSES, or 0 when there are more threads than CPUs
+    int oversubscribed;                   // more threads than CPUs: yield instead of spinning
     pthread_t *threads;
     _Alignas(64) atomic_uint generation;  // bumped once per run; workers start when it changes
-    _Alignas(64) atomic_int pending;      // workers 1..n-1 still running the current task
+    _Alignas(64) atomic_int next_ith;     // next unclaimed index of the current run (>= n_threads: none left)
+    _Alignas(64) atomic_int done;         // indices 1..n-1 finished in the current run
     _Alignas(64) atomic_int sleepers;     // workers parked (or about to park) on `wake`
     atomic_int stop;
-    slm_task_fn fn;                       // written before `generation` is bumped (release), read after (acquire)
+    slm_task_fn fn;                       // written before next_ith is reset (release), read after claiming
     void *ctx;
     pthread_mutex_t mutex;
     pthread_cond_t wake;
 };
 
-typedef struct {
-    slm_threadpool *tp;
-    int ith;
-} worker_arg;
+static int64_t now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+// Runs indices of the current run until none is left. A claim below n_threads can only come from the counter the
+// caller reset after publishing fn/ctx (the previous run ended with every index claimed), so fn/ctx are current.
+static void run_claimed(slm_threadpool *tp) {
+    for (;;) {
+        int ith = atomic_fetch_add_explicit(&tp->next_ith, 1, memory_order_acquire);
+        if (ith >= tp->n_threads) return;
+        tp->fn(tp->ctx, ith, tp->n_threads);
+        atomic_fetch_add_explicit(&tp->done, 1, memory_order_release);
+    }
+}
 
 static void *worker_main(void *p) {
-    worker_arg arg = *(worker_arg *)p;
-    free(p);
-    slm_threadpool *tp = arg.tp;
+    slm_threadpool *tp = p;
     // The pool starts at generation 0; a run may bump it before this thread gets here, so do not read it now.
     unsigned seen = 0;
     for (;;) {
         unsigned gen = seen;
-        for (int i = 0; i < tp->spin_pauses + SLM_SPIN_YIELDS; i++) {
+        int64_t deadline = now_ns() + SLM_SPIN_NS;
+        for (int i = 1;; i++) {
             gen = atomic_load_explicit(&tp->generation, memory_order_acquire);
             if (gen != seen || atomic_load_explicit(&tp->stop, memory_order_relaxed)) break;
-            if (i < tp->spin_pauses) SLM_PAUSE();
-            else sched_yield();
+            if (tp->oversubscribed) {
+                if (i > SLM_SPIN_YIELDS) break;
+                sched_yield();
+            } else {
+                SLM_PAUSE();
+                if (i % 64 == 0 && now_ns() > deadline) break;
+            }
         }
         if (gen == seen && !atomic_load_explicit(&tp->stop, memory_order_acquire)) {
             // Park. Announcing ourselves (seq_cst) before re-reading the generation pairs with the caller's
@@ -70,8 +91,7 @@ static void *worker_main(void *p) {
         }
         if (atomic_load_explicit(&tp->stop, memory_order_acquire)) break;
         seen = gen;
-        tp->fn(tp->ctx, arg.ith, tp->n_threads);
-        atomic_fetch_sub_explicit(&tp->pending, 1, memory_order_acq_rel);
+        run_claimed(tp);
     }
     return NULL;
 }
@@ -83,9 +103,10 @@ slm_threadpool *slm_threadpool_create(int n_threads) {
     if (!tp) return NULL;
     tp->n_threads = n_threads;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    tp->spin_pauses = cpus > 0 && n_threads > cpus ? 0 : SLM_SPIN_PAUSES;
+    tp->oversubscribed = cpus > 0 && n_threads > cpus;
     atomic_init(&tp->generation, 0);
-    atomic_init(&tp->pending, 0);
+    atomic_init(&tp->next_ith, n_threads);
+    atomic_init(&tp->done, 0);
     atomic_init(&tp->sleepers, 0);
     atomic_init(&tp->stop, 0);
     pthread_mutex_init(&tp->mutex, NULL);
@@ -95,12 +116,7 @@ slm_threadpool *slm_threadpool_create(int n_threads) {
         if (!tp->threads) { slm_threadpool_destroy(tp); return NULL; }
     }
     for (int i = 1; i < n_threads; i++) {
-        worker_arg *arg = malloc(sizeof *arg);
-        if (!arg) { tp->n_threads = i; slm_threadpool_destroy(tp); return NULL; }
-        arg->tp = tp;
-        arg->ith = i;
-        if (pthread_create(&tp->threads[i], NULL, worker_main, arg) != 0) {
-            free(arg);
+        if (pthread_create(&tp->threads[i], NULL, worker_main, tp) != 0) {
             tp->n_threads = i;  // join only the threads that exist
             slm_threadpool_destroy(tp);
             return NULL;
@@ -131,15 +147,17 @@ void slm_threadpool_run(slm_threadpool *tp, slm_task_fn fn, void *ctx) {
     }
     tp->fn = fn;
     tp->ctx = ctx;
-    atomic_store_explicit(&tp->pending, tp->n_threads - 1, memory_order_relaxed);
-    atomic_fetch_add(&tp->generation, 1);  // seq_cst: publishes fn/ctx/pending, orders before reading sleepers
+    atomic_store_explicit(&tp->done, 0, memory_order_relaxed);
+    atomic_store_explicit(&tp->next_ith, 1, memory_order_release);  // publishes fn/ctx/done to claimers
+    atomic_fetch_add(&tp->generation, 1);  // seq_cst: wakes spinners, orders before reading sleepers
     if (atomic_load(&tp->sleepers) > 0) {
         pthread_mutex_lock(&tp->mutex);
         pthread_cond_broadcast(&tp->wake);
         pthread_mutex_unlock(&tp->mutex);
     }
     fn(ctx, 0, tp->n_threads);
-    for (unsigned i = 1; atomic_load_explicit(&tp->pending, memory_order_acquire) > 0; i++) {
+    run_claimed(tp);  // whatever no worker has picked up yet
+    for (unsigned i = 1; atomic_load_explicit(&tp->done, memory_order_acquire) < tp->n_threads - 1; i++) {
         if (i % SLM_WAIT_YIELD_EVERY == 0) sched_yield();
         else SLM_PAUSE();
     }

@@ -36,6 +36,30 @@ final class ThreadPoolTests: XCTestCase {
         }
     }
 
+    /// The caller may run unclaimed indices itself, but a pool whose workers never run anything would be useless:
+    /// with tasks of some tens of microseconds a worker must pick up an index (within a generous 5 s on a busy
+    /// machine).
+    func testWorkersTakePart() {
+        guard let tp = slm_threadpool_create(2) else { return XCTFail("create") }
+        defer { slm_threadpool_destroy(tp) }
+        let state = UnsafeMutablePointer<UInt>.allocate(capacity: 3)  // [caller thread id, runs off the caller, sink]
+        defer { state.deallocate() }
+        state.initialize(repeating: 0, count: 3)
+        state[0] = UInt(pthread_self())
+        let task: slm_task_fn = { ctx, ith, _ in
+            let st = ctx!.assumingMemoryBound(to: UInt.self)
+            var x: UInt = 0
+            for i in 0..<20_000 { x = x &+ UInt(i) &* 2654435761 }
+            if ith == 1 {
+                st[2] = x
+                if UInt(pthread_self()) != st[0] { st[1] += 1 }  // only the thread running ith 1 writes here
+            }
+        }
+        let deadline = Date().addingTimeInterval(5)
+        while state[1] == 0 && Date() < deadline { slm_threadpool_run(tp, task, state) }
+        XCTAssertGreaterThan(state[1], 0, "no index ever ran on a worker thread")
+    }
+
     func testNilPoolRunsInline() {
         let counts = UnsafeMutablePointer<Int>.allocate(capacity: 258)
         defer { counts.deallocate() }

@@ -8,7 +8,9 @@ extern "C" {
 
 typedef struct slm_threadpool slm_threadpool;
 
-// fn(ctx, ith, nth) is called once for each ith in [0, nth), concurrently; the calling thread is worker 0.
+// fn(ctx, ith, nth) is called exactly once for each ith in [0, nth), possibly concurrently; the calling thread runs
+// ith 0 and may also run indices no worker has claimed yet (one after another), so tasks must never wait for
+// each other (no barriers inside fn).
 typedef void (*slm_task_fn)(void *ctx, int ith, int nth);
 
 // n_threads >= 1 (clamped to [1, 256]). Returns NULL only if thread creation fails.
