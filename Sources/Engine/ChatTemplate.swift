@@ -1,5 +1,6 @@
-/// Chat formatting for the templates slm recognises (general Jinja templates come later). Recognised from the GGUF
-/// `tokenizer.chat_template` text, or from the architecture when the file carries none.
+/// Chat formatting for the templates slm recognises (general Jinja templates come later), recognised from the GGUF
+/// `tokenizer.chat_template` text. A file without a template (e.g. the gemma-3-270m base model) gets none: its prompt
+/// is used as is, as the contract says.
 public enum ChatTemplate: Sendable, Equatable {
     /// ChatML (SmolLM2): `<|im_start|>role\ncontent<|im_end|>\n`, generation prompt `<|im_start|>assistant\n`.
     /// SmolLM2's template inserts its default system turn when the conversation has none.
@@ -25,7 +26,7 @@ public enum ChatTemplate: Sendable, Equatable {
             if t.contains("<start_of_turn>") { return .gemma }
             return nil
         }
-        return architecture.hasPrefix("gemma") ? .gemma : nil
+        return nil
     }
 
     /// The prompt text for one user turn (and an optional system turn), ending with the assistant's opening.
