@@ -42,7 +42,7 @@ extension Engine {
         let prefilled = try prefill(prompt, cache: cache, prefixCache: request.prefixCache, into: &logits)
         stats.prefillMs = (clock.now - t0).milliseconds
         stats.cachedTokens = prefilled.cachedTokens
-        defer { request.prefixCache?.store(prefilled.newBlocks) }
+        defer { request.prefixCache?.store(prefilled.blocks) }
         stats.stopReason = .length
         guard request.maxTokens > 0 else { return stats }
 

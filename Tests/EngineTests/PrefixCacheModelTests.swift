@@ -96,7 +96,7 @@ final class PrefixCacheModelTests: XCTestCase {
         let kv = try engine.makeCache(capacity: prompt.count + steps)
         var logits: [Float] = []
         let r = try engine.prefill(prompt, cache: kv, prefixCache: cache, into: &logits)
-        cache?.store(r.newBlocks)
+        cache?.store(r.blocks)
         let v = engine.config.vocabularySize
         var out = Outcome(cached: r.cachedTokens, logits: Array(logits[0..<v]), tokens: [])
         for _ in 0..<steps {

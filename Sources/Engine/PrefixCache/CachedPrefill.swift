@@ -4,8 +4,9 @@ import SLMModels
 public struct PrefillResult {
     /// Prompt positions whose KV was restored instead of computed.
     public var cachedTokens = 0
-    /// Complete prompt blocks computed by this prefill, to hand to `PrefixCache.store` once the request is done.
-    public var newBlocks: [KVBlock] = []
+    /// The prompt's complete blocks, restored then newly computed, in order: hand them to `PrefixCache.store` once
+    /// the request is done (it writes the new ones and refreshes the others).
+    public var blocks: [KVBlock] = []
 }
 
 extension Engine {
@@ -26,6 +27,7 @@ extension Engine {
         let hashes = pc.layout.blockHashes(prompt)
         let found = pc.lookup(prompt)
         var result = PrefillResult()
+        result.blocks = found
         result.cachedTokens = min(found.count * bt, prompt.count - 1)
         if result.cachedTokens > 0 {
             do { try cache.restore(count: result.cachedTokens, from: found) } catch { throw .model(error) }
@@ -43,7 +45,7 @@ extension Engine {
                 if let b = KVBlock.capture(from: cache, layout: pc.layout, index: i, hash: hashes[i],
                                            parent: i == 0 ? pc.layout.root : hashes[i - 1],
                                            tokens: Array(prompt[(i * bt)..<((i + 1) * bt)])) {
-                    result.newBlocks.append(b)
+                    result.blocks.append(b)
                 }
                 nextBlock += 1
             }

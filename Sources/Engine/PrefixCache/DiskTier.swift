@@ -39,10 +39,7 @@ final class DiskTier: @unchecked Sendable {
 
     /// nil: no such file (a plain miss).
     func read(index: Int, hash: Hash128, parent: Hash128, tokens: ArraySlice<Int32>) -> Result<KVBlock, BlockFileProblem>? {
-        let p = path(index: index, hash: hash)
-        let r = BlockFile.read(path: p, layout: layout, index: index, hash: hash, parent: parent, tokens: tokens)
-        if case .success = r { touch(p) }
-        return r
+        BlockFile.read(path: path(index: index, hash: hash), layout: layout, index: index, hash: hash, parent: parent, tokens: tokens)
     }
 
     func exists(index: Int, hash: Hash128) -> Bool { access(path(index: index, hash: hash), F_OK) == 0 }
@@ -60,6 +57,10 @@ final class DiskTier: @unchecked Sendable {
         if access(p, F_OK) == 0 { touch(p); return nil }
         let n = lock.withLock { tempCounter += 1; return tempCounter }
         let temp = directory + "/.tmp-\(getpid())-\(n)-\(UInt32.random(in: 0...UInt32.max))-" + DiskTier.fileName(index: block.index, hash: block.hash)
+        let err = BlockFile.write(block, to: p, tempPath: temp)
+        // Another process may have cleared the directory away (`slm cache clear`): make it again, once.
+        guard err == ENOENT, (try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)) != nil
+        else { return err }
         return BlockFile.write(block, to: p, tempPath: temp)
     }
 
@@ -79,8 +80,9 @@ final class DiskTier: @unchecked Sendable {
             }
         }
         guard total > limit else { return }
-        // Oldest first; within one second, deeper blocks first so a prefix's parents outlive its children.
-        blocks.sort { ($0.mtime, -$0.index) < ($1.mtime, -$1.index) }
+        // Oldest first (store and lookup touch a prefix's blocks deepest first, so parents outlive their children);
+        // on a file system with coarse timestamps, deeper blocks first among equals.
+        blocks.sort { ($0.mtimeNanos, -$0.index) < ($1.mtimeNanos, -$1.index) }
         for f in blocks where total > limit {
             unlink(f.path)
             total -= f.size
@@ -96,7 +98,9 @@ public enum CacheDirectory {
         public var index: Int
         public var size: Int
         /// Last access (mtime), seconds since the epoch.
-        public var mtime: Int
+        public var mtime: Int { mtimeNanos / 1_000_000_000 }
+        /// Last access in nanoseconds since the epoch.
+        public var mtimeNanos: Int
         public var isTemp: Bool
     }
 
@@ -118,7 +122,7 @@ public enum CacheDirectory {
             guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
             let base = isTemp ? String(name.split(separator: "-").last(where: { $0.hasSuffix(".kvb") }) ?? "") : name
             let index = base.hasPrefix("b") ? Int(base.dropFirst().prefix(6)) ?? 0 : 0
-            return File(path: path, model: model, index: index, size: Int(st.st_size), mtime: modificationSeconds(st),
+            return File(path: path, model: model, index: index, size: Int(st.st_size), mtimeNanos: modificationNanos(st),
                         isTemp: isTemp)
         }
     }
@@ -151,10 +155,11 @@ public enum CacheDirectory {
     }
 }
 
-private func modificationSeconds(_ st: stat) -> Int {
+private func modificationNanos(_ st: stat) -> Int {
     #if canImport(Darwin)
-    return Int(st.st_mtimespec.tv_sec)
+    let t = st.st_mtimespec
     #else
-    return Int(st.st_mtim.tv_sec)
+    let t = st.st_mtim
     #endif
+    return Int(t.tv_sec) &* 1_000_000_000 &+ Int(t.tv_nsec)
 }

@@ -66,13 +66,13 @@ public final class PrefixCache: @unchecked Sendable {
                     options.warn("prefix cache: skipping \(disk.path(index: i, hash: hash)): \(problem); recomputing it")
                     disk.remove(index: i, hash: hash)
                 }
-            } else if block != nil {
-                disk?.touch(index: i, hash: hash)
             }
             guard let b = block else { break }
             found.append(b)
             parent = hash
         }
+        // Deepest first, so that by access time a prefix's parents are never older than its children.
+        for b in found.reversed() { disk?.touch(index: b.index, hash: b.hash) }
         lock.withLock {
             clock += 1
             for b in found { b.lastUse = clock }
@@ -80,13 +80,14 @@ public final class PrefixCache: @unchecked Sendable {
         return found
     }
 
-    /// Adds newly computed blocks to memory and to disk (files that exist already are only touched), then evicts
-    /// down to both caps.
+    /// Adds a prompt's blocks (those restored and those newly computed, in order) to memory and to disk (files that
+    /// exist already are only touched), then evicts down to both caps. Deepest first, so that by access time a
+    /// prefix's parents are never older than its children.
     public func store(_ blocks: [KVBlock]) {
         guard !blocks.isEmpty else { return }
         insert(blocks)
         guard let disk, lock.withLock({ diskWritable }) else { return }
-        for b in blocks {
+        for b in blocks.reversed() {
             if let err = disk.write(b) {
                 lock.withLock { diskWritable = false }
                 options.warn("prefix cache: cannot write to \(disk.directory) (\(String(cString: strerror(err)))); not saving prefixes this run")
