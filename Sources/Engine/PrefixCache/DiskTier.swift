@@ -136,14 +136,17 @@ public enum CacheDirectory {
         }
     }
 
-    /// Deletes every block and temporary file under `root` (only files this cache writes), then the emptied model
-    /// directories. Returns the files and bytes removed.
+    /// Deletes every block file under `root`, and temporary files old enough to be a killed writer's (a fresh one may
+    /// be another process's write in progress). The model directories stay, so that a process writing at the same
+    /// moment does not lose its directory. Returns the files and bytes removed.
     @discardableResult
     public static func clear(root: String) -> (files: Int, bytes: Int) {
         var n = 0, bytes = 0
-        for (model, files) in models(root: root) {
-            for f in files where unlink(f.path) == 0 { n += 1; bytes += f.size }
-            rmdir(root + "/" + model)
+        for (_, files) in models(root: root) {
+            let now = Int(Date().timeIntervalSince1970)
+            for f in files where !f.isTemp || now - f.mtime > DiskTier.staleTempSeconds {
+                if unlink(f.path) == 0 { n += 1; bytes += f.size }
+            }
         }
         return (n, bytes)
     }
