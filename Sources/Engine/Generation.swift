@@ -10,6 +10,8 @@ public struct GenerationRequest: Sendable {
     public var stops: [String] = []
     public var ignoreEOS = false
     public var contextLength: Int
+    /// Restore the prompt's longest cached prefix from here and store its new blocks after the request; nil: no cache.
+    public var prefixCache: PrefixCache?
 
     public init(prompt: [Int32], contextLength: Int) {
         self.prompt = prompt
@@ -37,8 +39,10 @@ extension Engine {
         let clock = ContinuousClock()
 
         let t0 = clock.now
-        try evaluate(prompt, cache: cache, outputs: .last, into: &logits)
+        let prefilled = try prefill(prompt, cache: cache, prefixCache: request.prefixCache, into: &logits)
         stats.prefillMs = (clock.now - t0).milliseconds
+        stats.cachedTokens = prefilled.cachedTokens
+        defer { request.prefixCache?.store(prefilled.blocks) }
         stats.stopReason = .length
         guard request.maxTokens > 0 else { return stats }
 

@@ -84,6 +84,45 @@ public final class KVCache {
 
     func advance(_ n: Int) { count += n }
 
+    /// Oldest position layer `l` still holds (0 for full-attention layers; sliding-window layers drop old rows).
+    public func firstHeld(layer l: Int) -> Int { base[l] }
+
+    /// Sliding-window length of layer `l` (0: full attention).
+    public func slidingWindow(layer l: Int) -> Int { window[l] }
+
+    /// Copies the f16 K and V rows of `positions` in layer `l` (each row kvDim values) to `keys` / `values`.
+    /// The positions must be held: `firstHeld(layer:) <= lowerBound`, `upperBound <= count`.
+    public func copyRows(layer l: Int, positions: Range<Int>, keys k: UnsafeMutablePointer<UInt16>,
+                         values v: UnsafeMutablePointer<UInt16>) {
+        precondition(positions.lowerBound >= base[l] && positions.upperBound <= count, "KV rows not held")
+        let n = positions.count * kvDim
+        k.update(from: keyRow(l, positions.lowerBound), count: n)
+        v.update(from: valueRow(l, positions.lowerBound), count: n)
+    }
+
+    /// The positions layer `l` needs to hold for the next query after a prefix of `count` positions: all of them
+    /// for full attention, the last window - 1 for a sliding-window layer (as `reserve` keeps).
+    public func neededPositions(layer l: Int, count: Int) -> Range<Int> {
+        window[l] > 0 ? max(0, count - window[l] + 1)..<count : 0..<count
+    }
+
+    /// Makes an empty cache hold positions 0..<count whose rows come from elsewhere (the prefix cache): for each layer,
+    /// `fill(layer, positions, keys, values)` writes the rows of `neededPositions(layer:count:)` to the two pointers
+    /// ([positions.count, kvDim] f16 each). Attention reads only those rows, so the result equals having computed them.
+    public func restore(count newCount: Int,
+                        fill: (Int, Range<Int>, UnsafeMutablePointer<UInt16>, UnsafeMutablePointer<UInt16>) -> Void)
+        throws(ModelError) {
+        precondition(count == 0, "restore needs an empty cache")
+        guard newCount >= 0, newCount <= capacity else { throw .contextFull(needed: newCount, capacity: capacity) }
+        for l in 0..<layerCount {
+            let held = neededPositions(layer: l, count: newCount)
+            precondition(held.count <= rowsPerLayer[l])
+            base[l] = held.lowerBound
+            if !held.isEmpty { fill(l, held, keys[l], values[l]) }
+        }
+        count = newCount
+    }
+
     /// Forgets positions from `newCount` on (to reuse a shared prefix). Sliding-window layers can only rewind while
     /// they still hold what the next query needs.
     public func rewind(to newCount: Int) throws(ModelError) {

@@ -33,10 +33,7 @@ struct Generate: ParsableCommand {
     @Option(name: .long, help: "Context length (default: min(model's, 4096)).") var ctx: Int?
     @Option(name: .long, help: "Write generation statistics as JSON to this file.") var statsFile: String?
     @Flag(name: .long, help: "Keep generating past end-of-generation tokens (benchmarks).") var ignoreEos = false
-    @Option(name: .long, help: "Prefix-cache directory (the prefix cache is not implemented yet; accepted, unused).")
-    var cacheDir: String?
-    @Flag(name: .long, help: "Do not use the prefix cache (it is not implemented yet; accepted, no effect).")
-    var noCache = false
+    @OptionGroup var cacheOptions: CacheOptions
 
     func validate() throws {
         guard (0...1_000_000).contains(maxTokens) else { throw ValidationError("--max-tokens must be in 0...1000000, got \(maxTokens)") }
@@ -80,11 +77,12 @@ struct Generate: ParsableCommand {
         request.sampling.seed = seed
         request.stops = stop
         request.ignoreEOS = ignoreEos
+        request.prefixCache = cacheOptions.makeCache(for: engine, quiet: modelOptions.quiet)
         let stats = try runtime { () throws(EngineError) in
             try engine.generate(request) { piece in Stdio.out(piece) }
         }
         Stdio.out("\n")
-        Stdio.info("prompt: \(stats.promptTokens) tokens, \(fmt1(stats.prefillTokensPerSecond)) tok/s | generated: "
+        Stdio.info("prompt: \(stats.promptTokens) tokens (\(stats.cachedTokens) cached), \(fmt1(stats.prefillTokensPerSecond)) tok/s | generated: "
             + "\(stats.generatedTokens) tokens, \(fmt1(stats.decodeTokensPerSecond)) tok/s | stop: \(stats.stopReason.rawValue)")
         if let path = statsFile {
             let encoder = JSONEncoder()

@@ -1,0 +1,93 @@
+import CKernels
+import GGUF
+import SLMModels
+
+/// What a cached block's bytes mean: which model and kernels computed them and how they are laid out. Two layouts
+/// that differ in any field never share a block (their chains start from different roots).
+public struct KVLayout: Sendable, Equatable {
+    /// Fingerprint of the model file (`ModelFingerprint`).
+    public var modelID: Hash128
+    /// The kernel family that computed the rows (`slm_isa`): the scalar and SIMD kernels may round differently, and a
+    /// hit must equal what this process would compute.
+    public var numerics: UInt32
+    public var layerCount: Int
+    /// f16 values per position in one layer's K (and in its V).
+    public var kvDim: Int
+    /// Tokens per block.
+    public var blockTokens: Int
+
+    public init(modelID: Hash128, numerics: UInt32, layerCount: Int, kvDim: Int, blockTokens: Int) {
+        precondition(layerCount > 0 && kvDim > 0 && blockTokens > 0)
+        self.modelID = modelID
+        self.numerics = numerics
+        self.layerCount = layerCount
+        self.kvDim = kvDim
+        self.blockTokens = blockTokens
+    }
+
+    /// The layout of `engine`'s model under the kernels this process uses.
+    public init(engine: Engine, blockTokens: Int = 32) {
+        slm_kernels_init()
+        self.init(modelID: ModelFingerprint.of(engine.file), numerics: UInt32(slm_active_isa().rawValue),
+                  layerCount: engine.config.layerCount, kvDim: engine.config.kvDim, blockTokens: blockTokens)
+    }
+
+    /// f16 values of one layer's K (or V) rows in a block.
+    var valuesPerLayerHalf: Int { blockTokens * kvDim }
+    /// Bytes of K and V for every layer of one block: [layer][K rows, V rows][blockTokens, kvDim] f16.
+    public var payloadBytes: Int { layerCount * 2 * valuesPerLayerHalf * 2 }
+
+    /// The parent hash of block 0.
+    public var root: Hash128 {
+        var h = Hasher128(seed: 0x534C_4D4B_5652_4F4F)  // "SLMKVROO"
+        h.add(modelID)
+        h.add(UInt64(numerics))
+        h.add(UInt64(layerCount))
+        h.add(UInt64(kvDim))
+        h.add(UInt64(blockTokens))
+        return h.finalize()
+    }
+
+    /// A block's hash: its parent's hash and its exact token ids, so it names the whole prefix up to its end.
+    public func chain(_ parent: Hash128, _ tokens: ArraySlice<Int32>) -> Hash128 {
+        var h = Hasher128(seed: 0x534C_4D4B_5642_4C4B)  // "SLMKVBLK"
+        h.add(parent)
+        for t in tokens { h.add(UInt64(UInt32(bitPattern: t))) }
+        return h.finalize()
+    }
+
+    /// The hashes of the complete blocks of `tokens`, in order.
+    public func blockHashes(_ tokens: [Int32]) -> [Hash128] {
+        var out: [Hash128] = []
+        var h = root
+        for i in 0..<(tokens.count / blockTokens) {
+            h = chain(h, tokens[(i * blockTokens)..<((i + 1) * blockTokens)])
+            out.append(h)
+        }
+        return out
+    }
+}
+
+/// A cheap, stable identity for a model file: its size, every byte before the tensor data (header, metadata,
+/// tensor table: names, shapes, types, offsets) and 64 evenly spaced 4 KiB samples of the tensor data. Hashing all
+/// ~250 MB on every start would cost more than the prefill a hit saves; a different file of the same size, metadata
+/// and tensor table that also agrees on every sample is not a case we guard against (see docs/PREFIX_CACHE.md).
+public enum ModelFingerprint {
+    public static func of(_ file: GGUFFile) -> Hash128 {
+        var h = Hasher128(seed: 0x534C_4D4D_4F44_454C)  // "SLMMODEL"
+        h.add(UInt64(file.fileSize))
+        let base = file.baseAddress
+        let head = min(file.dataOffset, file.fileSize)
+        h.add(bytes: UnsafeRawBufferPointer(start: base, count: head))
+        let data = file.fileSize - head
+        let sample = 4096, samples = 64
+        if data > 0 {
+            for i in 0..<samples {
+                let offset = head + Int((UInt64(data) * UInt64(i)) / UInt64(samples))
+                let n = min(sample, file.fileSize - offset)
+                h.add(bytes: UnsafeRawBufferPointer(start: base + offset, count: n))
+            }
+        }
+        return h.finalize()
+    }
+}
