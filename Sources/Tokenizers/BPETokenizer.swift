@@ -3,7 +3,7 @@
 /// Per word from the pre-tokenizer: bytes are spelled in GPT-2's byte alphabet, split into characters, and the
 /// adjacent pair with the lowest merge rank (earliest in `tokenizer.ggml.merges`; ties: leftmost) is merged until no
 /// pair has a rank. A final piece that is not a token falls back to its single-byte tokens.
-public struct BPETokenizer: Tokenizer {
+public struct BPETokenizer: VocabularyTokenizer {
     let vocab: Vocabulary
     let preTokenizer: BPEPreTokenizer
     /// (left id << 32 | right id) -> rank.
@@ -35,32 +35,17 @@ public struct BPETokenizer: Tokenizer {
         self.ranks = ranks
     }
 
-    public var vocabularySize: Int { vocab.count }
-    public var bosToken: Int32? { vocab.bos }
-    public var eosToken: Int32? { vocab.eos }
-    public var eogTokens: Set<Int32> { vocab.eog }
-    public var addBOS: Bool { vocab.addBOS }
-
-    public func encode(_ text: String, addSpecial: Bool, parseSpecial: Bool) -> [Int32] {
-        let bytes = Array(text.utf8)
-        var out: [Int32] = []
-        if addSpecial && vocab.addBOS, let bos = vocab.bos { out.append(bos) }
+    func encodeText(_ bytes: [UInt8], _ range: Range<Int>, afterSpecial: Bool, into out: inout [Int32]) {
         var encoded: [UInt8] = []
-        for fragment in vocab.splitSpecial(bytes, parseSpecial: parseSpecial) {
-            switch fragment {
-            case .token(let id):
-                out.append(id)
-            case .text(let range):
-                for word in preTokenizer.split(bytes, range) {
-                    encoded.removeAll(keepingCapacity: true)
-                    ByteLevelEncoding.encode(bytes[word], into: &encoded)
-                    mergeWord(encoded, into: &out)
-                }
-            }
+        for word in preTokenizer.split(bytes, range) {
+            encoded.removeAll(keepingCapacity: true)
+            ByteLevelEncoding.encode(bytes[word], into: &encoded)
+            mergeWord(encoded, into: &out)
         }
-        if addSpecial && vocab.addEOS, let eos = vocab.eos { out.append(eos) }
-        return out
     }
+
+    /// A normal token is spelled in GPT-2's byte alphabet.
+    func normalTokenBytes(_ text: ArraySlice<UInt8>) -> [UInt8] { ByteLevelEncoding.decode(text) }
 
     private struct Symbol {
         var start: Int
@@ -126,29 +111,6 @@ public struct BPETokenizer: Tokenizer {
             }
         }
     }
-
-    public func tokenText(_ id: Int32) -> String? { vocab.contains(id) ? vocab.table.text(Int(id)) : nil }
-
-    public func tokenBytes(_ id: Int32, renderSpecial: Bool) -> [UInt8] {
-        guard vocab.contains(id) else { return [] }
-        let attr = vocab.attributes[Int(id)]
-        let text = vocab.table.bytes(Int(id))
-        if !attr.isDisjoint(with: [.control, .unknown]) { return renderSpecial ? Array(text) : [] }
-        if attr.contains(.userDefined) { return Array(text) }
-        if attr.contains(.normal) { return ByteLevelEncoding.decode(text) }
-        if attr.contains(.byte) { return byteTokenValue(text).map { [$0] } ?? [] }
-        return []
-    }
-
-    public func decode(_ ids: [Int32], renderSpecial: Bool) -> String {
-        var bytes: [UInt8] = []
-        for id in ids { bytes.append(contentsOf: tokenBytes(id, renderSpecial: renderSpecial)) }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    public func isControl(_ id: Int32) -> Bool { vocab.isControl(id) }
-
-    public func id(forTokenText text: String) -> Int32? { vocab.table.id(Array(text.utf8)) }
 }
 
 /// Bytes in a UTF-8 sequence from its first byte (llama.cpp's `unicode_len_utf8`: a stray continuation byte is 1).
@@ -160,12 +122,4 @@ func utf8Length(_ b: UInt8) -> Int {
     case 0xC, 0xD: return 2
     default: return 1
     }
-}
-
-/// The byte a "<0xNN>" token stands for.
-func byteTokenValue(_ text: ArraySlice<UInt8>) -> UInt8? {
-    guard text.count == 6 else { return nil }
-    let t = Array(text)
-    guard t[0] == 0x3C, t[1] == 0x30, t[2] == 0x78, t[5] == 0x3E else { return nil }
-    return UInt8(String(decoding: t[3...4], as: UTF8.self), radix: 16)
 }

@@ -5,7 +5,7 @@
 /// merged until no pair forms a token. A final piece that is not a token becomes its byte tokens `<0xNN>`.
 /// Gemma 3 also lists runs of spaces, runs of newlines and the tab as user-defined tokens: the special-token
 /// splitter takes those out of the text first, so "   " is one token and never "▁▁▁".
-public struct SentencePieceTokenizer: Tokenizer {
+public struct SentencePieceTokenizer: VocabularyTokenizer {
     let vocab: Vocabulary
     let addSpacePrefix: Bool
     /// Byte value -> its byte token ("<0xNN>", else the one-byte token), -1 if neither exists.
@@ -24,37 +24,17 @@ public struct SentencePieceTokenizer: Tokenizer {
         self.byteTokens = byteTokens
     }
 
-    public var vocabularySize: Int { vocab.count }
-    public var bosToken: Int32? { vocab.bos }
-    public var eosToken: Int32? { vocab.eos }
-    public var eogTokens: Set<Int32> { vocab.eog }
-    public var addBOS: Bool { vocab.addBOS }
-
     private static let escapedSpace: [UInt8] = [0xE2, 0x96, 0x81]
 
-    public func encode(_ text: String, addSpecial: Bool, parseSpecial: Bool) -> [Int32] {
-        let bytes = Array(text.utf8)
-        var out: [Int32] = []
-        var previousWasSpecial = true
-        if addSpecial && vocab.addBOS, let bos = vocab.bos { out.append(bos) }
+    /// Spaces become "▁"; one more goes in front at the start of the input or after a special token when
+    /// `tokenizer.ggml.add_space_prefix` asks for it.
+    func encodeText(_ bytes: [UInt8], _ range: Range<Int>, afterSpecial: Bool, into out: inout [Int32]) {
         var escaped: [UInt8] = []
-        for fragment in vocab.splitSpecial(bytes, parseSpecial: parseSpecial) {
-            switch fragment {
-            case .token(let id):
-                out.append(id)
-                previousWasSpecial = true
-            case .text(let range):
-                escaped.removeAll(keepingCapacity: true)
-                if addSpacePrefix && previousWasSpecial { escaped.append(contentsOf: Self.escapedSpace) }
-                for b in bytes[range] {
-                    if b == 0x20 { escaped.append(contentsOf: Self.escapedSpace) } else { escaped.append(b) }
-                }
-                tokenize(escaped, into: &out)
-                previousWasSpecial = false
-            }
+        if addSpacePrefix && afterSpecial { escaped.append(contentsOf: Self.escapedSpace) }
+        for b in bytes[range] {
+            if b == 0x20 { escaped.append(contentsOf: Self.escapedSpace) } else { escaped.append(b) }
         }
-        if addSpecial && vocab.addEOS, let eos = vocab.eos { out.append(eos) }
-        return out
+        tokenize(escaped, into: &out)
     }
 
     private struct Symbol {
@@ -121,21 +101,8 @@ public struct SentencePieceTokenizer: Tokenizer {
         }
     }
 
-    public func tokenText(_ id: Int32) -> String? { vocab.contains(id) ? vocab.table.text(Int(id)) : nil }
-
-    public func tokenBytes(_ id: Int32, renderSpecial: Bool) -> [UInt8] {
-        guard vocab.contains(id) else { return [] }
-        let attr = vocab.attributes[Int(id)]
-        let text = vocab.table.bytes(Int(id))
-        if !attr.isDisjoint(with: [.control, .unknown]) { return renderSpecial ? Array(text) : [] }
-        if attr.contains(.userDefined) { return Array(text) }
-        if attr.contains(.normal) { return Self.unescape(text) }
-        if attr.contains(.byte) { return byteTokenValue(text).map { [$0] } ?? [] }
-        return []
-    }
-
-    /// "▁" back to " ".
-    private static func unescape(_ text: ArraySlice<UInt8>) -> [UInt8] {
+    /// A normal token's "▁" back to " ".
+    func normalTokenBytes(_ text: ArraySlice<UInt8>) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(text.count)
         var i = text.startIndex
@@ -150,14 +117,4 @@ public struct SentencePieceTokenizer: Tokenizer {
         }
         return out
     }
-
-    public func decode(_ ids: [Int32], renderSpecial: Bool) -> String {
-        var bytes: [UInt8] = []
-        for id in ids { bytes.append(contentsOf: tokenBytes(id, renderSpecial: renderSpecial)) }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    public func isControl(_ id: Int32) -> Bool { vocab.isControl(id) }
-
-    public func id(forTokenText text: String) -> Int32? { vocab.table.id(Array(text.utf8)) }
 }
