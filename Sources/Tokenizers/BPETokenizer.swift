@@ -47,79 +47,31 @@ public struct BPETokenizer: VocabularyTokenizer {
     /// A normal token is spelled in GPT-2's byte alphabet.
     func normalTokenBytes(_ text: ArraySlice<UInt8>) -> [UInt8] { ByteLevelEncoding.decode(text) }
 
-    private struct Symbol {
-        var start: Int
-        var length: Int
-        var id: Int32        // token id of this symbol's text, -1 if none
-        var prev: Int
-        var next: Int
-    }
-
-    private struct Bigram: Comparable {
-        let rank: Int32
-        let left: Int
-        let right: Int
-        let size: Int
-        // Lowest rank first, then leftmost.
-        static func < (a: Bigram, b: Bigram) -> Bool { a.rank != b.rank ? a.rank < b.rank : a.left < b.left }
-    }
-
     private func mergeWord(_ word: [UInt8], into out: inout [Int32]) {
         word.withUnsafeBufferPointer { w in
-            var symbols: [Symbol] = []
-            var offset = 0
-            while offset < w.count {
-                let len = min(utf8Length(w[offset]), w.count - offset)
-                let id = vocab.table.id(UnsafeBufferPointer(rebasing: w[offset ..< offset + len])) ?? -1
-                symbols.append(Symbol(start: offset, length: len, id: id, prev: symbols.count - 1,
-                                      next: offset + len == w.count ? -1 : symbols.count + 1))
-                offset += len
+            func lookup(_ start: Int, _ length: Int) -> Int32? {
+                vocab.table.id(UnsafeBufferPointer(rebasing: w[start ..< start + length]))
             }
-            var queue = PriorityQueue<Bigram>()
-            func addBigram(_ l: Int, _ r: Int) {
-                guard l >= 0, r >= 0 else { return }
-                let a = symbols[l].id, b = symbols[r].id
-                guard a >= 0, b >= 0, let rank = ranks[UInt64(UInt32(a)) << 32 | UInt64(UInt32(b))] else { return }
-                queue.push(Bigram(rank: rank, left: l, right: r, size: symbols[l].length + symbols[r].length))
-            }
-            for i in 1..<max(symbols.count, 1) { addBigram(i - 1, i) }
-            while let bigram = queue.pop() {
-                let l = bigram.left, r = bigram.right
-                // Skip a pair one of whose symbols has changed since it was queued.
-                if symbols[l].length == 0 || symbols[r].length == 0
-                    || symbols[l].length + symbols[r].length != bigram.size { continue }
-                symbols[l].length += symbols[r].length
-                symbols[r].length = 0
-                let start = symbols[l].start
-                symbols[l].id = vocab.table.id(UnsafeBufferPointer(rebasing: w[start ..< start + symbols[l].length])) ?? -1
-                symbols[l].next = symbols[r].next
-                if symbols[r].next >= 0 { symbols[symbols[r].next].prev = l }
-                addBigram(symbols[l].prev, l)
-                addBigram(l, symbols[l].next)
-            }
-            var i = symbols.isEmpty ? -1 : 0
-            while i >= 0 {
-                let s = symbols[i]
-                if s.id >= 0 {
-                    out.append(s.id)
+            var chain = SymbolChain(characters: w)
+            // Token id of each symbol's text, -1 if none.
+            var ids = chain.symbols.map { lookup($0.start, $0.length) ?? -1 }
+            // Lowest rank first.
+            chain.merge(priority: { l, _, r, _ -> Int32? in
+                let a = ids[l], b = ids[r]
+                guard a >= 0, b >= 0 else { return nil }
+                return ranks[UInt64(UInt32(a)) << 32 | UInt64(UInt32(b))]
+            }, merged: { l, s in
+                ids[l] = lookup(s.start, s.length) ?? -1
+            })
+            chain.forEach { i, s in
+                if ids[i] >= 0 {
+                    out.append(ids[i])
                 } else {
                     for k in s.start ..< s.start + s.length {
-                        if let id = vocab.table.id(UnsafeBufferPointer(rebasing: w[k ..< k + 1])) { out.append(id) }
+                        if let id = lookup(k, 1) { out.append(id) }
                     }
                 }
-                i = s.next
             }
         }
-    }
-}
-
-/// Bytes in a UTF-8 sequence from its first byte (llama.cpp's `unicode_len_utf8`: a stray continuation byte is 1).
-@inline(__always)
-func utf8Length(_ b: UInt8) -> Int {
-    switch b >> 4 {
-    case 0xF: return 4
-    case 0xE: return 3
-    case 0xC, 0xD: return 2
-    default: return 1
     }
 }

@@ -37,68 +37,36 @@ public struct SentencePieceTokenizer: VocabularyTokenizer {
         tokenize(escaped, into: &out)
     }
 
-    private struct Symbol {
-        var start: Int
-        var length: Int
-        var prev: Int
-        var next: Int
-    }
-
-    private struct Bigram: Comparable {
-        let score: Float
-        let left: Int
-        let right: Int
-        let size: Int
-        // Highest score first, then leftmost.
-        static func < (a: Bigram, b: Bigram) -> Bool { a.score != b.score ? a.score > b.score : a.left < b.left }
-    }
-
     private func tokenize(_ text: [UInt8], into out: inout [Int32]) {
         guard !text.isEmpty else { return }
         text.withUnsafeBufferPointer { t in
-            var symbols: [Symbol] = []
-            var offset = 0
-            while offset < t.count {
-                let len = min(utf8Length(t[offset]), t.count - offset)
-                symbols.append(Symbol(start: offset, length: len, prev: symbols.count - 1,
-                                      next: offset + len == t.count ? -1 : symbols.count + 1))
-                offset += len
+            func lookup(_ start: Int, _ length: Int) -> Int32? {
+                vocab.table.id(UnsafeBufferPointer(rebasing: t[start ..< start + length]))
             }
-            var queue = PriorityQueue<Bigram>()
-            func addBigram(_ l: Int, _ r: Int) {
-                guard l >= 0, r >= 0 else { return }
-                let start = symbols[l].start
-                let size = symbols[l].length + symbols[r].length
-                guard let id = vocab.table.id(UnsafeBufferPointer(rebasing: t[start ..< start + size])) else { return }
-                queue.push(Bigram(score: vocab.scores[Int(id)], left: l, right: r, size: size))
-            }
-            for i in 1..<max(symbols.count, 1) { addBigram(i - 1, i) }
-            while let bigram = queue.pop() {
-                let l = bigram.left, r = bigram.right
-                if symbols[l].length == 0 || symbols[r].length == 0
-                    || symbols[l].length + symbols[r].length != bigram.size { continue }
-                symbols[l].length += symbols[r].length
-                symbols[r].length = 0
-                symbols[l].next = symbols[r].next
-                if symbols[r].next >= 0 { symbols[symbols[r].next].prev = l }
-                addBigram(symbols[l].prev, l)
-                addBigram(l, symbols[l].next)
-            }
-            var i = 0
-            while i >= 0 {
-                let s = symbols[i]
-                let piece = UnsafeBufferPointer(rebasing: t[s.start ..< s.start + s.length])
-                if let id = vocab.table.id(piece) {
+            var chain = SymbolChain(characters: t)
+            // Highest score of the token the pair spells first.
+            chain.merge(priority: { _, left, _, right -> HigherFirst? in
+                guard let id = lookup(left.start, left.length + right.length) else { return nil }
+                return HigherFirst(vocab.scores[Int(id)])
+            }, merged: { _, _ in })
+            chain.forEach { _, s in
+                if let id = lookup(s.start, s.length) {
                     out.append(id)
                 } else {
-                    for b in piece {
+                    for b in UnsafeBufferPointer(rebasing: t[s.start ..< s.start + s.length]) {
                         let id = byteTokens[Int(b)]
                         if id >= 0 { out.append(id) } else if let unk = vocab.unknown { out.append(unk) }
                     }
                 }
-                i = s.next
             }
         }
+    }
+
+    /// A score ordered so that the higher one comes first.
+    private struct HigherFirst: Comparable {
+        let score: Float
+        init(_ score: Float) { self.score = score }
+        static func < (a: HigherFirst, b: HigherFirst) -> Bool { a.score > b.score }
     }
 
     /// A normal token's "▁" back to " ".
