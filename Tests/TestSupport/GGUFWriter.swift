@@ -84,40 +84,20 @@ public struct GGUFWriter {
 
     static func align(_ n: Int, _ a: Int) -> Int { (n + a - 1) / a * a }
 
-    public static func typeID(of value: GGUFValue) -> UInt32 {
-        switch value {
-        case .uint8: return 0
-        case .int8: return 1
-        case .uint16: return 2
-        case .int16: return 3
-        case .uint32: return 4
-        case .int32: return 5
-        case .float32: return 6
-        case .bool: return 7
-        case .string: return 8
-        case .array: return 9
-        case .uint64: return 10
-        case .int64: return 11
-        case .float64: return 12
-        }
-    }
+    /// gguf_type names in id order (0 = uint8 ... 12 = float64). GGUFValue and GGUFArray name their cases the same.
+    static let typeNames = ["uint8", "int8", "uint16", "int16", "uint32", "int32", "float32", "bool", "string",
+                            "array", "uint64", "int64", "float64"]
 
-    public static func typeID(of array: GGUFArray) -> UInt32 {
-        switch array {
-        case .uint8: return 0
-        case .int8: return 1
-        case .uint16: return 2
-        case .int16: return 3
-        case .uint32: return 4
-        case .int32: return 5
-        case .float32: return 6
-        case .bool: return 7
-        case .string: return 8
-        case .array: return 9
-        case .uint64: return 10
-        case .int64: return 11
-        case .float64: return 12
+    public static func typeID(of value: GGUFValue) -> UInt32 { typeID(ofCase: value) }
+
+    public static func typeID(of array: GGUFArray) -> UInt32 { typeID(ofCase: array) }
+
+    /// Every case of both enums carries a payload, so the mirror's one child is labelled with the case name.
+    private static func typeID(ofCase value: Any) -> UInt32 {
+        guard let name = Mirror(reflecting: value).children.first?.label, let id = typeNames.firstIndex(of: name) else {
+            preconditionFailure("\(value) is not a GGUFValue or GGUFArray case")
         }
+        return UInt32(id)
     }
 
     /// The bytes of a value without its type id.
