@@ -36,8 +36,14 @@ extension Engine {
         var logits: [Float] = []
         let clock = ContinuousClock()
 
+        // A model whose weights hold NaN yields NaN logits; sampling from them would emit garbage (or worse).
+        func checkLogits(_ position: Int) throws(EngineError) {
+            if logits[0..<config.vocabularySize].contains(where: { $0.isNaN }) { throw .nanLogits(position: position) }
+        }
+
         let t0 = clock.now
         try evaluate(prompt, cache: cache, outputs: .last, into: &logits)
+        try checkLogits(prompt.count - 1)
         stats.prefillMs = (clock.now - t0).milliseconds
         stats.stopReason = .length
         guard request.maxTokens > 0 else { return stats }
@@ -57,6 +63,7 @@ extension Engine {
             if stats.generatedTokens >= request.maxTokens { stats.stopReason = .length; break }
             step[0] = token
             try evaluate(step, cache: cache, outputs: .last, into: &logits)
+            try checkLogits(prompt.count + stats.generatedTokens - 1)
         }
         stats.decodeMs = (clock.now - t1).milliseconds
         if stats.stopReason != .stop {

@@ -6,9 +6,10 @@ public struct Candidates {
     /// True once `ids`/`logits` are sorted by logit, highest first.
     public var sorted = false
 
+    /// A NaN logit becomes -infinity: it is never chosen and never compares unordered in the filters.
     public init(logits: UnsafeBufferPointer<Float>) {
         ids = Array(0..<Int32(logits.count))
-        self.logits = Array(logits)
+        self.logits = logits.map { $0.isNaN ? -.infinity : $0 }
     }
 
     public var count: Int { ids.count }
