@@ -41,9 +41,10 @@ final class MalformedModelTests: EndToEndTestCase {
             XCTAssertGreaterThan(line.count, "error: ".count + 15, "\(label): \(line)")
             XCTAssertFalse(line.contains("Fatal error") || line.contains("Error Domain"), "\(label): \(line)")
             // Where the corpus names the key or tensor it broke ('...' in `why`), the message names it too
-            // (truncations excepted: a short file is reported by whichever count or length first overruns it).
+            // (truncations excepted: a short file is reported by whichever count or length first overruns it; and a
+            // broken name length leaves the name unreadable, so the tensor is named by its index).
             let named = Self.quotedNames(v.why)
-            if !v.name.hasPrefix("truncated-") && !named.isEmpty {
+            if !v.name.hasPrefix("truncated-") && v.name != "tensor-name-length-huge" && !named.isEmpty {
                 XCTAssertTrue(named.contains { line.contains($0) }, "\(label): message names none of \(named): \(line)")
             }
             if ProcessInfo.processInfo.environment["SLM_PRINT_CORPUS"] != nil { print("\(v.name): \(line)") }
@@ -74,5 +75,28 @@ final class MalformedModelTests: EndToEndTestCase {
                             timeout: 3 * Self.timeLimit, virtualMemoryKB: Self.memoryLimitKB)
         XCTAssertEqual(r.status, 0, r.summary)
         XCTAssertFalse(r.signaled)
+    }
+}
+
+extension MalformedModelTests {
+    /// Valid GGUF whose final norm weights are NaN (the bytes of a tensor, which no header check can see): every
+    /// logit comes out NaN. Sampling from that once crashed (min-p emptied the candidates); it is now an error.
+    func testNaNWeightsAreAnErrorNotACrash() throws {
+        let source = try requireSmolLM()
+        let layout = try GGUFLayout(path: source)
+        let norm = try XCTUnwrap(layout.tensor("output_norm.weight"))
+        XCTAssertEqual(norm.type, 0, "F32")
+        let path = try makeScratch().appendingPathComponent("nan-norm.gguf")
+        try FileManager.default.copyItem(atPath: source, toPath: path.path)
+        let handle = try FileHandle(forWritingTo: path)
+        try handle.seek(toOffset: UInt64(layout.dataOffset) + norm.offset)
+        let count = Int(norm.dims.reduce(1, *))
+        try handle.write(contentsOf: [Float](repeating: .nan, count: count).withUnsafeBytes { Data($0) })
+        try handle.close()
+        for sampling in [[], ["--temperature", "0"], ["--top-k", "0", "--top-p", "1", "--min-p", "0"]] {
+            let r = try SLM.run(["generate", "--model", path.path, "--max-tokens", "3", "--raw"] + sampling + ["hi"],
+                                timeout: 60, virtualMemoryKB: Self.memoryLimitKB)
+            SLM.assertError(r, status: 1, mentions: ["NaN"])
+        }
     }
 }

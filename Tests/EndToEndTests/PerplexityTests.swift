@@ -18,12 +18,14 @@ final class PerplexityTests: EndToEndTestCase {
     func testSmolLMPerplexity() throws {
         _ = try requireSmolLM()
         let ppl = try perplexity([])
+        print("smollm2-135m PPL = \(ppl) (reference 18.3001)")
         XCTAssertEqual(ppl, 18.3001, accuracy: 18.3001 * 0.015, "smollm2-135m PPL \(ppl)")
     }
 
     func testGemmaPerplexity() throws {
         _ = try requireGemma()
         let ppl = try perplexity(["--model", "gemma3-270m"])
+        print("gemma3-270m PPL = \(ppl) (reference 13.8288)")
         XCTAssertEqual(ppl, 13.8288, accuracy: 13.8288 * 0.015, "gemma3-270m PPL \(ppl)")
     }
 }

@@ -44,7 +44,10 @@ enum SLM {
     /// Runs `slm args...`. `stdin` nil gives the child /dev/null (a command that reads stdin sees it empty rather than
     /// waiting on the test runner's stdin). `virtualMemoryKB` runs it under `ulimit -v` through /bin/sh, so an
     /// allocation beyond the bound fails inside the child. The child is killed (SIGKILL) after `timeout` seconds.
+    /// `closedStdout`: stdout is a pipe nobody reads (its read end closed before the start), as in `slm ... | head`
+    /// after head has exited; `stdout` of the result is then empty.
     static func run(_ args: [String], stdin: Data? = nil, timeout: Double = 120, virtualMemoryKB: Int? = nil,
+                    closedStdout: Bool = false,
                     file: StaticString = #filePath, line: UInt = #line) throws -> SLMResult {
         let scratch = FileManager.default.temporaryDirectory
             .appendingPathComponent("slm-e2e-\(getpid())-\(UUID().uuidString)")
@@ -67,7 +70,13 @@ enum SLM {
         // Files rather than pipes: a child that writes a lot can never block on a full pipe.
         let outHandle = try FileHandle(forWritingTo: outURL), errHandle = try FileHandle(forWritingTo: errURL)
         defer { try? outHandle.close(); try? errHandle.close() }
-        process.standardOutput = outHandle
+        if closedStdout {
+            let pipe = Pipe()
+            try pipe.fileHandleForReading.close()
+            process.standardOutput = pipe
+        } else {
+            process.standardOutput = outHandle
+        }
         process.standardError = errHandle
         if let stdin {
             let inURL = scratch.appendingPathComponent("stdin")

@@ -52,3 +52,18 @@ final class UsageErrorTests: EndToEndTestCase {
         try expect(["generate", "--model", text, "hi"], status: 1, mentions: [])
     }
 }
+
+extension UsageErrorTests {
+    /// `slm generate ... | head -c 1`: once the reader is gone, writes fail with EPIPE (SIGPIPE is ignored); slm
+    /// must stop quietly, not crash on the failed write.
+    func testClosedStdoutIsNotACrash() throws {
+        _ = try requireSmolLM()
+        for args in [["generate", "--raw", "--temperature", "0", "--max-tokens", "8", "The capital of France is"],
+                     ["logits", "--top", "3", "The capital of France is"], ["tokenize", "Hello world"]] {
+            let r = try SLM.run(args, closedStdout: true)
+            XCTAssertFalse(r.signaled, r.summary)
+            XCTAssertEqual(r.status, 0, r.summary)
+            XCTAssertFalse(r.err.contains("Fatal error") || r.err.contains("crashed"), r.summary)
+        }
+    }
+}

@@ -228,6 +228,19 @@ final class SamplerTests: XCTestCase {
         XCTAssertEqual(sample(&s, [3, 2.5]), 1, "3 / 1.5 = 2 < 2.5 once token 0 was generated")
     }
 
+    /// NaN logits (a broken model) are never drawn, and never crash a filter.
+    func testNaNLogitsAreNeverChosen() {
+        let row: [Float] = [.nan, 0, .nan, 1, -.infinity]
+        for p in [parameters(temperature: 1, seed: 3), parameters(temperature: 0.7, topK: 40, topP: 0.95, minP: 0.05, seed: 3),
+                  parameters(temperature: 1, topP: 0.5, seed: 3), parameters(temperature: 0, repeatPenalty: 1.1)] {
+            var s = Sampler(p, history: [2])
+            for _ in 0..<200 { XCTAssertTrue([1, 3].contains(sample(&s, row)), "\(p)") }
+        }
+        // All NaN: some id in range, no trap.
+        var s = Sampler(parameters(temperature: 0.7, topK: 40, topP: 0.95, minP: 0.05))
+        XCTAssertTrue((0..<4).contains(sample(&s, [Float](repeating: .nan, count: 4))))
+    }
+
     func testProbabilitiesSumToOne() {
         let c = candidates([3, -1, 0.5, -.infinity, 2])
         let p = c.probabilities()
