@@ -45,5 +45,5 @@ func runtime<T>(_ body: () throws(EngineError) -> T) throws -> T {
 /// The prompt argument, or stdin when absent or "-".
 func promptText(_ arg: String?) throws -> String {
     if let a = arg, a != "-" { return a }
-    return try Stdio.readStdinText(what: "the prompt read from stdin")
+    return try Stdio.readStdinText(what: "the prompt from stdin")
 }

@@ -46,8 +46,20 @@ enum Stdio {
 
     /// All of stdin, which must be valid UTF-8.
     static func readStdinText(what: String) throws -> String {
-        let data = FileHandle.standardInput.readDataToEndOfFile()
+        // readToEnd throws where readDataToEndOfFile traps (stdin a directory: `slm tokenize < /tmp`).
+        let data: Data
+        do { data = try FileHandle.standardInput.readToEnd() ?? Data() } catch {
+            throw CLIError.runtime("cannot read \(what): \(posixReason(error))")
+        }
         return try utf8(data, what: what)
+    }
+
+    /// "Is a directory" rather than a Foundation error dump.
+    static func posixReason(_ error: Error) -> String {
+        let ns = error as NSError
+        let underlying = (ns.userInfo[NSUnderlyingErrorKey] as? NSError) ?? ns
+        if underlying.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(underlying.code))) }
+        return ns.localizedDescription
     }
 
     static func utf8(_ data: Data, what: String) throws -> String {
