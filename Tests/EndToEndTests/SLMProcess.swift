@@ -44,10 +44,10 @@ enum SLM {
     /// Runs `slm args...`. `stdin` nil gives the child /dev/null (a command that reads stdin sees it empty rather than
     /// waiting on the test runner's stdin). `virtualMemoryKB` runs it under `ulimit -v` through /bin/sh, so an
     /// allocation beyond the bound fails inside the child. The child is killed (SIGKILL) after `timeout` seconds.
-    /// `closedStdout`: stdout is a pipe nobody reads (its read end closed before the start), as in `slm ... | head`
-    /// after head has exited; `stdout` of the result is then empty.
+    /// `stdinPath`: stdin opened from that path instead. `closedStdout`: stdout is a pipe nobody reads (its read end
+    /// closed before the start), as in `slm ... | head` after head has exited; `stdout` of the result is then empty.
     static func run(_ args: [String], stdin: Data? = nil, timeout: Double = 120, virtualMemoryKB: Int? = nil,
-                    closedStdout: Bool = false,
+                    closedStdout: Bool = false, stdinPath: String? = nil,
                     file: StaticString = #filePath, line: UInt = #line) throws -> SLMResult {
         let scratch = FileManager.default.temporaryDirectory
             .appendingPathComponent("slm-e2e-\(getpid())-\(UUID().uuidString)")
@@ -78,7 +78,10 @@ enum SLM {
             process.standardOutput = outHandle
         }
         process.standardError = errHandle
-        if let stdin {
+        if let stdinPath {
+            // Any path open(2) accepts for reading, e.g. a directory, whose read(2) then fails.
+            process.standardInput = try XCTUnwrap(FileHandle(forReadingAtPath: stdinPath), stdinPath)
+        } else if let stdin {
             let inURL = scratch.appendingPathComponent("stdin")
             try stdin.write(to: inURL)
             process.standardInput = try FileHandle(forReadingFrom: inURL)

@@ -67,3 +67,15 @@ extension UsageErrorTests {
         }
     }
 }
+
+extension UsageErrorTests {
+    /// stdin that cannot be read (a directory: `slm tokenize < /tmp`) is an input error, not a crash.
+    func testUnreadableStdinIsAnError() throws {
+        _ = try requireSmolLM()
+        let dir = try makeScratch().path
+        for args in [["tokenize"], ["generate", "--max-tokens", "1"], ["logits"]] {
+            let r = try SLM.run(args, stdinPath: dir)
+            SLM.assertError(r, status: 1, mentions: ["stdin"])
+        }
+    }
+}
