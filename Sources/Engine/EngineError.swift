@@ -9,6 +9,8 @@ public enum EngineError: Error, CustomStringConvertible {
     case tokenizer(TokenizerError)
     case emptyPrompt
     case invalidArgument(String)
+    /// The forward pass produced NaN logits (non-finite weights in the file, or a numeric fault).
+    case nanLogits(position: Int)
 
     public var description: String {
         switch self {
@@ -17,6 +19,7 @@ public enum EngineError: Error, CustomStringConvertible {
         case .tokenizer(let e): return e.description
         case .emptyPrompt: return "the prompt is empty (nothing to evaluate)"
         case .invalidArgument(let s): return s
+        case .nanLogits(let p): return "the model produced NaN logits at position \(p) (its weights or activations are not finite)"
         }
     }
 }

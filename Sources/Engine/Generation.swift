@@ -38,8 +38,18 @@ extension Engine {
         var logits: [Float] = []
         let clock = ContinuousClock()
 
+        // A model whose weights hold NaN yields NaN logits; sampling from them would emit garbage (or worse). A NaN
+        // inside the network reaches every logit, so per decode step the ends of the row suffice (an isolated NaN
+        // logit from one bad output row is treated as -inf by the sampler); the prompt's row is checked in full.
+        func checkLogits(_ position: Int, full: Bool = false) throws(EngineError) {
+            let v = config.vocabularySize
+            let bad = full ? logits[0..<v].contains(where: { $0.isNaN }) : (logits[0].isNaN || logits[v - 1].isNaN)
+            if bad { throw .nanLogits(position: position) }
+        }
+
         let t0 = clock.now
         let prefilled = try prefill(prompt, cache: cache, prefixCache: request.prefixCache, into: &logits)
+        try checkLogits(prompt.count - 1, full: true)
         stats.prefillMs = (clock.now - t0).milliseconds
         stats.cachedTokens = prefilled.cachedTokens
         defer { request.prefixCache?.store(prefilled.blocks) }
@@ -61,6 +71,7 @@ extension Engine {
             if stats.generatedTokens >= request.maxTokens { stats.stopReason = .length; break }
             step[0] = token
             try evaluate(step, cache: cache, outputs: .last, into: &logits)
+            try checkLogits(prompt.count + stats.generatedTokens - 1)
         }
         stats.decodeMs = (clock.now - t1).milliseconds
         if stats.stopReason != .stop {

@@ -6,9 +6,10 @@ public struct Candidates {
     /// True once `ids`/`logits` are sorted by logit, highest first.
     public var sorted = false
 
+    /// A NaN logit becomes -infinity: it is never chosen and never compares unordered in the filters.
     public init(logits: UnsafeBufferPointer<Float>) {
         ids = Array(0..<Int32(logits.count))
-        self.logits = Array(logits)
+        self.logits = logits.map { $0.isNaN ? -.infinity : $0 }
     }
 
     public var count: Int { ids.count }
@@ -16,7 +17,12 @@ public struct Candidates {
     /// Keeps the `k` highest (ties broken by lower id), sorted. O(n + k log k) via a threshold partition.
     public mutating func keepTop(_ k: Int) {
         let k = max(1, min(k, count))
-        if sorted { ids.removeLast(count - k); logits.removeLast(count - k); return }
+        if sorted {
+            let drop = count - k  // computed once: `count` shrinks as soon as ids is trimmed
+            ids.removeLast(drop)
+            logits.removeLast(drop)
+            return
+        }
         var order = Array(0..<count)
         if k < count {
             // Partial selection: nth_element-style quickselect on indices.

@@ -49,11 +49,13 @@ public struct Sampler {
         let probs = c.probabilities()
         let r = rng.nextUnitFloat()
         var acc: Float = 0
-        for i in 0..<probs.count {
+        var last = 0  // when rounding leaves the sum below r: the last token that had any probability
+        for i in 0..<probs.count where probs[i] > 0 {
             acc += probs[i]
+            last = i
             if r < acc { return c.ids[i] }
         }
-        return c.ids[c.count - 1]
+        return c.ids[last]
     }
 
     public mutating func accept(_ token: Int32) {

@@ -26,6 +26,9 @@ struct ModelOptions: ParsableArguments {
         let store = ModelStore()
         let url: URL
         do { url = try store.resolve(model, progress: StderrProgress(quiet: quiet)) } catch {
+            // A name that is neither a file nor a known model is a bad --model value (usage, exit 2, as `slm pull`
+            // of an unknown name); a missing or unreadable path is a runtime error (exit 1).
+            if case .unknownModel = error { throw CLIError.usage(error.description) }
             throw CLIError.runtime(error.description)
         }
         do { return try Engine(modelPath: url.path, threads: threads, maxBatch: maxBatch) } catch {
@@ -42,5 +45,5 @@ func runtime<T>(_ body: () throws(EngineError) -> T) throws -> T {
 /// The prompt argument, or stdin when absent or "-".
 func promptText(_ arg: String?) throws -> String {
     if let a = arg, a != "-" { return a }
-    return try Stdio.readStdinText(what: "the prompt read from stdin")
+    return try Stdio.readStdinText(what: "the prompt from stdin")
 }

@@ -40,8 +40,8 @@ enum Main {
             if case .usage = e { exit(2) }
             exit(1)
         } catch {
-            let code = SLM.exitCode(for: error)
-            if code == .success { exit(0) }
+            // `--help`, `help CMD` and a bare `slm` parse to a command whose run() throws CleanExit: print its text.
+            if SLM.exitCode(for: error) == .success { SLM.exit(withError: error) }
             Stdio.error("\(error)")
             exit(1)
         }

@@ -4,25 +4,62 @@ import Foundation
 enum Stdio {
     nonisolated(unsafe) static var quiet = false
 
+    /// Writes to stdout. A reader that went away (`slm generate ... | head -c 10`) ends the process quietly with
+    /// status 0, as SIGPIPE would have without the noise; any other failure is a one-line error and exit 1.
+    /// (FileHandle.write traps on a write error, which turned a closed pipe into a crash.)
     static func out(_ s: String) {
-        FileHandle.standardOutput.write(Data(s.utf8))
+        let failure = writeAll(STDOUT_FILENO, s)
+        guard failure != 0 else { return }
+        if failure == EPIPE { exit(0) }
+        error("cannot write to stdout: \(String(cString: strerror(failure)))")
+        exit(1)
     }
 
     /// Progress and summaries (silenced by --quiet).
     static func info(_ s: String) {
         guard !quiet else { return }
-        FileHandle.standardError.write(Data((s + "\n").utf8))
+        _ = writeAll(STDERR_FILENO, s + "\n")  // nowhere left to report a failure to write stderr
     }
 
     static func error(_ s: String) {
         let line = s.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? s
-        FileHandle.standardError.write(Data("error: \(line)\n".utf8))
+        _ = writeAll(STDERR_FILENO, "error: \(line)\n")
+    }
+
+    /// write(2) until all of `s` is out; returns 0, or the errno that stopped it.
+    private static func writeAll(_ fd: Int32, _ s: String) -> Int32 {
+        var s = s
+        return s.withUTF8 { buf -> Int32 in
+            guard let base = buf.baseAddress else { return 0 }
+            var done = 0
+            while done < buf.count {
+                let n = write(fd, base + done, buf.count - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                done += n
+            }
+            return 0
+        }
     }
 
     /// All of stdin, which must be valid UTF-8.
     static func readStdinText(what: String) throws -> String {
-        let data = FileHandle.standardInput.readDataToEndOfFile()
+        // readToEnd throws where readDataToEndOfFile traps (stdin a directory: `slm tokenize < /tmp`).
+        let data: Data
+        do { data = try FileHandle.standardInput.readToEnd() ?? Data() } catch {
+            throw CLIError.runtime("cannot read \(what): \(posixReason(error))")
+        }
         return try utf8(data, what: what)
+    }
+
+    /// "Is a directory" rather than a Foundation error dump.
+    static func posixReason(_ error: Error) -> String {
+        let ns = error as NSError
+        let underlying = (ns.userInfo[NSUnderlyingErrorKey] as? NSError) ?? ns
+        if underlying.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(underlying.code))) }
+        return ns.localizedDescription
     }
 
     static func utf8(_ data: Data, what: String) throws -> String {

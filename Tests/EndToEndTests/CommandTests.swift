@@ -1,0 +1,65 @@
+import Foundation
+import GGUF
+import TestSupport
+import XCTest
+
+/// info, models, pull and --help.
+final class CommandTests: EndToEndTestCase {
+    /// `slm info` lines are "name<padding>value"; returns the value of the line starting with `name`.
+    func infoValue(_ out: String, _ name: String) -> String? {
+        out.split(separator: "\n").first { $0.hasPrefix(name + "  ") }
+            .map { $0.dropFirst(name.count).trimmingCharacters(in: .whitespaces) }
+    }
+
+    func testInfoAgreesWithTheFile() throws {
+        let path = try requireSmolLM()
+        let r = try SLM.succeed(["info"])
+        let file = try GGUFFile(path: path)
+        let arch = try file.string("general.architecture")
+        XCTAssertEqual(infoValue(r.out, "architecture"), arch)
+        XCTAssertEqual(infoValue(r.out, "layers"), String(try file.int("\(arch).block_count")))
+        XCTAssertEqual(infoValue(r.out, "embedding length"), String(try file.int("\(arch).embedding_length")))
+        let size = try XCTUnwrap(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+        XCTAssertTrue(infoValue(r.out, "file size")?.hasPrefix("\(size) bytes") ?? false, r.out)
+        XCTAssertTrue(infoValue(r.out, "tensors")?.hasPrefix("\(file.tensors.count):") ?? false, r.out)
+        XCTAssertNotNil(infoValue(r.out, "tokenizer"))
+        XCTAssertNotNil(infoValue(r.out, "chat template"))
+        // gemma3 too, with its sliding-window layers.
+        if TestPaths.model(TestPaths.gemmaFile) != nil {
+            let g = try SLM.succeed(["info", "--model", "gemma3-270m"])
+            XCTAssertEqual(infoValue(g.out, "architecture"), "gemma3")
+            XCTAssertNotNil(infoValue(g.out, "sliding window"), g.out)
+        }
+    }
+
+    func testModelsListsTheStore() throws {
+        _ = try requireSmolLM()
+        let r = try SLM.succeed(["models"])
+        for (name, file) in [("smollm2-135m", TestPaths.smollmFile), ("gemma3-270m", TestPaths.gemmaFile)] {
+            let line = try XCTUnwrap(r.out.split(separator: "\n").first { $0.contains(name) && $0.contains("installed") },
+                                     "\(name) listed: \(r.out)")
+            XCTAssertEqual(line.hasSuffix("- installed"), TestPaths.model(file) != nil, String(line))
+        }
+        XCTAssertTrue(r.out.contains(TestPaths.modelStore.path), "names the store directory: \(r.out)")
+    }
+
+    func testPullOfAPresentModelPrintsItsPath() throws {
+        let path = try requireSmolLM()
+        let r = try SLM.succeed(["pull", "smollm2-135m"], timeout: 30)
+        XCTAssertEqual(r.out, path + "\n")
+        SLM.assertError(try SLM.run(["pull", "no-such-model"]), status: 2, mentions: ["no-such-model"])
+    }
+
+    func testHelpForEveryCommand() throws {
+        for command in [[], ["generate"], ["tokenize"], ["detokenize"], ["logits"], ["perplexity"], ["info"],
+                        ["models"], ["pull"]] {
+            let r = try SLM.run(command + ["--help"], timeout: 30)
+            XCTAssertEqual(r.status, 0, r.summary)
+            XCTAssertTrue(r.out.contains("USAGE:"), "help text on stdout for \(command): \(r.out.prefix(200))")
+            XCTAssertEqual(r.err, "", "nothing on stderr for \(command) --help")
+        }
+        // A bare `slm` prints the overview too.
+        let bare = try SLM.succeed([], timeout: 30)
+        XCTAssertTrue(bare.out.contains("SUBCOMMANDS:"), bare.out)
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+import SLMEngine
+import XCTest
+
+/// The --stats-file object: the contract's field names, rates derived from counts and times.
+final class GenerationStatsTests: XCTestCase {
+    func testJSONFieldNames() throws {
+        var s = GenerationStats()
+        s.promptTokens = 10
+        s.cachedTokens = 2
+        s.generatedTokens = 11
+        s.reasoningTokens = 3
+        s.prefillMs = 400
+        s.decodeMs = 2000
+        s.stopReason = .stop
+        let data = try JSONEncoder().encode(s)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        XCTAssertEqual(Set(object.keys), [
+            "prompt_tokens", "cached_tokens", "generated_tokens", "reasoning_tokens", "prefill_ms", "decode_ms",
+            "prefill_tokens_per_s", "decode_tokens_per_s", "stop_reason",
+        ])
+        XCTAssertEqual(object["prompt_tokens"] as? Int, 10)
+        XCTAssertEqual(object["cached_tokens"] as? Int, 2)
+        XCTAssertEqual(object["generated_tokens"] as? Int, 11)
+        XCTAssertEqual(object["reasoning_tokens"] as? Int, 3)
+        XCTAssertEqual(object["stop_reason"] as? String, "stop")
+        // Prefill rate counts only the tokens actually evaluated: (10 - 2) / 0.4 s.
+        XCTAssertEqual(try XCTUnwrap(object["prefill_tokens_per_s"] as? Double), 20, accuracy: 1e-9)
+        // Decode rate: the first token comes out of prefill, so 10 single-token steps in 2 s.
+        XCTAssertEqual(try XCTUnwrap(object["decode_tokens_per_s"] as? Double), 5, accuracy: 1e-9)
+        XCTAssertEqual(try JSONDecoder().decode(GenerationStats.self, from: data), s, "round trip")
+    }
+
+    func testZeroTimesGiveZeroRates() throws {
+        let s = GenerationStats()
+        XCTAssertEqual(s.prefillTokensPerSecond, 0)
+        XCTAssertEqual(s.decodeTokensPerSecond, 0)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: JSONEncoder().encode(s)) as? [String: Any])
+        XCTAssertEqual(object["stop_reason"] as? String, "length")
+    }
+
+    func testStopReasonNames() {
+        XCTAssertEqual([StopReason.eos, .length, .stop, .budget].map(\.rawValue), ["eos", "length", "stop", "budget"])
+    }
+}
