@@ -1,7 +1,7 @@
 /// Chat formatting for the templates slm recognises (general Jinja templates come later), recognised from the GGUF
 /// `tokenizer.chat_template` text. A file without a template (e.g. the gemma-3-270m base model) gets none: its prompt
 /// is used as is, as the contract says.
-public enum ChatTemplate: Sendable, Equatable {
+public enum ChatTemplate: Sendable, Equatable, CustomStringConvertible {
     /// ChatML (SmolLM2): `<|im_start|>role\ncontent<|im_end|>\n`, generation prompt `<|im_start|>assistant\n`.
     /// SmolLM2's template inserts its default system turn when the conversation has none.
     case chatML(defaultSystem: String?)
@@ -27,6 +27,13 @@ public enum ChatTemplate: Sendable, Equatable {
             return nil
         }
         return nil
+    }
+
+    public var description: String {
+        switch self {
+        case .chatML(let system): return "ChatML" + (system.map { " (default system: \"\($0)\")" } ?? "")
+        case .gemma: return "Gemma turns"
+        }
     }
 
     /// The prompt text for one user turn (and an optional system turn), ending with the assistant's opening.
