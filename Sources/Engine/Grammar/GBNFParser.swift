@@ -237,7 +237,7 @@ struct GBNFParser {
             case UInt8(ascii: "u"): return try hex(4)
             case UInt8(ascii: "U"): return try hex(8)
             default:
-                i -= 1
+                i -= 2
                 throw fail("unknown escape '\\\(e < 0x80 ? String(Character(Unicode.Scalar(e))) : "?")'")
             }
         }

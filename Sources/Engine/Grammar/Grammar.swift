@@ -16,7 +16,7 @@ public struct Grammar: Sendable {
     let root: Int32
 
     /// Lowered size limit: a grammar may not expand to more elements than this.
-    static let maxElements = 2_000_000
+    static let maxElements = 1_000_000
 
     public init(gbnf source: String) throws(GrammarError) {
         let rules = try GBNFParser.parse(source)
