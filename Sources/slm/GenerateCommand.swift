@@ -13,6 +13,7 @@ struct Generate: ParsableCommand {
             """)
 
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var constraints: ConstraintOptions
 
     @Argument(help: "The prompt; absent or '-': read from stdin.")
     var prompt: String?
@@ -59,6 +60,7 @@ struct Generate: ParsableCommand {
             }
             systemText = try Stdio.utf8(data, what: "--system-file '\(path)'")
         }
+        let grammar = try constraints.compiledGrammar()
         let engine = try modelOptions.loadEngine()
         let context = ctx ?? engine.defaultContext
         guard context <= engine.config.trainedContextLength else {
@@ -80,6 +82,9 @@ struct Generate: ParsableCommand {
         request.sampling.seed = seed
         request.stops = stop
         request.ignoreEOS = ignoreEos
+        request.grammar = grammar
+        request.thinkBudget = constraints.thinkBudget
+        request.hideReasoning = constraints.hideReasoning
         let stats = try runtime { () throws(EngineError) in
             try engine.generate(request) { piece in Stdio.out(piece) }
         }
