@@ -27,7 +27,15 @@ struct ConstraintOptions: ParsableArguments {
 
     /// The compiled constraint, nil when none was asked for. A file that cannot be read is a runtime error (exit 1);
     /// a grammar or schema that does not compile is a usage error (exit 2) naming what is wrong.
-    func compiledGrammar() throws -> Grammar? {
+    func compiledGrammar() throws -> (grammar: Grammar, milliseconds: Double)? {
+        let clock = ContinuousClock()
+        let start = clock.now
+        guard let g = try compile() else { return nil }
+        let (s, atto) = (clock.now - start).components
+        return (g, Double(s) * 1000 + Double(atto) / 1e15)
+    }
+
+    private func compile() throws -> Grammar? {
         func read(_ path: String, _ flag: String) throws -> String {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw CLIError.runtime("cannot read \(flag) '\(path)'")

@@ -60,8 +60,9 @@ struct Generate: ParsableCommand {
             }
             systemText = try Stdio.utf8(data, what: "--system-file '\(path)'")
         }
-        let grammar = try constraints.compiledGrammar()
+        let constraint = try constraints.compiledGrammar()
         let engine = try modelOptions.loadEngine()
+        if let c = constraint { Stdio.info("grammar: \(c.grammar.ruleNames.count) rules, compiled in \(fmt1(c.milliseconds)) ms") }
         let context = ctx ?? engine.defaultContext
         guard context <= engine.config.trainedContextLength else {
             throw CLIError.usage("--ctx \(context) exceeds the model's trained context of \(engine.config.trainedContextLength)")
@@ -82,7 +83,7 @@ struct Generate: ParsableCommand {
         request.sampling.seed = seed
         request.stops = stop
         request.ignoreEOS = ignoreEos
-        request.grammar = grammar
+        request.grammar = constraint?.grammar
         request.thinkBudget = constraints.thinkBudget
         request.hideReasoning = constraints.hideReasoning
         let stats = try runtime { () throws(EngineError) in
