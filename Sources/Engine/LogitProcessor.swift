@@ -16,7 +16,12 @@ public struct Candidates {
     /// Keeps the `k` highest (ties broken by lower id), sorted. O(n + k log k) via a threshold partition.
     public mutating func keepTop(_ k: Int) {
         let k = max(1, min(k, count))
-        if sorted { ids.removeLast(count - k); logits.removeLast(count - k); return }
+        if sorted {
+            let drop = count - k   // computed once: `count` follows `ids`
+            ids.removeLast(drop)
+            logits.removeLast(drop)
+            return
+        }
         var order = Array(0..<count)
         if k < count {
             // Partial selection: nth_element-style quickselect on indices.
