@@ -87,6 +87,7 @@ struct DecodeControl {
             return .token(t, reasoning: true)
         }
         guard var g = grammar else { return .token(sampler.sample(logits), reasoning: false) }
+        grammar = nil   // g is the only owner while it mutates: no copy of its memo tables
         defer { grammar = g }
         if g.mustEnd { return .end }
         guard let t = sampler.sample(logits, grammar: &g) else { return .end }
