@@ -33,6 +33,10 @@ final class JSONSchemaConversionTests: XCTestCase {
                   accept: ["5", #""ab""#], reject: [#""abc""#, "true"])
         try check(#"{"type":["string","null"],"minLength":1,"maxLength":3}"#,
                   accept: ["null", #""a""#, #""abc""#], reject: [#""""#, #""abcd""#])
+        // An enum inside a property: its alternatives must not swallow the key (a grouping bug once let {"blue"} through).
+        try check(#"{"type":"object","properties":{"c":{"enum":["red","blue"]},"d":{"type":"integer","nullable":true}},"required":["c","d"]}"#,
+                  accept: [#"{"c":"red","d":null}"#, #"{"c":"blue","d":3}"#],
+                  reject: [#"{"blue"}"#, #"{"c":"red"}"#, #"{"c":"blue",null}"#, #"{"c":"red","d":}"#])
         try check(#"{"enum":["red",2,null,{"k":[1]}]}"#, accept: [#""red""#, "2", "null", #"{"k":[1]}"#], reject: [#""blue""#, "3"])
         try check(#"{"allOf":[{"properties":{"a":{"type":"integer"}},"required":["a"]},{"properties":{"b":{"type":"boolean"}},"required":["b"]}]}"#,
                   accept: [#"{"a":1,"b":true}"#], reject: [#"{"a":1}"#, #"{"b":true}"#])

@@ -84,7 +84,7 @@ struct SchemaConverter {
                 throw .unsupportedKeyword(keyword: k, path: path)
             }
             var expr = try visitObject(s, kv, path: path)
-            if s["nullable"] == .bool(true) { expr = "(" + expr + ") | null" }
+            if s["nullable"] == .bool(true) { expr = rule("nullable", "(" + expr + ") | null") }
             return expr
         default:
             throw fail(path, "a schema must be an object or a boolean")
@@ -99,7 +99,7 @@ struct SchemaConverter {
         if let c = s["const"] { return JSONGrammarPrimitives.literal(c.serialized) }
         if let e = s["enum"] {
             guard case .array(let vals) = e, !vals.isEmpty else { throw fail(path, "'enum' must be a non-empty array") }
-            return vals.map { JSONGrammarPrimitives.literal($0.serialized) }.joined(separator: " | ")
+            return rule("enum", vals.map { JSONGrammarPrimitives.literal($0.serialized) }.joined(separator: " | "))
         }
         for key in ["anyOf", "oneOf"] {
             guard let a = s[key] else { continue }
