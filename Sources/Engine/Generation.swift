@@ -12,6 +12,11 @@ public struct GenerationRequest: Sendable {
     public var contextLength: Int
     /// Restore the prompt's longest cached prefix from here and store its new blocks after the request; nil: no cache.
     public var prefixCache: PrefixCache?
+    /// Constrained decoding: the answer must match this grammar (GBNF, JSON Schema or any-JSON, compiled).
+    public var grammar: Grammar? = nil
+    /// Reasoning budget: nil = no reasoning section; 0 = none; N = at most N tokens, then the engine closes it.
+    public var thinkBudget: Int? = nil
+    public var hideReasoning = false
 
     public init(prompt: [Int32], contextLength: Int) {
         self.prompt = prompt
@@ -27,7 +32,9 @@ extension Engine {
         let prompt = request.prompt
         guard !prompt.isEmpty else { throw .emptyPrompt }
         stats.promptTokens = prompt.count
-        let (total, overflow) = prompt.count.addingReportingOverflow(max(request.maxTokens, 0))
+        var control = DecodeControl(request: request, tokenizer: tokenizer, vocabularyKey: file.path)
+        let input = prompt + control.promptSuffix
+        let (total, overflow) = (input.count + control.insertedTokenAllowance).addingReportingOverflow(max(request.maxTokens, 0))
         guard !overflow, total <= request.contextLength else {
             throw .invalidArgument("prompt (\(prompt.count) tokens) + --max-tokens (\(request.maxTokens)) exceeds the context of \(request.contextLength) tokens; raise --ctx or lower --max-tokens")
         }
@@ -48,8 +55,8 @@ extension Engine {
         }
 
         let t0 = clock.now
-        let prefilled = try prefill(prompt, cache: cache, prefixCache: request.prefixCache, into: &logits)
-        try checkLogits(prompt.count - 1, full: true)
+        let prefilled = try prefill(input, cache: cache, prefixCache: request.prefixCache, into: &logits)
+        try checkLogits(input.count - 1, full: true)
         stats.prefillMs = (clock.now - t0).milliseconds
         stats.cachedTokens = prefilled.cachedTokens
         defer { request.prefixCache?.store(prefilled.blocks) }
@@ -57,22 +64,41 @@ extension Engine {
         guard request.maxTokens > 0 else { return stats }
 
         let t1 = clock.now
+        if !control.openingText.isEmpty { emit(control.openingText) }
         var token: Int32 = 0
         var step: [Int32] = [0]
-        while true {
-            token = logits.withUnsafeBufferPointer { sampler.sample(UnsafeBufferPointer(rebasing: $0[0..<config.vocabularySize])) }
+        decode: while true {
+            let next = logits.withUnsafeBufferPointer {
+                control.next(UnsafeBufferPointer(rebasing: $0[0..<config.vocabularySize]), sampler: &sampler)
+            }
+            var visible = true
+            switch next {
+            case .end: stats.stopReason = .eos; break decode
+            case .insert(let tokens, let text):
+                let (out, stopped) = stopper.feed(detok.flush() + text)
+                if !out.isEmpty { emit(out) }
+                if stopped { stats.stopReason = .stop; break decode }
+                try evaluate(tokens, cache: cache, outputs: .last, into: &logits)
+                continue decode
+            case .token(let t, let reasoning):
+                token = t
+                visible = !reasoning || control.printsReasoning
+            }
             sampler.accept(token)
             if !request.ignoreEOS && tokenizer.eogTokens.contains(token) { stats.stopReason = .eos; break }
             stats.generatedTokens += 1
-            let piece = detok.append(token)
-            let (out, stopped) = stopper.feed(piece)
-            if !out.isEmpty { emit(out) }
-            if stopped { stats.stopReason = .stop; break }
-            if stats.generatedTokens >= request.maxTokens { stats.stopReason = .length; break }
+            if visible {
+                let piece = detok.append(token)
+                let (out, stopped) = stopper.feed(piece)
+                if !out.isEmpty { emit(out) }
+                if stopped { stats.stopReason = .stop; break }
+            }
+            if stats.generatedTokens >= request.maxTokens { stats.stopReason = control.stopReasonAtLimit; break }
             step[0] = token
             try evaluate(step, cache: cache, outputs: .last, into: &logits)
-            try checkLogits(prompt.count + stats.generatedTokens - 1)
+            try checkLogits(input.count + stats.generatedTokens - 1)
         }
+        stats.reasoningTokens = control.reasoningTokens
         stats.decodeMs = (clock.now - t1).milliseconds
         if stats.stopReason != .stop {
             let rest = stopper.feed(detok.flush())

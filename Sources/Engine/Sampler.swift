@@ -14,8 +14,8 @@ public struct SamplingParameters: Sendable, Equatable {
 /// The processor chain for one sequence: penalties, then top-k, top-p, min-p, temperature, then a draw
 /// (llama.cpp's order). Temperature 0 is greedy: the highest logit after penalties, ties to the lowest id.
 public struct Sampler {
-    public private(set) var processors: [any LogitProcessor]
-    private var rng: SeededGenerator
+    public internal(set) var processors: [any LogitProcessor]
+    var rng: SeededGenerator
     public let parameters: SamplingParameters
 
     public init(_ p: SamplingParameters, history: [Int32] = [], extra: [any LogitProcessor] = []) {

@@ -13,6 +13,7 @@ struct Generate: ParsableCommand {
             """)
 
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var constraints: ConstraintOptions
 
     @Argument(help: "The prompt; absent or '-': read from stdin.")
     var prompt: String?
@@ -56,7 +57,9 @@ struct Generate: ParsableCommand {
             }
             systemText = try Stdio.utf8(data, what: "--system-file '\(path)'")
         }
+        let constraint = try constraints.compiledGrammar()
         let engine = try modelOptions.loadEngine()
+        if let c = constraint { Stdio.info("grammar: \(c.grammar.ruleNames.count) rules, compiled in \(fmt1(c.milliseconds)) ms") }
         let context = ctx ?? engine.defaultContext
         guard context <= engine.config.trainedContextLength else {
             throw CLIError.usage("--ctx \(context) exceeds the model's trained context of \(engine.config.trainedContextLength)")
@@ -78,6 +81,9 @@ struct Generate: ParsableCommand {
         request.stops = stop
         request.ignoreEOS = ignoreEos
         request.prefixCache = cacheOptions.makeCache(for: engine, quiet: modelOptions.quiet)
+        request.grammar = constraint?.grammar
+        request.thinkBudget = constraints.thinkBudget
+        request.hideReasoning = constraints.hideReasoning
         let stats = try runtime { () throws(EngineError) in
             try engine.generate(request) { piece in Stdio.out(piece) }
         }
