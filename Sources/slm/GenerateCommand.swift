@@ -65,6 +65,9 @@ struct Generate: ParsableCommand {
             throw CLIError.usage("--ctx \(context) exceeds the model's trained context of \(engine.config.trainedContextLength)")
         }
         let formatted: String
+        if !raw && engine.chatTemplate == nil && systemText != nil {
+            throw CLIError.usage("this model's file has no chat template, so --system cannot be applied; put the system text in the prompt")
+        }
         if !raw, let template = engine.chatTemplate {
             formatted = template.render(system: systemText, user: text)
         } else {

@@ -43,7 +43,7 @@ final class ChatTemplateTests: XCTestCase {
     }
 
     func testGemmaFormat() {
-        XCTAssertEqual(ChatTemplate.detect(template: nil, architecture: "gemma3"), .gemma, "no template: from the architecture")
+        XCTAssertNil(ChatTemplate.detect(template: nil, architecture: "gemma3"), "no template in the file: no chat formatting")
         XCTAssertEqual(ChatTemplate.detect(template: "{{ '<start_of_turn>' + role }}", architecture: "x"), .gemma)
         XCTAssertNil(ChatTemplate.detect(template: nil, architecture: "llama"))
         XCTAssertNil(ChatTemplate.detect(template: "{{ messages }}", architecture: "llama"), "unrecognised template")
@@ -58,6 +58,6 @@ final class ChatTemplateTests: XCTestCase {
         let smol = try EngineModel.smolLM()
         XCTAssertEqual(smol.chatTemplate, .chatML(defaultSystem: Self.smolDefault))
         let gemma = try EngineModel.load(TestPaths.gemmaFile)
-        XCTAssertEqual(gemma.chatTemplate, .gemma, "gemma-3-270m carries no template: Gemma turns from the architecture")
+        XCTAssertNil(gemma.chatTemplate, "gemma-3-270m (a base model) carries no template: prompts are used as is")
     }
 }
