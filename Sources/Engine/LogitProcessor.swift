@@ -14,6 +14,53 @@ public struct Candidates {
 
     public var count: Int { ids.count }
 
+    /// The `k` best of a full row of logits (ties to the lower id), sorted, as `keepTop(k)` would leave them, but in
+    /// one pass with a k-entry heap: no vocabulary-sized arrays per token. NaN counts as -infinity.
+    public static func top(_ k: Int, of row: UnsafeBufferPointer<Float>) -> Candidates {
+        let k = max(1, min(k, row.count))
+        var heapIds = [Int32](), heapLogits = [Float]()  // min-heap on (logit, -id): the worst kept entry at the root
+        heapIds.reserveCapacity(k); heapLogits.reserveCapacity(k)
+        @inline(__always) func worse(_ a: Int, _ b: Int) -> Bool {
+            heapLogits[a] < heapLogits[b] || (heapLogits[a] == heapLogits[b] && heapIds[a] > heapIds[b])
+        }
+        func siftDown(_ start: Int) {
+            var i = start
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < heapIds.count && worse(l, m) { m = l }
+                if r < heapIds.count && worse(r, m) { m = r }
+                if m == i { return }
+                heapIds.swapAt(i, m); heapLogits.swapAt(i, m); i = m
+            }
+        }
+        for i in 0..<row.count {
+            let x = row[i].isNaN ? -Float.infinity : row[i]
+            if heapIds.count < k {
+                heapIds.append(Int32(i)); heapLogits.append(x)
+                var j = heapIds.count - 1  // sift up
+                while j > 0 {
+                    let p = (j - 1) / 2
+                    if !worse(j, p) { break }
+                    heapIds.swapAt(j, p); heapLogits.swapAt(j, p); j = p
+                }
+            } else if x > heapLogits[0] {  // equal logits: the earlier (lower) id already held wins
+                heapIds[0] = Int32(i); heapLogits[0] = x
+                siftDown(0)
+            }
+        }
+        let order = (0..<heapIds.count).sorted {
+            heapLogits[$0] > heapLogits[$1] || (heapLogits[$0] == heapLogits[$1] && heapIds[$0] < heapIds[$1])
+        }
+        return Candidates(ids: order.map { heapIds[$0] }, logits: order.map { heapLogits[$0] }, sorted: true)
+    }
+
+    init(ids: [Int32], logits: [Float], sorted: Bool) {
+        self.ids = ids
+        self.logits = logits
+        self.sorted = sorted
+    }
+
     /// Keeps the `k` highest (ties broken by lower id), sorted. O(n + k log k) via a threshold partition.
     public mutating func keepTop(_ k: Int) {
         let k = max(1, min(k, count))

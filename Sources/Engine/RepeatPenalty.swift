@@ -20,6 +20,15 @@ public struct RepeatPenalty: LogitProcessor {
         c.sorted = false
     }
 
+    /// The same penalty applied in place to a full row indexed by token id: O(window), not O(vocabulary).
+    func penalize(_ row: UnsafeMutableBufferPointer<Float>) {
+        guard penalty != 1 else { return }
+        for id in Set(recent) where id >= 0 && Int(id) < row.count {
+            let x = row[Int(id)]
+            row[Int(id)] = x > 0 ? x / penalty : x * penalty
+        }
+    }
+
     public mutating func accept(_ token: Int32) {
         guard window > 0 else { return }
         recent.append(token)

@@ -17,6 +17,8 @@ public struct Sampler {
     public internal(set) var processors: [any LogitProcessor]
     var rng: SeededGenerator
     public let parameters: SamplingParameters
+    /// Reusable copy of a logits row for in-place penalties (the fast path); sized once.
+    private var penalized: [Float] = []
 
     public init(_ p: SamplingParameters, history: [Int32] = [], extra: [any LogitProcessor] = []) {
         parameters = p
@@ -37,8 +39,16 @@ public struct Sampler {
         if parameters.temperature <= 0 && processors.count == 1 && parameters.repeatPenalty == 1 {
             return Self.argmax(logits)
         }
-        var c = Candidates(logits: logits)
-        for i in processors.indices { processors[i].apply(&c) }
+        var c: Candidates
+        if let fast = fastTop(logits) {
+            // The default chain [penalty, top-k, ...]: penalties on the recent ids only, top-k by a heap over the row;
+            // the remaining processors see exactly the candidates the generic path would give them.
+            c = fast
+            for i in 2..<processors.count { processors[i].apply(&c) }
+        } else {
+            c = Candidates(logits: logits)
+            for i in processors.indices { processors[i].apply(&c) }
+        }
         if parameters.temperature <= 0 {
             var best = 0
             for i in 1..<max(c.count, 1) where c.logits[i] > c.logits[best] || (c.logits[i] == c.logits[best] && c.ids[i] < c.ids[best]) {
@@ -56,6 +66,19 @@ public struct Sampler {
             if r < acc { return c.ids[i] }
         }
         return c.ids[last]
+    }
+
+    /// Steps 1-2 of the default chain without vocabulary-sized work, or nil when the chain is not the default one.
+    private mutating func fastTop(_ logits: UnsafeBufferPointer<Float>) -> Candidates? {
+        guard processors.count >= 2, let penalty = processors[0] as? RepeatPenalty,
+              let topK = processors[1] as? TopK, topK.k > 0 else { return nil }
+        guard penalty.penalty != 1 else { return Candidates.top(topK.k, of: logits) }
+        if penalized.count != logits.count { penalized = [Float](repeating: 0, count: logits.count) }
+        return penalized.withUnsafeMutableBufferPointer { row in
+            _ = row.initialize(from: logits)
+            penalty.penalize(row)
+            return Candidates.top(topK.k, of: UnsafeBufferPointer(row))
+        }
     }
 
     public mutating func accept(_ token: Int32) {
