@@ -7,10 +7,10 @@
 // vec_dot give bit-identical results; slm_matmul relies on that for batch invariance.
 //
 // Per output and per block b, with one 8-lane accumulator (one FMA chain per output: tiles supply the parallelism):
-//   acc = fma(set1(d_w[b] * d_a[b]), cvt_f32(madd(maddubs(u, s), 1)), acc)   -- the block's exact integer dot
-//   Q4_1:      acc = acc + fma(set1(m_w[b]), (s_a[b], 0, ..., 0), set1(d_w[b] * d_a[b]) * cvt_f32(...))
-//              (the minimum term in lane 0, and one add on the accumulator's dependency chain)
-// and out = hsum(acc) (fixed tree). f16 scales are read through slm_fp16_table (exact, as the F16C conversion).
+//   acc = fma(cvt_f32(madd(maddubs(u, s), 1)) * set1(d_w[b]), set1(d_a[b]), acc)   -- the block's exact integer dot
+//   Q4_1 also: mins = fma(m_w[b], s_a[b], mins)                                      -- its minimum term
+// and out = hsum(acc) (fixed tree) [+ mins]. The weight scale is broadcast once per row and the activation scale once
+// per token, so each output costs no scalar work. f16 scales are read through slm_fp16_table (exact, as the F16C conversion).
 // Integer bounds: maddubs of |x| <= 128 by |y| <= 127 (Q8_0 via the sign trick), or 0..15 / 0..31 by y, never
 // saturates two products (2 * 128 * 127 < 32767).
 #include "slm_internal.h"
@@ -67,11 +67,11 @@ SLM_TILE_INLINE __m256 block_dot_u8(__m256i u, __m256i s) {
         const int64_t nb = n / 32;                                                                                   \
         for (int64_t b = 0; b < nb; b++) {                                                                           \
             __m256i ax[MAXR], sx[MAXR];                                                                              \
-            uint16_t dx[MAXR];                                                                                       \
+            __m256 dxv[MAXR];                                                                                        \
             for (int r = 0; r < NR; r++) {                                                                           \
                 const WBLOCK *x = (const WBLOCK *)(w + (size_t)r * ws) + b;                                          \
                 __m256i xq;                                                                                          \
-                dx[r] = LOAD;                                                                                        \
+                dxv[r] = bcast_h(LOAD);                                                                              \
                 ax[r] = _mm256_sign_epi8(xq, xq);                                                                    \
                 sx[r] = xq;                                                                                          \
             }                                                                                                        \
@@ -81,7 +81,7 @@ SLM_TILE_INLINE __m256 block_dot_u8(__m256i u, __m256i s) {
                 const __m256 dy = bcast_h(y->d);                                                                     \
                 for (int r = 0; r < NR; r++) {                                                                       \
                     const __m256 p = block_dot_u8(ax[r], _mm256_sign_epi8(qy, sx[r]));                               \
-                    acc[r][t] = _mm256_fmadd_ps(_mm256_mul_ps(bcast_h(dx[r]), dy), p, acc[r][t]);                    \
+                    acc[r][t] = _mm256_fmadd_ps(_mm256_mul_ps(p, dxv[r]), dy, acc[r][t]);                            \
                 }                                                                                                    \
             }                                                                                                        \
         }                                                                                                            \
@@ -93,35 +93,53 @@ SIGNED_TILE(tile_q8_0, slm_block_q8_0, (xq = _mm256_loadu_si256((const __m256i *
 SIGNED_TILE(tile_q4_0, slm_block_q4_0, (xq = _mm256_sub_epi8(nibbles32(x->qs), _mm256_set1_epi8(8)), x->d))
 SIGNED_TILE(tile_q5_0, slm_block_q5_0, (xq = q5_0_signed(x), x->d))
 
-// Q4_1 (unsigned nibbles, minimum m) times Q8_1 activations (s = d_a * sum of the block's quants).
+// Q4_1 (unsigned nibbles, minimum m) times Q8_1 activations (s = d_a * sum of the block's quants). The minimum terms
+// m * s go into a separate float sum per output (fma per block, in block order), added after the lanes' sum; four
+// tokens' sums share one 4-lane fma.
 SLM_TILE_INLINE void tile_q4_1(int64_t n, const char *w, size_t ws, const char *a, size_t as, float *out, size_t orow,
                                size_t otok, const int NR, const int NT) {
     __m256 acc[MAXR][MAXT];
+    __m128 mins[MAXR][MAXT];  // NT == 4: mins[r][0] holds the four tokens' sums; else lane 0 of mins[r][t]
     for (int r = 0; r < NR; r++)
-        for (int t = 0; t < NT; t++) acc[r][t] = _mm256_setzero_ps();
+        for (int t = 0; t < NT; t++) acc[r][t] = _mm256_setzero_ps(), mins[r][t] = _mm_setzero_ps();
     const int64_t nb = n / 32;
     for (int64_t b = 0; b < nb; b++) {
         __m256i qx[MAXR];
-        uint16_t dx[MAXR], mx[MAXR];
+        __m256 dxv[MAXR];
+        float mx[MAXR];
         for (int r = 0; r < NR; r++) {
             const slm_block_q4_1 *x = (const slm_block_q4_1 *)(w + (size_t)r * ws) + b;
             qx[r] = nibbles32(x->qs);
-            dx[r] = x->d;
-            mx[r] = x->m;
+            dxv[r] = bcast_h(x->d);
+            mx[r] = slm_fp16_table[x->m];
         }
+        float sy[MAXT];
         for (int t = 0; t < NT; t++) {
             const slm_block_q8_1 *y = (const slm_block_q8_1 *)(a + (size_t)t * as) + b;
             const __m256i qy = _mm256_loadu_si256((const __m256i *)y->qs);
             const __m256 dy = bcast_h(y->d);
-            const __m256 s0 = _mm256_zextps128_ps256(_mm_load_ss(&slm_fp16_table[y->s]));  // (s, 0, ..., 0)
+            sy[t] = slm_fp16_table[y->s];
             for (int r = 0; r < NR; r++) {
-                const __m256 p = _mm256_mul_ps(_mm256_mul_ps(bcast_h(dx[r]), dy), block_dot_u8(qx[r], qy));
-                acc[r][t] = _mm256_add_ps(acc[r][t], _mm256_fmadd_ps(bcast_h(mx[r]), s0, p));
+                const __m256 p = block_dot_u8(qx[r], qy);
+                acc[r][t] = _mm256_fmadd_ps(_mm256_mul_ps(p, dxv[r]), dy, acc[r][t]);
             }
         }
+        if (NT == 4) {
+            const __m128 s4 = _mm_setr_ps(sy[0], sy[1], sy[2], sy[3]);
+            for (int r = 0; r < NR; r++) mins[r][0] = _mm_fmadd_ps(_mm_set1_ps(mx[r]), s4, mins[r][0]);
+        } else {
+            for (int r = 0; r < NR; r++)
+                for (int t = 0; t < NT; t++) mins[r][t] = _mm_fmadd_ss(_mm_set_ss(mx[r]), _mm_set_ss(sy[t]), mins[r][t]);
+        }
     }
-    for (int r = 0; r < NR; r++)
-        for (int t = 0; t < NT; t++) out[(size_t)r * orow + (size_t)t * otok] = tile_hsum(acc[r][t]);
+    for (int r = 0; r < NR; r++) {
+        float m4[4];
+        if (NT == 4) _mm_storeu_ps(m4, mins[r][0]);
+        for (int t = 0; t < NT; t++) {
+            const float m = NT == 4 ? m4[t] : _mm_cvtss_f32(mins[r][t]);
+            out[(size_t)r * orow + (size_t)t * otok] = tile_hsum(acc[r][t]) + m;
+        }
+    }
 }
 
 // ---- instantiations: the single-row vec_dots and the tiles ----
