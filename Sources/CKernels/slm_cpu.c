@@ -46,7 +46,10 @@ static void detect(void) {
 #endif
 }
 
+float slm_fp16_table[1 << 16];
+
 static void init_once(void) {
+    for (uint32_t h = 0; h < (1u << 16); h++) slm_fp16_table[h] = slm_half_to_float((uint16_t)h);
     detect();
     g_active = g_best;
     const char *env = getenv("SLM_ISA");

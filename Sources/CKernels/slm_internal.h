@@ -66,6 +66,9 @@ static inline float slm_bf16_to_float_inline(uint16_t h) {
     return f;
 }
 
+// f16 -> f32 for every half (filled once by slm_kernels_init): one load instead of a conversion on the scalar path.
+extern float slm_fp16_table[1 << 16];
+
 #define SLM_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define SLM_MAX(a, b) ((a) > (b) ? (a) : (b))
 

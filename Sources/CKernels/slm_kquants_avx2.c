@@ -204,35 +204,7 @@ SLM_TARGET_AVX2 void slm_vec_dot_q6_K_q8_K_avx2(int64_t n, const void *restrict 
     *out = hsum_ps(acc);
 }
 
-// Integer dot of one Q5_0 block with one Q8_0 block as 8 i32 lanes: signed (q - 16) x signed q8 via the sign trick
-// maddubs(|x|, sign(y, x)), bound 16*127*2; q - 16 = low nibble | (5th bit clear ? 0xf0 : 0) as int8.
-SLM_TARGET_AVX2 static inline __m256i q5_0_block_dot(const slm_block_q5_0 *x, const slm_block_q8_0 *y) {
-    const __m256i q = _mm256_or_si256(q5_low_nibbles(x->qs), _mm256_andnot_si256(q5_bit_mask(x->qh), _mm256_set1_epi8((char)0xf0)));
-    const __m256i a = _mm256_loadu_si256((const __m256i *)y->qs);
-    return _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(a, q)), _mm256_set1_epi16(1));
-}
-
-// Q5_0 x Q8_0, two blocks per step into two accumulators (two independent FMA chains).
-SLM_TARGET_AVX2 void slm_vec_dot_q5_0_q8_0_avx2(int64_t n, const void *restrict w, const void *restrict act,
-                                                float *restrict out) {
-    const slm_block_q5_0 *x = w;
-    const slm_block_q8_0 *y = act;
-    const int64_t nb = n / SLM_QK5_0;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    int64_t i = 0;
-    for (; i + 1 < nb; i += 2) {
-        const __m256i p0 = q5_0_block_dot(&x[i], &y[i]), p1 = q5_0_block_dot(&x[i + 1], &y[i + 1]);
-        const float d0 = half_to_float(x[i].d) * half_to_float(y[i].d);
-        const float d1 = half_to_float(x[i + 1].d) * half_to_float(y[i + 1].d);
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d0), _mm256_cvtepi32_ps(p0), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(d1), _mm256_cvtepi32_ps(p1), acc1);
-    }
-    if (i < nb) {
-        const float d = half_to_float(x[i].d) * half_to_float(y[i].d);
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(q5_0_block_dot(&x[i], &y[i])), acc0);
-    }
-    *out = hsum_ps(_mm256_add_ps(acc0, acc1));
-}
+// Q5_0 x Q8_0 is a register tile in slm_tiles_avx2.c.
 
 // Integer dot of one Q5_1 block with one Q8_1 block as 8 i32 lanes: unsigned q in [0, 31] x signed q8 (maddubs
 // bound 31*127*2).

@@ -19,6 +19,7 @@
 // thread for Q8_0 49152x576 (hardware prefetch alone stops at page boundaries and starts late on each chunk).
 #define SLM_PREFETCH_ROWS 4
 
+
 static int g_use_blas = 0;
 static pthread_once_t g_mode_once = PTHREAD_ONCE_INIT;
 
@@ -58,44 +59,90 @@ static void *aligned_work(void *work) {
 
 // ---- quantized dot products, rows handed out in chunks ----
 
+// One weight matrix of a run: Y[t * n_out + r] = dot(row r of W, activation row t).
 typedef struct {
     slm_vec_dot_fn vec_dot;
-    slm_vec_dot4_fn vec_dot4;  // bit-identical 4-token twin of vec_dot, or NULL
+    const slm_dot_tiles *tiles;  // register tiles bit-identical to vec_dot, or NULL
     const char *W;
-    size_t w_row;        // bytes per weight row
-    const char *act;     // [n_tokens] rows of the vec_dot type
-    size_t a_row;        // bytes per activation row
-    int64_t n_out, n_in, n_tokens;
-    float *Y;            // [n_tokens, n_out]
-    int64_t chunk;       // weight rows per grab
-    atomic_llong next;   // first row of the next unclaimed chunk
+    size_t w_row;                // bytes per weight row
+    const char *act;             // [n_tokens] rows of the vec_dot type
+    size_t a_row;                // bytes per activation row
+    int64_t n_out;
+    float *Y;
+    int64_t chunk;               // rows per grab (a multiple of 4)
+    int64_t n_chunks;
+} dot_job;
+
+typedef struct {
+    dot_job jobs[SLM_MATMUL_MAX_JOBS];
+    int n_jobs;
+    int64_t n_in, n_tokens;
+    int64_t total_chunks;
+    atomic_llong next;           // next unclaimed chunk, numbered across the jobs
 } dot_ctx;
+
+// Decode: 2 rows per tile call (see slm_tiles_avx2.c for why not 4), the rows SLM_PREFETCH_ROWS ahead prefetched.
+static void rows_decode(const dot_job *j, int64_t n_in, int64_t r0, int64_t r1) {
+    const size_t ahead = SLM_PREFETCH_ROWS * j->w_row;
+    int64_t r = r0;
+    if (j->tiles) {
+        for (; r + 2 <= r1; r += 2) {
+            const char *w = j->W + (size_t)r * j->w_row;
+            if (r + 2 + SLM_PREFETCH_ROWS <= j->n_out) {
+                for (size_t off = 0; off < 2 * j->w_row; off += 64) __builtin_prefetch(w + ahead + off, 0, 0);
+            }
+            j->tiles->r2t1(n_in, w, j->w_row, j->act, 0, j->Y + r, 1, 0);
+        }
+    }
+    for (; r < r1; r++) {
+        const char *w = j->W + (size_t)r * j->w_row;
+        if (r + 1 + SLM_PREFETCH_ROWS <= j->n_out) {
+            for (size_t off = 0; off < j->w_row; off += 64) __builtin_prefetch(w + ahead + off, 0, 0);
+        }
+        j->vec_dot(n_in, w, j->act, j->Y + r);
+    }
+}
+
+// Prefill: tokens in blocks that stay in cache while the chunk's rows pass; 2 rows x 4 tokens per tile call.
+static void rows_prefill(const dot_job *j, int64_t n_in, int64_t n_tokens, int64_t r0, int64_t r1) {
+    const int64_t ys = j->n_out;
+    for (int64_t t0 = 0; t0 < n_tokens; t0 += SLM_TOKEN_BLOCK) {
+        const int64_t t1 = SLM_MIN(t0 + SLM_TOKEN_BLOCK, n_tokens);
+        int64_t r = r0;
+        if (j->tiles) {
+            for (; r + 2 <= r1; r += 2) {
+                const char *w = j->W + (size_t)r * j->w_row;
+                int64_t t = t0;
+                for (; t + 4 <= t1; t += 4)
+                    j->tiles->r2t4(n_in, w, j->w_row, j->act + (size_t)t * j->a_row, j->a_row, j->Y + t * ys + r, 1, (size_t)ys);
+                for (; t < t1; t++) j->tiles->r2t1(n_in, w, j->w_row, j->act + (size_t)t * j->a_row, 0, j->Y + t * ys + r, 1, 0);
+            }
+            for (; r < r1; r++) {
+                const char *w = j->W + (size_t)r * j->w_row;
+                int64_t t = t0;
+                for (; t + 4 <= t1; t += 4)
+                    j->tiles->r1t4(n_in, w, 0, j->act + (size_t)t * j->a_row, j->a_row, j->Y + t * ys + r, 0, (size_t)ys);
+                for (; t < t1; t++) j->vec_dot(n_in, w, j->act + (size_t)t * j->a_row, j->Y + t * ys + r);
+            }
+        }
+        for (; r < r1; r++) {
+            const char *w = j->W + (size_t)r * j->w_row;
+            for (int64_t t = t0; t < t1; t++) j->vec_dot(n_in, w, j->act + (size_t)t * j->a_row, j->Y + t * ys + r);
+        }
+    }
+}
 
 static void dot_task(void *p, int ith, int nth) {
     (void)ith; (void)nth;
     dot_ctx *c = p;
     for (;;) {
-        int64_t r0 = atomic_fetch_add_explicit(&c->next, c->chunk, memory_order_relaxed);
-        if (r0 >= c->n_out) break;
-        int64_t r1 = SLM_MIN(r0 + c->chunk, c->n_out);
-        for (int64_t t0 = 0; t0 < c->n_tokens; t0 += SLM_TOKEN_BLOCK) {
-            int64_t t1 = SLM_MIN(t0 + SLM_TOKEN_BLOCK, c->n_tokens);
-            for (int64_t r = r0; r < r1; r++) {
-                const char *w = c->W + (size_t)r * c->w_row;
-                if (t0 == 0 && r + SLM_PREFETCH_ROWS < c->n_out) {
-                    const char *ahead = w + SLM_PREFETCH_ROWS * c->w_row;
-                    for (size_t off = 0; off < c->w_row; off += 64) __builtin_prefetch(ahead + off, 0, 0);
-                }
-                int64_t t = t0;
-                if (c->vec_dot4) {
-                    for (; t + 4 <= t1; t += 4) {
-                        c->vec_dot4(c->n_in, w, c->act + (size_t)t * c->a_row, c->a_row, &c->Y[t * c->n_out + r],
-                                    (size_t)c->n_out);
-                    }
-                }
-                for (; t < t1; t++) c->vec_dot(c->n_in, w, c->act + (size_t)t * c->a_row, &c->Y[t * c->n_out + r]);
-            }
-        }
+        int64_t k = atomic_fetch_add_explicit(&c->next, 1, memory_order_relaxed);
+        if (k >= c->total_chunks) break;
+        const dot_job *j = c->jobs;
+        while (k >= j->n_chunks) { k -= j->n_chunks; j++; }
+        const int64_t r0 = k * j->chunk, r1 = SLM_MIN(r0 + j->chunk, j->n_out);
+        if (c->n_tokens == 1) rows_decode(j, c->n_in, r0, r1);
+        else rows_prefill(j, c->n_in, c->n_tokens, r0, r1);
     }
 }
 
@@ -118,35 +165,58 @@ static void fill_nan(float *Y, int64_t n) {
     for (int64_t i = 0; i < n; i++) Y[i] = NAN;
 }
 
-// Converts X to the vec_dot type (in parallel when there are several tokens) and runs the dot products.
-static void matmul_dots(slm_threadpool *tp, const slm_type_traits *tt, const void *W, int64_t n_out, int64_t n_in,
-                        const float *X, int64_t n_tokens, float *Y, void *work) {
-    const slm_type_traits *at = slm_get_type_traits(tt->vec_dot_type);
-    const char *act = (const char *)X;
-    size_t a_row = (size_t)n_in * sizeof(float);
-    if (tt->vec_dot_type != SLM_TYPE_F32) {
-        a_row = slm_row_size(tt->vec_dot_type, n_in);
-        char *buf = aligned_work(work);
-        quant_ctx q = {at->quant, X, buf, a_row, n_in, n_tokens};
-        if (n_tokens == 1) quant_task(&q, 0, 1);
-        else slm_threadpool_run(tp, quant_task, &q);
-        act = buf;
+// Converts X once per distinct vec_dot type (in parallel when there are several tokens), then runs the dot products
+// of every job in one pool run. Jobs whose type has no vec_dot get NaN outputs.
+static void matmul_dots(slm_threadpool *tp, const slm_matmul_job *jobs, int n_jobs, int64_t n_in, const float *X,
+                        int64_t n_tokens, void *work) {
+    dot_ctx c;
+    c.n_jobs = 0;
+    c.n_in = n_in;
+    c.n_tokens = n_tokens;
+    c.total_chunks = 0;
+    slm_type conv_type[SLM_MATMUL_MAX_JOBS];
+    const char *conv_act[SLM_MATMUL_MAX_JOBS];
+    int n_conv = 0;
+    char *buf = aligned_work(work);
+    const int nth = slm_threadpool_n_threads(tp);
+    for (int i = 0; i < n_jobs && i < SLM_MATMUL_MAX_JOBS; i++) {
+        const slm_type_traits *tt = slm_get_type_traits(jobs[i].wtype);
+        if (!tt || !tt->vec_dot) { fill_nan(jobs[i].Y, jobs[i].n_out * n_tokens); continue; }
+        const char *act = (const char *)X;
+        size_t a_row = (size_t)n_in * sizeof(float);
+        if (tt->vec_dot_type != SLM_TYPE_F32) {
+            a_row = slm_row_size(tt->vec_dot_type, n_in);
+            int k = 0;
+            while (k < n_conv && conv_type[k] != tt->vec_dot_type) k++;
+            if (k == n_conv) {
+                quant_ctx q = {slm_get_type_traits(tt->vec_dot_type)->quant, X, buf, a_row, n_in, n_tokens};
+                if (n_tokens == 1) quant_task(&q, 0, 1);
+                else slm_threadpool_run(tp, quant_task, &q);
+                conv_type[n_conv] = tt->vec_dot_type;
+                conv_act[n_conv++] = buf;
+                buf += act_bytes(tt, n_in, n_tokens);
+            }
+            act = conv_act[k];
+        }
+        // ~8 chunks per thread balance a thread that was descheduled; at least 16 rows amortise the grab.
+        int64_t chunk = SLM_MAX((int64_t)16, jobs[i].n_out / ((int64_t)nth * 8));
+        chunk = (chunk + 3) / 4 * 4;
+        dot_job *j = &c.jobs[c.n_jobs++];
+        *j = (dot_job){tt->vec_dot, slm_dot_tiles_for(tt->vec_dot), jobs[i].W,
+                       (size_t)(n_in / tt->block_size) * (size_t)tt->type_size, act, a_row, jobs[i].n_out, jobs[i].Y,
+                       chunk, (jobs[i].n_out + chunk - 1) / chunk};
+        c.total_chunks += j->n_chunks;
     }
-    int nth = slm_threadpool_n_threads(tp);
-    // ~8 chunks per thread balance a thread that was descheduled; at least 16 rows amortise the grab.
-    int64_t chunk = SLM_MAX((int64_t)16, n_out / ((int64_t)nth * 8));
-    size_t w_row = (size_t)(n_in / tt->block_size) * (size_t)tt->type_size;
-    dot_ctx c = {tt->vec_dot, n_tokens >= 4 ? slm_vec_dot4_for(tt->vec_dot) : NULL, W, w_row, act, a_row, n_out, n_in, n_tokens, Y, chunk, 0};
     atomic_init(&c.next, 0);
-    if (nth == 1 || n_out <= chunk) dot_task(&c, 0, 1);
+    if (c.total_chunks == 0) return;
+    if (nth == 1 || c.total_chunks == 1) dot_task(&c, 0, 1);
     else slm_threadpool_run(tp, dot_task, &c);
 }
 
 void slm_matvec(slm_threadpool *tp, slm_type wtype, const void *W, int64_t n_out, int64_t n_in,
                 const float *x, float *y, void *work) {
-    const slm_type_traits *tt = slm_get_type_traits(wtype);
-    if (!tt || !tt->vec_dot) { fill_nan(y, n_out); return; }
-    matmul_dots(tp, tt, W, n_out, n_in, x, 1, y, work);
+    slm_matmul_job job = {wtype, W, n_out, y};
+    matmul_dots(tp, &job, 1, n_in, x, 1, work);
 }
 
 // ---- optional OpenBLAS path: dequantized weight tiles times X^T ----
@@ -194,7 +264,18 @@ void slm_matmul(slm_threadpool *tp, slm_type wtype, const void *W, int64_t n_out
         slm_threadpool_run(tp, blas_task, &c);
         return;
     }
-    matmul_dots(tp, tt, W, n_out, n_in, X, n_tokens, Y, work);
+    slm_matmul_job job = {wtype, W, n_out, Y};
+    matmul_dots(tp, &job, 1, n_in, X, n_tokens, work);
+}
+
+void slm_matmul_multi(slm_threadpool *tp, const slm_matmul_job *jobs, int n_jobs, int64_t n_in, const float *X,
+                      int64_t n_tokens, void *work) {
+    if (n_jobs > SLM_MATMUL_MAX_JOBS) n_jobs = SLM_MATMUL_MAX_JOBS;
+    if (n_tokens > 1 && use_blas()) {
+        for (int i = 0; i < n_jobs; i++) slm_matmul(tp, jobs[i].wtype, jobs[i].W, jobs[i].n_out, n_in, X, n_tokens, jobs[i].Y, work);
+        return;
+    }
+    matmul_dots(tp, jobs, n_jobs, n_in, X, n_tokens, work);
 }
 
 // ---- reference and row access ----

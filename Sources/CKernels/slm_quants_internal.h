@@ -42,8 +42,15 @@ void slm_vec_dot_f16_avx512(int64_t n, const void *restrict w, const void *restr
 void slm_quant_q8_0_avx512(const float *restrict src, void *restrict dst, int64_t n);
 void slm_quant_q8_1_avx512(const float *restrict src, void *restrict dst, int64_t n);
 
-// One weight row times 4 activation rows `act_stride` bytes apart: out[k * out_stride] for k < 4, each bit-identical
-// to the single-row vec_dot it twins. slm_vec_dot4_for returns the twin of a vec_dot, or NULL when it has none.
-typedef void (*slm_vec_dot4_fn)(int64_t n, const void *restrict w, const void *restrict act, size_t act_stride,
-                                float *restrict out, size_t out_stride);
-slm_vec_dot4_fn slm_vec_dot4_for(slm_vec_dot_fn single);
+// A register tile of dot products: weight rows r < NR (`w_stride` bytes apart) times activation rows t < NT
+// (`act_stride` bytes apart) -> out[r * out_row + t * out_tok], each output bit-identical to the single-row vec_dot
+// the tiles belong to (slm_tiles_avx2.c).
+typedef void (*slm_dot_tile_fn)(int64_t n, const void *restrict w, size_t w_stride, const void *restrict act,
+                                size_t act_stride, float *restrict out, size_t out_row, size_t out_tok);
+typedef struct {
+    slm_dot_tile_fn r2t1;  // decode; prefill's last tokens
+    slm_dot_tile_fn r2t4;  // prefill: 2 rows x 4 tokens
+    slm_dot_tile_fn r1t4;  // prefill, last odd row
+} slm_dot_tiles;
+// The tiles of a vec_dot, or NULL when it has none (then every output goes through vec_dot itself).
+const slm_dot_tiles *slm_dot_tiles_for(slm_vec_dot_fn single);

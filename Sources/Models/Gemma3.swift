@@ -156,7 +156,7 @@ final class Gemma3Runner: RunnerBase, ModelRunner {
         for l in 0..<c.layerCount {
             let L = m.layers[l]
             for t in 0..<n { slm_rmsnorm(x + t * E, L.attnNorm, h + t * E, Int64(E), m.normEps) }
-            mm(L.wq, h, n, q); mm(L.wk, h, n, k); mm(L.wv, h, n, v)
+            mm3(h, n, L.wq, q, L.wk, k, L.wv, v)
             for t in 0..<n {
                 for hd in 0..<c.headCount { let p = q + t * QD + hd * D; slm_rmsnorm(p, L.qNorm, p, Int64(D), m.normEps) }
                 for hd in 0..<c.headCountKV { let p = k + t * KV + hd * D; slm_rmsnorm(p, L.kNorm, p, Int64(D), m.normEps) }
@@ -174,7 +174,7 @@ final class Gemma3Runner: RunnerBase, ModelRunner {
             for t in 0..<n { slm_rmsnorm(out + t * E, L.postAttnNorm, out + t * E, Int64(E), m.normEps) }
             slm_add(x, out, Int64(n * E))  // sa_out
             for t in 0..<n { slm_rmsnorm(x + t * E, L.ffnNorm, h + t * E, Int64(E), m.normEps) }
-            mm(L.gate, h, n, gate); mm(L.up, h, n, up)
+            mm3(h, n, L.gate, gate, L.up, up)
             slm_geglu(gate, up, gate, Int64(n * F))
             mm(L.down, gate, n, out)
             for t in 0..<n { slm_rmsnorm(out + t * E, L.postFFNNorm, out + t * E, Int64(E), m.normEps) }

@@ -140,7 +140,7 @@ final class LlamaRunner: RunnerBase, ModelRunner {
             let L = m.layers[l]
             for t in 0..<n { slm_rmsnorm(x + t * E, L.attnNorm, h + t * E, Int64(E), m.normEps) }
             traced(l, "attn_norm", h, n * E)
-            mm(L.wq, h, n, q); mm(L.wk, h, n, k); mm(L.wv, h, n, v)
+            mm3(h, n, L.wq, q, L.wk, k, L.wv, v)
             for t in 0..<n {
                 let pos = Int64(pos0 + t)
                 slm_rope(q + t * QD, Int64(c.headCount), Int64(D), Int64(m.ropeDims), pos, m.ropeBase, 0)
@@ -155,7 +155,7 @@ final class LlamaRunner: RunnerBase, ModelRunner {
             mm(L.wo, att, n, out)
             slm_add(x, out, Int64(n * E))
             for t in 0..<n { slm_rmsnorm(x + t * E, L.ffnNorm, h + t * E, Int64(E), m.normEps) }
-            mm(L.gate, h, n, gate); mm(L.up, h, n, up)
+            mm3(h, n, L.gate, gate, L.up, up)
             slm_swiglu(gate, up, gate, Int64(n * F))
             mm(L.down, gate, n, out)
             slm_add(x, out, Int64(n * E))

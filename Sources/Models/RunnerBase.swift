@@ -19,6 +19,7 @@ class RunnerBase {
         for w in weights {
             workBytes = max(workBytes, slm_matmul_work_size(w.type, Int64(w.rowLength), Int64(self.maxBatch), Int32(pool.threads)))
         }
+        workBytes *= 3  // mm3: up to three activation formats at once
         work = UnsafeMutableRawPointer.allocate(byteCount: workBytes, alignment: 64)
     }
 
@@ -62,6 +63,23 @@ class RunnerBase {
             slm_matvec(pool.pool, w.type, w.data, Int64(w.rows), Int64(w.rowLength), input, output, work)
         } else {
             slm_matmul(pool.pool, w.type, w.data, Int64(w.rows), Int64(w.rowLength), input, Int64(n), output, work)
+        }
+    }
+
+    /// Two or three products of one input in one pool run, the input quantized once (Q/K/V; gate/up); each output is
+    /// bit-identical to `mm` of that weight alone.
+    @inline(__always)
+    final func mm3(_ input: UnsafePointer<Float>, _ n: Int, _ w0: Weight, _ y0: UnsafeMutablePointer<Float>,
+                   _ w1: Weight, _ y1: UnsafeMutablePointer<Float>,
+                   _ w2: Weight? = nil, _ y2: UnsafeMutablePointer<Float>? = nil) {
+        var jobs = (slm_matmul_job(wtype: w0.type, W: w0.data, n_out: Int64(w0.rows), Y: y0),
+                    slm_matmul_job(wtype: w1.type, W: w1.data, n_out: Int64(w1.rows), Y: y1),
+                    slm_matmul_job(wtype: w2?.type ?? w0.type, W: w2?.data, n_out: Int64(w2?.rows ?? 0), Y: y2))
+        let count: Int32 = w2 == nil ? 2 : 3
+        withUnsafePointer(to: &jobs) { p in
+            p.withMemoryRebound(to: slm_matmul_job.self, capacity: 3) { j in
+                slm_matmul_multi(pool.pool, j, count, Int64(w0.rowLength), input, Int64(n), work)
+            }
         }
     }
 

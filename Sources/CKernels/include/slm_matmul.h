@@ -22,6 +22,20 @@ void slm_matvec(slm_threadpool *tp, slm_type wtype, const void *W, int64_t n_out
 void slm_matmul(slm_threadpool *tp, slm_type wtype, const void *W, int64_t n_out, int64_t n_in,
                 const float *X, int64_t n_tokens, float *Y, void *work);
 
+// Several products sharing one input X: [n_tokens, n_in] (Q, K and V; gate and up) in one pool run, X converted once
+// per distinct vec_dot type: jobs[i].Y: [n_tokens, jobs[i].n_out] = X * W_i^T. Each result is bit-identical to
+// slm_matvec / slm_matmul of that job alone. `work` holds at least n_jobs times the largest slm_matmul_work_size of
+// the jobs' types for these shapes. At most SLM_MATMUL_MAX_JOBS jobs (more are ignored).
+#define SLM_MATMUL_MAX_JOBS 4
+typedef struct {
+    slm_type wtype;
+    const void *W;   // [n_out, n_in] row-major in wtype
+    int64_t n_out;
+    float *Y;        // [n_tokens, n_out]
+} slm_matmul_job;
+void slm_matmul_multi(slm_threadpool *tp, const slm_matmul_job *jobs, int n_jobs, int64_t n_in, const float *X,
+                      int64_t n_tokens, void *work);
+
 // Reference: y[t][o] = sum_i dequant(W)[o][i] * X[t][i], in double, single-threaded (tests only).
 void slm_matmul_ref(slm_type wtype, const void *W, int64_t n_out, int64_t n_in,
                     const float *X, int64_t n_tokens, float *Y);
