@@ -346,4 +346,130 @@ SLM_TARGET_AVX2 void slm_fp16_to_fp32_row_avx2(const uint16_t *x, float *y, int6
     for (; i < n; i++) y[i] = slm_half_to_float(x[i]);
 }
 
+// Grouped-query attention for one token: the g <= SLM_ATTN_GROUP_MAX query heads that share one kv head (q: g rows of
+// head_dim, out likewise), in one pass over K and V: each K and V row is loaded and converted from f16 once for all g
+// heads. Same online softmax as slm_attn_head_avx2; scores of one position for up to 4 heads are reduced together.
+SLM_TARGET_AVX2 void slm_attn_group_avx2(const float *q, int64_t g, const uint16_t *k, const uint16_t *v,
+                                         int64_t kv_stride, int64_t p_begin, int64_t p_end, int64_t head_dim,
+                                         float scale, float *out) {
+    const int64_t D = head_dim;
+    if (D <= 0 || D % 8 != 0 || D > SLM_ATTN_GROUP_MAX_DIM) {  // depends on the model only, never on the split
+        for (int64_t h = 0; h < g; h++) slm_attn_head_avx2(q + h * D, k, v, kv_stride, p_begin, p_end, D, scale, out + h * D);
+        return;
+    }
+    if (g > SLM_ATTN_GROUP_MAX) {  // the same per-head operations in several passes
+        for (int64_t h = 0; h < g; h += SLM_ATTN_GROUP_MAX)
+            slm_attn_group_avx2(q + h * D, SLM_MIN((int64_t)SLM_ATTN_GROUP_MAX, g - h), k, v, kv_stride, p_begin, p_end,
+                                D, scale, out + h * D);
+        return;
+    }
+    if (g < 1) return;
+    if (p_end <= p_begin) {
+        for (int64_t d = 0; d < g * D; d++) out[d] = 0.0f;
+        return;
+    }
+    float acc[SLM_ATTN_GROUP_MAX * SLM_ATTN_GROUP_MAX_DIM] __attribute__((aligned(32)));
+    float sc[SLM_ATTN_GROUP_MAX][SLM_ATTN_BLOCK + 8] __attribute__((aligned(32)));
+    float m[SLM_ATTN_GROUP_MAX], l[SLM_ATTN_GROUP_MAX];
+    for (int64_t d = 0; d < g * D; d += 8) _mm256_store_ps(acc + d, _mm256_setzero_ps());
+    for (int64_t h = 0; h < g; h++) m[h] = -INFINITY, l[h] = 0.0f;
+    const __m128 scale4 = _mm_set1_ps(scale);
+    for (int64_t b0 = p_begin; b0 < p_end; b0 += SLM_ATTN_BLOCK) {
+        const int64_t nb = SLM_MIN((int64_t)SLM_ATTN_BLOCK, p_end - b0);
+        const uint16_t *kb = k + b0 * kv_stride;
+        const uint16_t *vb = v + b0 * kv_stride;
+        // scores: heads in groups of 4 times two positions, each K chunk converted once for the group's heads
+        for (int64_t h0 = 0; h0 < g; h0 += 4) {
+            const int64_t gh = SLM_MIN((int64_t)4, g - h0);
+            const float *q0 = q + h0 * D, *q1 = q0 + (gh > 1 ? D : 0), *q2 = q0 + (gh > 2 ? 2 * D : 0),
+                        *q3 = q0 + (gh > 3 ? 3 * D : 0);
+            int64_t j = 0;
+            for (; j + 2 <= nb; j += 2) {
+                const uint16_t *ka = kb + j * kv_stride, *kc = ka + kv_stride;
+                __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
+                for (int64_t d = 0; d < D; d += 8) {
+                    const __m256 x = load_h8(ka + d), y = load_h8(kc + d);
+                    __m256 qv = _mm256_loadu_ps(q0 + d);
+                    a0 = _mm256_fmadd_ps(qv, x, a0), c0 = _mm256_fmadd_ps(qv, y, c0);
+                    qv = _mm256_loadu_ps(q1 + d);
+                    a1 = _mm256_fmadd_ps(qv, x, a1), c1 = _mm256_fmadd_ps(qv, y, c1);
+                    qv = _mm256_loadu_ps(q2 + d);
+                    a2 = _mm256_fmadd_ps(qv, x, a2), c2 = _mm256_fmadd_ps(qv, y, c2);
+                    qv = _mm256_loadu_ps(q3 + d);
+                    a3 = _mm256_fmadd_ps(qv, x, a3), c3 = _mm256_fmadd_ps(qv, y, c3);
+                }
+                float s4[8];
+                _mm_storeu_ps(s4, _mm_mul_ps(hsum8x4(a0, a1, a2, a3), scale4));
+                _mm_storeu_ps(s4 + 4, _mm_mul_ps(hsum8x4(c0, c1, c2, c3), scale4));
+                for (int64_t i = 0; i < gh; i++) sc[h0 + i][j] = s4[i], sc[h0 + i][j + 1] = s4[4 + i];
+            }
+            for (; j < nb; j++) {
+                const uint16_t *kr = kb + j * kv_stride;
+                __m256 d0 = _mm256_setzero_ps(), d1 = d0, d2 = d0, d3 = d0;
+                for (int64_t d = 0; d < D; d += 8) {
+                    const __m256 kv = load_h8(kr + d);
+                    d0 = _mm256_fmadd_ps(_mm256_loadu_ps(q0 + d), kv, d0);
+                    d1 = _mm256_fmadd_ps(_mm256_loadu_ps(q1 + d), kv, d1);
+                    d2 = _mm256_fmadd_ps(_mm256_loadu_ps(q2 + d), kv, d2);
+                    d3 = _mm256_fmadd_ps(_mm256_loadu_ps(q3 + d), kv, d3);
+                }
+                float s4[4];
+                _mm_storeu_ps(s4, _mm_mul_ps(hsum8x4(d0, d1, d2, d3), scale4));
+                for (int64_t i = 0; i < gh; i++) sc[h0 + i][j] = s4[i];
+            }
+        }
+        // per head: raise the running maximum, turn scores into weights
+        const int64_t nb8 = (nb + 7) & ~(int64_t)7;
+        for (int64_t h = 0; h < g; h++) {
+            float *sh = sc[h], bm = sh[0];
+            for (int64_t j = 1; j < nb; j++) bm = sh[j] > bm ? sh[j] : bm;
+            if (bm > m[h]) {
+                const float r = expf(m[h] - bm);
+                const __m256 rv = _mm256_set1_ps(r);
+                for (int64_t d = h * D; d < (h + 1) * D; d += 8) _mm256_store_ps(acc + d, _mm256_mul_ps(_mm256_load_ps(acc + d), rv));
+                l[h] *= r;
+                m[h] = bm;
+            }
+            for (int64_t j = nb; j < nb8; j++) sh[j] = -INFINITY;
+            const __m256 mv = _mm256_set1_ps(m[h]);
+            __m256 lv = _mm256_setzero_ps();
+            for (int64_t j = 0; j < nb8; j += 8) {
+                const __m256 e = exp8(_mm256_sub_ps(_mm256_load_ps(sh + j), mv));
+                _mm256_store_ps(sh + j, e);
+                lv = _mm256_add_ps(lv, e);
+            }
+            l[h] += hsum8(lv);
+        }
+        // acc_h += sum_j e_hj v_j: two positions per pass, each V chunk converted once for all heads
+        int64_t j = 0;
+        for (; j + 2 <= nb; j += 2) {
+            const uint16_t *v0 = vb + j * kv_stride, *v1 = v0 + kv_stride;
+            for (int64_t d = 0; d < D; d += 8) {
+                const __m256 x0 = load_h8(v0 + d), x1 = load_h8(v1 + d);
+                for (int64_t h = 0; h < g; h++) {
+                    float *ah = acc + h * D + d;
+                    __m256 a = _mm256_load_ps(ah);
+                    a = _mm256_fmadd_ps(_mm256_broadcast_ss(&sc[h][j]), x0, a);
+                    a = _mm256_fmadd_ps(_mm256_broadcast_ss(&sc[h][j + 1]), x1, a);
+                    _mm256_store_ps(ah, a);
+                }
+            }
+        }
+        for (; j < nb; j++) {
+            const uint16_t *v0 = vb + j * kv_stride;
+            for (int64_t d = 0; d < D; d += 8) {
+                const __m256 x0 = load_h8(v0 + d);
+                for (int64_t h = 0; h < g; h++) {
+                    float *ah = acc + h * D + d;
+                    _mm256_store_ps(ah, _mm256_fmadd_ps(_mm256_broadcast_ss(&sc[h][j]), x0, _mm256_load_ps(ah)));
+                }
+            }
+        }
+    }
+    for (int64_t h = 0; h < g; h++) {
+        const __m256 inv = _mm256_set1_ps(1.0f / l[h]);
+        for (int64_t d = 0; d < D; d += 8) _mm256_storeu_ps(out + h * D + d, _mm256_mul_ps(_mm256_load_ps(acc + h * D + d), inv));
+    }
+}
+
 #endif  // SLM_HAVE_X86

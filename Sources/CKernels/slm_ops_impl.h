@@ -9,6 +9,10 @@
 // Positions scored per block in the SIMD attention heads: the scores live in a stack buffer of this size and the
 // running maximum, sum and accumulator are rescaled between blocks (online softmax), so any context length works.
 #define SLM_ATTN_BLOCK 256
+// Grouped attention (slm_attn_group_*): at most this many query heads per kv head and this head_dim keep their
+// accumulators on the stack (8 x 256 x 4 = 8 KiB); other shapes go head by head.
+#define SLM_ATTN_GROUP_MAX 8
+#define SLM_ATTN_GROUP_MAX_DIM 256
 // Largest n_rot whose cos/sin tables the SIMD rope keeps on the stack; larger rotations use the scalar reference.
 #define SLM_ROPE_MAX_ROT 1024
 
@@ -19,6 +23,9 @@ typedef struct {
     void (*scale)(float *y, float s, int64_t n);
     void (*fp32_to_fp16)(const float *x, uint16_t *y, int64_t n);
     void (*fp16_to_fp32)(const uint16_t *x, float *y, int64_t n);
+    // One token's g query heads sharing one kv head (q, out: g rows of head_dim), over positions [p_begin, p_end).
+    void (*attn_group)(const float *q, int64_t g, const uint16_t *k, const uint16_t *v, int64_t kv_stride,
+                       int64_t p_begin, int64_t p_end, int64_t head_dim, float scale, float *out);
 } slm_ops_impl;
 
 // Reference (slm_ops_ref.c).
@@ -28,6 +35,9 @@ void slm_add_ref(float *y, const float *x, int64_t n);
 void slm_scale_ref(float *y, float s, int64_t n);
 void slm_fp32_to_fp16_row_ref(const float *x, uint16_t *y, int64_t n);
 void slm_fp16_to_fp32_row_ref(const uint16_t *x, float *y, int64_t n);
+// The grouped twin: slm_attn_head_ref per head.
+void slm_attn_group_ref(const float *q, int64_t g, const uint16_t *k, const uint16_t *v, int64_t kv_stride,
+                        int64_t p_begin, int64_t p_end, int64_t head_dim, float scale, float *out);
 // cos/sin of theta_i = pos * freq_base^(-2i/n_rot), i < n_rot/2, evaluated in double and rounded once.
 void slm_rope_angles(int64_t n_rot, int64_t pos, float freq_base, float *cos_out, float *sin_out);
 
@@ -44,6 +54,8 @@ void slm_add_avx2(float *y, const float *x, int64_t n);
 void slm_scale_avx2(float *y, float s, int64_t n);
 void slm_fp32_to_fp16_row_avx2(const float *x, uint16_t *y, int64_t n);
 void slm_fp16_to_fp32_row_avx2(const uint16_t *x, float *y, int64_t n);
+void slm_attn_group_avx2(const float *q, int64_t g, const uint16_t *k, const uint16_t *v, int64_t kv_stride,
+                         int64_t p_begin, int64_t p_end, int64_t head_dim, float scale, float *out);
 
 // AVX-512 F/BW/VL/DQ (slm_ops_avx512.c).
 void slm_rmsnorm_avx512(const float *x, const float *w, float *y, int64_t n, float eps);

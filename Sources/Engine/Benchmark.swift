@@ -34,14 +34,14 @@ extension Engine {
         func randomTokens(_ n: Int) -> [Int32] { (0..<n).map { _ in Int32(rng.next() % UInt64(vocab)) } }
         let capacity = depth + prompt + generate
         guard capacity > 0 else { throw .invalidArgument("nothing to benchmark: -p and -n are both 0") }
-        let cache = try makeCache(capacity: capacity)
         var logits: [Float] = []
         let depthTokens = randomTokens(depth)
         let promptTokens = randomTokens(prompt)
         var samples: [Double] = []
         let clock = ContinuousClock()
         for rep in 0...repetitions {
-            do { try cache.rewind(to: 0) } catch { throw .model(error) }
+            // A fresh cache per repetition: with -d past a sliding window, those layers cannot rewind to 0.
+            let cache = try makeCache(capacity: capacity)
             if depth > 0 { try evaluate(depthTokens, cache: cache, outputs: .last, into: &logits) }
             let t0 = clock.now
             if prompt > 0 { try evaluate(promptTokens, cache: cache, outputs: .last, into: &logits) }

@@ -30,7 +30,8 @@ struct Bench: ParsableCommand {
     func run() throws {
         var options = modelOptions
         if let t { options.threads = t }
-        let engine = try options.loadEngine(maxBatch: max(prompt, 1))
+        // The -d tokens are evaluated in batches too (as llama-bench does), not one at a time.
+        let engine = try options.loadEngine(maxBatch: max(prompt, depth > 0 ? min(depth, 512) : 1, 1))
         guard depth + max(prompt, generate) <= engine.config.trainedContextLength else {
             throw CLIError.usage("-d \(depth) plus the test's tokens exceed the model's context of \(engine.config.trainedContextLength)")
         }
