@@ -100,22 +100,18 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
     }
 }
 
-/// Scratch for running a LlamaModel; per step: x [B, E] residual stream, h normed input, q [B, H*D],
-/// k/v [B, Hkv*D], att [B, H*D], gate/up [B, F], out [B, E].
+/// Runs a LlamaModel over ActivationBuffers (x [B, E] residual stream, h normed input, q [B, H*D],
+/// k/v [B, Hkv*D], att [B, H*D], gate/up [B, F], out [B, E]).
 final class LlamaRunner: RunnerBase, ModelRunner {
     let model: LlamaModel
-    private let x, h, q, k, v, att, gate, up, out: FloatBuffer
+    private let buffers: ActivationBuffers
 
     var config: ModelConfig { model.config }
 
     init(model: LlamaModel, threads: Int, maxBatch: Int) throws(ModelError) {
         self.model = model
         let c = model.config, b = max(1, maxBatch)
-        x = FloatBuffer(b * c.embeddingLength); h = FloatBuffer(b * c.embeddingLength)
-        q = FloatBuffer(b * c.headCount * c.headDim); att = FloatBuffer(b * c.headCount * c.headDim)
-        k = FloatBuffer(b * c.kvDim); v = FloatBuffer(b * c.kvDim)
-        gate = FloatBuffer(b * c.feedForwardLength); up = FloatBuffer(b * c.feedForwardLength)
-        out = FloatBuffer(b * c.embeddingLength)
+        buffers = ActivationBuffers(c, maxBatch: b)
         try super.init(threads: threads, maxBatch: b, vocabularySize: c.vocabularySize, weights: model.allWeights)
     }
 
@@ -129,8 +125,9 @@ final class LlamaRunner: RunnerBase, ModelRunner {
         let m = model, c = m.config, n = tokens.count
         let E = c.embeddingLength, D = c.headDim, QD = c.headCount * D, KV = c.kvDim, F = c.feedForwardLength
         let pos0 = cache.count
-        let x = x.pointer, h = h.pointer, q = q.pointer, k = k.pointer, v = v.pointer
-        let att = att.pointer, gate = gate.pointer, up = up.pointer, out = out.pointer
+        let a = buffers
+        let x = a.x.pointer, h = a.h.pointer, q = a.q.pointer, k = a.k.pointer, v = a.v.pointer
+        let att = a.att.pointer, gate = a.gate.pointer, up = a.up.pointer, out = a.out.pointer
         let emb = m.tokenEmbedding
         for t in 0..<n { slm_get_row(emb.type, emb.data, Int64(E), Int64(tokens[t]), x + t * E) }
         traced(-1, "embd", x, n * E)

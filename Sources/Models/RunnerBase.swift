@@ -95,3 +95,17 @@ class RunnerBase {
         slm_fp32_to_fp16_row(v, cache.valueRow(l, pos), Int64(cache.kvDim))
     }
 }
+
+/// The per-step activations of a transformer runner, sized for maxBatch positions B: x [B, E] residual stream,
+/// h [B, E] normed input, q and att [B, H*D], k and v [B, Hkv*D], gate and up [B, F], out [B, E].
+final class ActivationBuffers {
+    let x, h, q, k, v, att, gate, up, out: FloatBuffer
+
+    init(_ c: ModelConfig, maxBatch b: Int) {
+        x = FloatBuffer(b * c.embeddingLength); h = FloatBuffer(b * c.embeddingLength)
+        q = FloatBuffer(b * c.headCount * c.headDim); att = FloatBuffer(b * c.headCount * c.headDim)
+        k = FloatBuffer(b * c.kvDim); v = FloatBuffer(b * c.kvDim)
+        gate = FloatBuffer(b * c.feedForwardLength); up = FloatBuffer(b * c.feedForwardLength)
+        out = FloatBuffer(b * c.embeddingLength)
+    }
+}
