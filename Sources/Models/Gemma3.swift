@@ -121,20 +121,10 @@ public final class Gemma3Model: LanguageModel, @unchecked Sendable {
 /// Scratch for running a Gemma3Model; shapes as in LlamaRunner, with q [B, H*Dk].
 final class Gemma3Runner: RunnerBase, ModelRunner {
     let model: Gemma3Model
-    private let buffers: ActivationBuffers
-
-    var config: ModelConfig { model.config }
 
     init(model: Gemma3Model, threads: Int, maxBatch: Int) throws(ModelError) {
         self.model = model
-        let c = model.config, b = max(1, maxBatch)
-        buffers = ActivationBuffers(c, maxBatch: b)
-        try super.init(threads: threads, maxBatch: b, vocabularySize: c.vocabularySize, weights: model.allWeights)
-    }
-
-    func forward(tokens: UnsafeBufferPointer<Int32>, cache: KVCache, outputs: OutputRows,
-                 logits: UnsafeMutablePointer<Float>) throws(ModelError) {
-        try forwardInBatches(tokens: tokens, cache: cache, outputs: outputs, logits: logits)
+        try super.init(config: model.config, threads: threads, maxBatch: maxBatch, weights: model.allWeights)
     }
 
     override func step(_ tokens: UnsafeBufferPointer<Int32>, cache: KVCache, outputRows: Range<Int>,

@@ -104,20 +104,10 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
 /// k/v [B, Hkv*D], att [B, H*D], gate/up [B, F], out [B, E]).
 final class LlamaRunner: RunnerBase, ModelRunner {
     let model: LlamaModel
-    private let buffers: ActivationBuffers
-
-    var config: ModelConfig { model.config }
 
     init(model: LlamaModel, threads: Int, maxBatch: Int) throws(ModelError) {
         self.model = model
-        let c = model.config, b = max(1, maxBatch)
-        buffers = ActivationBuffers(c, maxBatch: b)
-        try super.init(threads: threads, maxBatch: b, vocabularySize: c.vocabularySize, weights: model.allWeights)
-    }
-
-    func forward(tokens: UnsafeBufferPointer<Int32>, cache: KVCache, outputs: OutputRows,
-                 logits: UnsafeMutablePointer<Float>) throws(ModelError) {
-        try forwardInBatches(tokens: tokens, cache: cache, outputs: outputs, logits: logits)
+        try super.init(config: model.config, threads: threads, maxBatch: maxBatch, weights: model.allWeights)
     }
 
     override func step(_ tokens: UnsafeBufferPointer<Int32>, cache: KVCache, outputRows: Range<Int>,

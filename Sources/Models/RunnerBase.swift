@@ -1,20 +1,23 @@
 import CKernels
 
-/// What every architecture's runner shares: the thread pool, matmul scratch, the trace hook, and splitting a forward
-/// call into batches of at most maxBatch positions. Subclasses implement `step`.
+/// What every architecture's runner shares: the thread pool, matmul scratch, activation buffers, the trace hook, and
+/// `forward`, which splits a call into batches of at most maxBatch positions. Subclasses implement `step`.
 class RunnerBase {
     let pool: ThreadPool
     let maxBatch: Int
-    let vocabularySize: Int
+    let config: ModelConfig
+    let buffers: ActivationBuffers
+    var vocabularySize: Int { config.vocabularySize }
     var trace: ((Int, String, UnsafeBufferPointer<Float>) -> Void)?
     private let work: UnsafeMutableRawPointer
 
     var threads: Int { pool.threads }
 
-    init(threads: Int, maxBatch: Int, vocabularySize: Int, weights: [Weight]) throws(ModelError) {
+    init(config: ModelConfig, threads: Int, maxBatch: Int, weights: [Weight]) throws(ModelError) {
         pool = try ThreadPool(threads: threads)
         self.maxBatch = max(1, maxBatch)
-        self.vocabularySize = vocabularySize
+        self.config = config
+        buffers = ActivationBuffers(config, maxBatch: self.maxBatch)
         var workBytes = 64
         for w in weights {
             workBytes = max(workBytes, slm_matmul_work_size(w.type, Int64(w.rowLength), Int64(self.maxBatch), Int32(pool.threads)))
@@ -26,8 +29,8 @@ class RunnerBase {
     deinit { work.deallocate() }
 
     /// Validates the call, then runs `step` on consecutive batches; each batch writes the logits of the requested rows
-    /// that fall inside it.
-    func forwardInBatches(tokens: UnsafeBufferPointer<Int32>, cache: KVCache, outputs: OutputRows,
+    /// that fall inside it (ModelRunner.forward).
+    func forward(tokens: UnsafeBufferPointer<Int32>, cache: KVCache, outputs: OutputRows,
                           logits: UnsafeMutablePointer<Float>) throws(ModelError) {
         let vocab = vocabularySize
         for t in tokens where t < 0 || Int(t) >= vocab { throw .tokenOutOfRange(token: t, vocabularySize: vocab) }
