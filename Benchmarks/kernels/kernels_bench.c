@@ -79,7 +79,7 @@ static char *make_weights(slm_type type, int64_t n_out, int64_t n_in, int copies
     // page boundaries are part of what a decode pays.
     size_t bytes = (*row_bytes * (size_t)n_out * (size_t)copies + 4095) / 4096 * 4096;
     char *w = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    madvise(w, bytes, MADV_NOHUGEPAGE);
+    madvise(w, bytes, getenv("KB_HUGE") ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
     float *row = malloc((size_t)n_in * sizeof(float));
     uint64_t s = 42;
     for (int64_t r = 0; r < n_out; r++) {
@@ -89,6 +89,20 @@ static char *make_weights(slm_type type, int64_t n_out, int64_t n_in, int copies
     for (int c = 1; c < copies; c++) memcpy(w + (size_t)c * *row_bytes * (size_t)n_out, w, *row_bytes * (size_t)n_out);
     free(row);
     return w;
+}
+
+// KB_PACKED=1: the weights repacked in place into slm's packed layout (slm_packed.h) when the type has one; returns
+// the type to multiply with.
+static slm_type maybe_pack(slm_type type, char *w, int64_t n_out, int64_t n_in, int copies) {
+    if (!getenv("KB_PACKED") || !slm_can_pack(type, n_out, n_in)) return type;
+    size_t bytes = slm_packed_size(type, n_out, n_in);
+    char *tmp = malloc(bytes);
+    for (int c = 0; c < copies; c++) {
+        slm_pack_groups(type, w + (size_t)c * bytes, n_in, tmp, 0, n_out / SLM_PACK_ROWS);
+        memcpy(w + (size_t)c * bytes, tmp, bytes);
+    }
+    free(tmp);
+    return slm_packed_type(type);
 }
 
 typedef struct {
@@ -121,10 +135,11 @@ static void bench_matvec(slm_threadpool *tp, double bw) {
         // KB_HOT=1: one copy, so matrices that fit stay in cache and the kernel's compute speed shows
         int copies = getenv("KB_HOT") ? 1 : (int)((64u << 20) / mat_bytes + 1);
         char *w = make_weights(s->type, s->n_out, s->n_in, copies, &row_bytes);
+        const slm_type mtype = maybe_pack(s->type, w, s->n_out, s->n_in, copies);
         float *x = malloc((size_t)s->n_in * sizeof(float)), *y = malloc((size_t)s->n_out * sizeof(float));
         uint64_t seed = 7;
         for (int64_t i = 0; i < s->n_in; i++) x[i] = frand(&seed);
-        void *work = malloc(slm_matmul_work_size(s->type, s->n_in, 1, slm_threadpool_n_threads(tp)));
+        void *work = malloc(slm_matmul_work_size(mtype, s->n_in, 1, slm_threadpool_n_threads(tp)));
         // ~2 GB of weights streamed per measurement, best of 3
         int calls = (int)(2e9 / (double)mat_bytes);
         if (calls < 4) calls = 4;
@@ -132,7 +147,7 @@ static void bench_matvec(slm_threadpool *tp, double bw) {
         for (int rep = 0; rep < 3; rep++) {
             double t0 = now_s();
             for (int c = 0; c < calls; c++) {
-                slm_matvec(tp, s->type, w + (size_t)(c % copies) * mat_bytes, s->n_out, s->n_in, x, y, work);
+                slm_matvec(tp, mtype, w + (size_t)(c % copies) * mat_bytes, s->n_out, s->n_in, x, y, work);
             }
             double t = (now_s() - t0) / calls;
             if (t < best) best = t;
@@ -157,16 +172,17 @@ static void bench_matmul(slm_threadpool *tp, int64_t n_tokens) {
         char *w = make_weights(s->type, s->n_out, s->n_in, 1, &row_bytes);
         float *wf = malloc((size_t)s->n_out * (size_t)s->n_in * sizeof(float));
         for (int64_t r = 0; r < s->n_out; r++) slm_get_row(s->type, w, s->n_in, r, wf + r * s->n_in);
+        const slm_type mtype = maybe_pack(s->type, w, s->n_out, s->n_in, 1);
         float *X = malloc((size_t)(n_tokens * s->n_in) * sizeof(float));
         float *Y = malloc((size_t)(n_tokens * s->n_out) * sizeof(float));
         uint64_t seed = 9;
         for (int64_t i = 0; i < n_tokens * s->n_in; i++) X[i] = frand(&seed);
-        void *work = malloc(slm_matmul_work_size(s->type, s->n_in, n_tokens, slm_threadpool_n_threads(tp)));
+        void *work = malloc(slm_matmul_work_size(mtype, s->n_in, n_tokens, slm_threadpool_n_threads(tp)));
         double flop = 2.0 * (double)s->n_out * (double)s->n_in * (double)n_tokens;
         double best_slm = 1e30, best_blas = 1e30;
         for (int rep = 0; rep < 5; rep++) {
             double t0 = now_s();
-            slm_matmul(tp, s->type, w, s->n_out, s->n_in, X, n_tokens, Y, work);
+            slm_matmul(tp, mtype, w, s->n_out, s->n_in, X, n_tokens, Y, work);
             double t1 = now_s();
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)n_tokens, (blasint)s->n_out, (blasint)s->n_in,
                         1.0f, X, (blasint)s->n_in, wf, (blasint)s->n_in, 0.0f, Y, (blasint)s->n_out);

@@ -9,6 +9,7 @@
 #include "slm_matmul.h"
 #include "slm_internal.h"
 #include "slm_quants_internal.h"
+#include "slm_packed_internal.h"
 
 // Weight rows per BLAS tile: TILE * n_in floats per thread of scratch (64 x 1536 x 4 = 384 KiB).
 #define SLM_BLAS_TILE 64
@@ -42,9 +43,18 @@ static size_t act_bytes(const slm_type_traits *tt, int64_t n_in, int64_t n_token
     return align_up(slm_row_size(tt->vec_dot_type, n_in) * (size_t)n_tokens);
 }
 
+static size_t packed_act_row(const slm_packed_traits *p, int64_t n_in) {
+    return (size_t)(n_in / p->act_block) * p->act_block_bytes;
+}
+
 size_t slm_matmul_work_size(slm_type wtype, int64_t n_in, int64_t n_tokens, int n_threads) {
+    if (n_in <= 0 || n_tokens <= 0) return 0;
+    if (slm_type_is_packed(wtype)) {
+        const slm_packed_traits *p = slm_get_packed_traits(wtype);
+        return p ? align_up(packed_act_row(p, n_in) * (size_t)n_tokens) + SLM_WORK_ALIGN : 0;
+    }
     const slm_type_traits *tt = slm_get_type_traits(wtype);
-    if (!tt || n_in <= 0 || n_tokens <= 0) return 0;
+    if (!tt) return 0;
     size_t bytes = act_bytes(tt, n_in, n_tokens) + SLM_WORK_ALIGN;
     if (use_blas() && n_tokens > 1 && wtype != SLM_TYPE_F32) {
         bytes += (size_t)SLM_MAX(n_threads, 1) * align_up((size_t)SLM_BLAS_TILE * (size_t)n_in * sizeof(float));
@@ -63,6 +73,7 @@ static void *aligned_work(void *work) {
 typedef struct {
     slm_vec_dot_fn vec_dot;
     const slm_dot_tiles *tiles;  // register tiles bit-identical to vec_dot, or NULL
+    slm_packed_gemm_fn packed;   // packed weights (slm_packed.h): groups of 8 rows, w_row bytes per row
     const char *W;
     size_t w_row;                // bytes per weight row
     const char *act;             // [n_tokens] rows of the vec_dot type
@@ -81,8 +92,20 @@ typedef struct {
     atomic_llong next;           // next unclaimed chunk, numbered across the jobs
 } dot_ctx;
 
-// Decode: 2 rows per tile call (see slm_tiles_avx2.c for why not 4), the rows SLM_PREFETCH_ROWS ahead prefetched.
+// Decode: 2 rows per tile call (see slm_tiles_avx2.c for why not 4), the rows SLM_PREFETCH_ROWS ahead prefetched;
+// packed weights one group of 8 rows per call, the next group prefetched.
 static void rows_decode(const dot_job *j, int64_t n_in, int64_t r0, int64_t r1) {
+    if (j->packed) {
+        const size_t group = SLM_PACK_ROWS * j->w_row;
+        for (int64_t r = r0; r < r1; r += SLM_PACK_ROWS) {
+            const char *w = j->W + (size_t)r * j->w_row;
+            if (r + 2 * SLM_PACK_ROWS <= j->n_out) {
+                for (size_t off = 0; off < group; off += 64) __builtin_prefetch(w + group + off, 0, 0);
+            }
+            j->packed(n_in, w, j->act, 0, 1, j->Y + r, 0);
+        }
+        return;
+    }
     const size_t ahead = SLM_PREFETCH_ROWS * j->w_row;
     int64_t r = r0;
     if (j->tiles) {
@@ -108,6 +131,12 @@ static void rows_prefill(const dot_job *j, int64_t n_in, int64_t n_tokens, int64
     const int64_t ys = j->n_out;
     for (int64_t t0 = 0; t0 < n_tokens; t0 += SLM_TOKEN_BLOCK) {
         const int64_t t1 = SLM_MIN(t0 + SLM_TOKEN_BLOCK, n_tokens);
+        if (j->packed) {
+            for (int64_t r = r0; r < r1; r += SLM_PACK_ROWS)
+                j->packed(n_in, j->W + (size_t)r * j->w_row, j->act + (size_t)t0 * j->a_row, j->a_row, t1 - t0,
+                          j->Y + t0 * ys + r, (size_t)ys);
+            continue;
+        }
         int64_t r = r0;
         if (j->tiles) {
             for (; r + 2 <= r1; r += 2) {
@@ -180,6 +209,32 @@ static void matmul_dots(slm_threadpool *tp, const slm_matmul_job *jobs, int n_jo
     char *buf = aligned_work(work);
     const int nth = slm_threadpool_n_threads(tp);
     for (int i = 0; i < n_jobs && i < SLM_MATMUL_MAX_JOBS; i++) {
+        if (slm_type_is_packed(jobs[i].wtype)) {
+            const slm_packed_traits *p = slm_get_packed_traits(jobs[i].wtype);
+            if (!p || !p->gemm || jobs[i].n_out % SLM_PACK_ROWS != 0) {
+                fill_nan(jobs[i].Y, jobs[i].n_out * n_tokens);
+                continue;
+            }
+            const size_t a_row = packed_act_row(p, n_in);
+            int k = 0;
+            while (k < n_conv && conv_type[k] != p->act_type) k++;
+            if (k == n_conv) {
+                quant_ctx q = {p->act_quant, X, buf, a_row, n_in, n_tokens};
+                if (n_tokens == 1) quant_task(&q, 0, 1);
+                else slm_threadpool_run(tp, quant_task, &q);
+                conv_type[n_conv] = p->act_type;
+                conv_act[n_conv++] = buf;
+                buf += align_up(a_row * (size_t)n_tokens);
+            }
+            // Groups of 8 rows, ~8 chunks per thread, at least 16 rows per grab.
+            int64_t chunk = SLM_MAX((int64_t)16, jobs[i].n_out / ((int64_t)nth * 8));
+            chunk = (chunk + SLM_PACK_ROWS - 1) / SLM_PACK_ROWS * SLM_PACK_ROWS;
+            dot_job *j = &c.jobs[c.n_jobs++];
+            *j = (dot_job){NULL, NULL, p->gemm, jobs[i].W, slm_row_size(p->base, n_in), conv_act[k], a_row,
+                           jobs[i].n_out, jobs[i].Y, chunk, (jobs[i].n_out + chunk - 1) / chunk};
+            c.total_chunks += j->n_chunks;
+            continue;
+        }
         const slm_type_traits *tt = slm_get_type_traits(jobs[i].wtype);
         if (!tt || !tt->vec_dot) { fill_nan(jobs[i].Y, jobs[i].n_out * n_tokens); continue; }
         const char *act = (const char *)X;
@@ -202,7 +257,7 @@ static void matmul_dots(slm_threadpool *tp, const slm_matmul_job *jobs, int n_jo
         int64_t chunk = SLM_MAX((int64_t)16, jobs[i].n_out / ((int64_t)nth * 8));
         chunk = (chunk + 3) / 4 * 4;
         dot_job *j = &c.jobs[c.n_jobs++];
-        *j = (dot_job){tt->vec_dot, slm_dot_tiles_for(tt->vec_dot), jobs[i].W,
+        *j = (dot_job){tt->vec_dot, slm_dot_tiles_for(tt->vec_dot), NULL, jobs[i].W,
                        (size_t)(n_in / tt->block_size) * (size_t)tt->type_size, act, a_row, jobs[i].n_out, jobs[i].Y,
                        chunk, (jobs[i].n_out + chunk - 1) / chunk};
         c.total_chunks += j->n_chunks;
@@ -254,9 +309,9 @@ static void blas_task(void *p, int ith, int nth) {
 
 void slm_matmul(slm_threadpool *tp, slm_type wtype, const void *W, int64_t n_out, int64_t n_in,
                 const float *X, int64_t n_tokens, float *Y, void *work) {
-    const slm_type_traits *tt = slm_get_type_traits(wtype);
+    const slm_type_traits *tt = slm_get_type_traits(slm_packed_base(wtype));
     if (!tt || !tt->vec_dot || !tt->dequant) { fill_nan(Y, n_out * n_tokens); return; }
-    if (n_tokens > 1 && use_blas()) {
+    if (n_tokens > 1 && use_blas() && !slm_type_is_packed(wtype)) {
         size_t w_row = (size_t)(n_in / tt->block_size) * (size_t)tt->type_size;
         float *tiles = (float *)((char *)aligned_work(work) + act_bytes(tt, n_in, n_tokens));
         size_t stride = align_up((size_t)SLM_BLAS_TILE * (size_t)n_in * sizeof(float)) / sizeof(float);
@@ -271,7 +326,9 @@ void slm_matmul(slm_threadpool *tp, slm_type wtype, const void *W, int64_t n_out
 void slm_matmul_multi(slm_threadpool *tp, const slm_matmul_job *jobs, int n_jobs, int64_t n_in, const float *X,
                       int64_t n_tokens, void *work) {
     if (n_jobs > SLM_MATMUL_MAX_JOBS) n_jobs = SLM_MATMUL_MAX_JOBS;
-    if (n_tokens > 1 && use_blas()) {
+    int any_packed = 0;
+    for (int i = 0; i < n_jobs; i++) any_packed |= slm_type_is_packed(jobs[i].wtype);
+    if (n_tokens > 1 && use_blas() && !any_packed) {
         for (int i = 0; i < n_jobs; i++) slm_matmul(tp, jobs[i].wtype, jobs[i].W, jobs[i].n_out, n_in, X, n_tokens, jobs[i].Y, work);
         return;
     }

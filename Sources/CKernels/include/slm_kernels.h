@@ -5,4 +5,5 @@
 #include "slm_quants.h"
 #include "slm_kquants.h"
 #include "slm_matmul.h"
+#include "slm_packed.h"
 #include "slm_ops.h"

@@ -1,0 +1,53 @@
+// Packed-weight kernels (see include/slm_packed.h), gathered into per-ISA tables by slm_packed.c (not public).
+#pragma once
+#include <stdint.h>
+#include <stddef.h>
+#include "slm_packed.h"
+#include "slm_quants.h"
+#include "slm_kquants.h"
+
+// Activation format of the packed 32-element block types: Q8_0's quants and f16 scale (the same rounding as the
+// Q8_0 / Q8_1 quantizers) and the exact integer sum of the block's quants, which the kernels use for the zero-point
+// terms (Q4_0's -8, Q5_0's -16, Q4_1's minimum) without rounding.
+typedef struct {
+    uint16_t d;      // f16 scale
+    int16_t sum;     // sum of qs (|sum| <= 32 * 127)
+    int8_t qs[32];
+} slm_block_q8_s;
+_Static_assert(sizeof(slm_block_q8_s) == 36, "q8_s block size");
+// Activation-format ids for deduplicating conversions in slm_matmul (never a tensor type).
+#define SLM_ACT_Q8_S ((slm_type)0x200)
+
+// Dot products of one packed group (8 rows) with n_tok activation rows `act_row` bytes apart:
+// out[t * out_tok + r] for r < 8, t < n_tok. Every output's operations do not depend on n_tok.
+typedef void (*slm_packed_gemm_fn)(int64_t n_in, const void *restrict group, const void *restrict act,
+                                   size_t act_row, int64_t n_tok, float *restrict out, size_t out_tok);
+// 8 rows `src_row` bytes apart -> one group; one row of a group -> the base layout.
+typedef void (*slm_pack_group_fn)(const void *restrict src, size_t src_row, int64_t n_in, void *restrict dst);
+typedef void (*slm_unpack_row_fn)(const void *restrict group, int64_t n_in, int r, void *restrict dst_row);
+
+typedef struct {
+    slm_type base;
+    slm_type act_type;          // SLM_ACT_Q8_S or SLM_TYPE_Q8_K
+    int64_t act_block;          // elements per activation block
+    size_t act_block_bytes;     // bytes per activation block
+    slm_quant_row_fn act_quant; // f32 row -> activation row (the active ISA's)
+    slm_pack_group_fn pack;
+    slm_unpack_row_fn unpack;
+    slm_packed_gemm_fn gemm;    // NULL: no kernel for this ISA (the table falls back to the lower ISA)
+} slm_packed_traits;
+
+// The packed layout of `base` with the kernels of `isa` (falling back to lower ISAs), or NULL.
+const slm_packed_traits *slm_get_packed_traits_isa(slm_type base, slm_isa isa);
+const slm_packed_traits *slm_get_packed_traits(slm_type type);  // active ISA; accepts base or packed type
+
+// Activation quantizers (slm_packed.c)
+void slm_quant_q8_s_ref(const float *restrict src, void *restrict dst, int64_t n);
+void slm_quant_q8_s_avx2(const float *restrict src, void *restrict dst, int64_t n);
+
+// Per-type kernels: slm_packed_ref.c (scalar twins) and slm_packed_avx2.c.
+#define SLM_PACKED_GEMMS(sfx)                                                                                        \
+    void slm_packed_gemm_q4_1_##sfx(int64_t n_in, const void *restrict group, const void *restrict act,            \
+                                    size_t act_row, int64_t n_tok, float *restrict out, size_t out_tok);
+SLM_PACKED_GEMMS(ref)
+SLM_PACKED_GEMMS(avx2)

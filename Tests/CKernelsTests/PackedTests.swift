@@ -1,0 +1,169 @@
+import CKernels
+import XCTest
+
+/// Packed weights (slm_packed.h): the layout is a lossless permutation of the GGUF blocks, the SIMD kernels equal their
+/// scalar twins bit for bit, a token's outputs do not depend on how many tokens share a kernel call or on threads
+/// (decode equals prefill), and the result is the weight type's dot product up to float rounding.
+final class PackedTests: XCTestCase {
+    /// Every GGUF weight type with a packed layout: new layouts are tested without touching this file.
+    static let types: [slm_type] = [SLM_TYPE_Q4_0, SLM_TYPE_Q4_1, SLM_TYPE_Q5_0, SLM_TYPE_Q5_1, SLM_TYPE_Q8_0,
+                                    SLM_TYPE_Q4_K, SLM_TYPE_Q5_K, SLM_TYPE_Q6_K].filter { slm_can_pack($0, 8, 256) != 0 }
+
+    private func inputSizes(_ type: slm_type) -> [Int] {
+        traits(type).block_size == 256 ? [256, 768] : [32, 96, 576]
+    }
+
+    private func pack(_ w: [UInt8], _ type: slm_type, nOut: Int, nIn: Int) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: slm_packed_size(type, Int64(nOut), Int64(nIn)))
+        w.withUnsafeBytes { src in
+            out.withUnsafeMutableBytes { dst in
+                slm_pack_groups(type, src.baseAddress, Int64(nIn), dst.baseAddress, 0, Int64(nOut / 8))
+            }
+        }
+        return out
+    }
+
+    private func packedProduct(_ type: slm_type, isa: slm_isa, _ p: [UInt8], nOut: Int, nIn: Int, _ x: [Float],
+                               tokens: Int, block: Int) -> [Float] {
+        var y = [Float](repeating: .nan, count: tokens * nOut)
+        let rc = p.withUnsafeBytes {
+            slm_packed_matmul_isa(isa, type, $0.baseAddress, Int64(nOut), Int64(nIn), x, Int64(tokens), Int64(block), &y)
+        }
+        XCTAssertEqual(rc, 0)
+        return y
+    }
+
+    private func assertBitEqual(_ a: [Float], _ b: [Float], _ label: String) {
+        XCTAssertEqual(a.count, b.count, label)
+        if let i = zip(a, b).enumerated().first(where: { $0.element.0.bitPattern != $0.element.1.bitPattern })?.offset {
+            XCTFail("\(label): output \(i) is \(a[i]), expected \(b[i]) bit for bit")
+        }
+    }
+
+    func testSomeTypesArePackable() {
+        XCTAssertTrue(Self.types.contains(SLM_TYPE_Q4_1))
+        XCTAssertEqual(slm_can_pack(SLM_TYPE_Q4_1, 12, 64), 0, "12 rows are not whole groups of 8")
+        XCTAssertEqual(slm_can_pack(SLM_TYPE_F32, 8, 64), 0, "f32 has no packed layout")
+        let packed = slm_packed_type(SLM_TYPE_Q4_1)
+        XCTAssertNotEqual(slm_type_is_packed(packed), 0)
+        XCTAssertEqual(slm_packed_base(packed), SLM_TYPE_Q4_1)
+    }
+
+    func testPackThenUnpackGivesTheOriginalRows() {
+        for type in Self.types {
+            for nIn in inputSizes(type) {
+                let nOut = 16
+                var rng = SeededFloats(seed: 3)
+                let w = quantize(rng.array(nOut * nIn), type)
+                XCTAssertEqual(slm_packed_size(type, Int64(nOut), Int64(nIn)), w.count, "\(typeName(type)) keeps its size")
+                let p = pack(w, type, nOut: nOut, nIn: nIn)
+                let rb = rowBytes(type, nIn)
+                for r in 0..<nOut {
+                    var row = [UInt8](repeating: 0, count: rb)
+                    p.withUnsafeBytes { slm_unpack_row(type, $0.baseAddress, Int64(nIn), Int64(r), &row) }
+                    XCTAssertEqual(row, Array(w[(r * rb)..<((r + 1) * rb)]), "\(typeName(type)) n_in \(nIn) row \(r)")
+                }
+            }
+        }
+    }
+
+    /// SIMD kernels against the scalar twin, and every token-tile split against one token per call.
+    func testSIMDEqualsScalarTwinAndTokenSplitsBitForBit() {
+        for type in Self.types {
+            for nIn in inputSizes(type) {
+                let nOut = 24
+                var rng = SeededFloats(seed: UInt64(nIn))
+                let p = pack(quantize(rng.array(nOut * nIn), type), type, nOut: nOut, nIn: nIn)
+                for tokens in [1, 3, 4, 9] {
+                    let x = rng.array(tokens * nIn, scale: 4)
+                    let want = packedProduct(type, isa: SLM_ISA_REF, p, nOut: nOut, nIn: nIn, x, tokens: tokens, block: 1)
+                    for isa in [SLM_ISA_REF] + simdISAs() {
+                        for block in [1, 2, 4, tokens] {
+                            assertBitEqual(packedProduct(type, isa: isa, p, nOut: nOut, nIn: nIn, x, tokens: tokens, block: block),
+                                           want, "\(typeName(type)) \(nOut)x\(nIn) isa \(isa.rawValue) \(tokens) tokens by \(block)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The packed product is the dot product of the dequantized weights with the quantized activations: it differs from
+    /// the base type's own vec_dot only by float rounding (sum order; Q4_1's minimum term, which vec_dot takes from an
+    /// f16-rounded activation sum: relative 2^-11 of |m| * sum|x|).
+    func testPackedProductMatchesTheBaseTypesDot() {
+        for type in Self.types {
+            for nIn in inputSizes(type) {
+                let nOut = 16
+                var rng = SeededFloats(seed: 11)
+                let w = quantize(rng.array(nOut * nIn), type)
+                let p = pack(w, type, nOut: nOut, nIn: nIn)
+                let x = rng.array(2 * nIn)
+                let got = packedProduct(type, isa: SLM_ISA_REF, p, nOut: nOut, nIn: nIn, x, tokens: 2, block: 2)
+                let deq = dequantize(w, type, count: nOut * nIn)
+                let rb = rowBytes(type, nIn)
+                for t in 0..<2 {
+                    let xt = Array(x[(t * nIn)..<((t + 1) * nIn)])
+                    let act = activation(xt, for: type)
+                    for r in 0..<nOut {
+                        let want = vecDot(type, isa: SLM_ISA_REF, n: nIn, weight: Array(w[(r * rb)..<((r + 1) * rb)]), act: act)
+                        let row = deq[(r * nIn)..<((r + 1) * nIn)]
+                        let absSum = zip(row, xt).reduce(0.0) { $0 + Double(abs($1.0 * $1.1)) }
+                        let maxW = Double(row.map(abs).max() ?? 0), sumX = Double(xt.reduce(0) { $0 + abs($1) })
+                        let bound = 0x1p-10 * maxW * sumX + 2 * accumulationBound(n: nIn, absSum: absSum)
+                        XCTAssertLessThanOrEqual(abs(Double(got[t * nOut + r]) - Double(want)), bound,
+                                                 "\(typeName(type)) n_in \(nIn) token \(t) row \(r)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// slm_matvec / slm_matmul / slm_matmul_multi with packed weights, on pools of 1 to 3 threads and mixed with an
+    /// unpacked job, equal the single-threaded packed product of the active ISA bit for bit.
+    func testMatmulWithPackedWeightsEqualsTheKernelOnAnyPool() {
+        for type in Self.types {
+            let nIn = inputSizes(type)[1], nOut = 40
+            var rng = SeededFloats(seed: 21)
+            let p = pack(quantize(rng.array(nOut * nIn), type), type, nOut: nOut, nIn: nIn)
+            let other = quantize(rng.array(13 * nIn), SLM_TYPE_Q8_0)
+            let ptype = slm_packed_type(type)
+            for tokens in [1, 7] {
+                let x = rng.array(tokens * nIn)
+                let want = packedProduct(type, isa: slm_active_isa(), p, nOut: nOut, nIn: nIn, x, tokens: tokens, block: 1)
+                for threads in [1, 2, 3] {
+                    let tp = slm_threadpool_create(Int32(threads))
+                    defer { slm_threadpool_destroy(tp) }
+                    let work = UnsafeMutableRawPointer.allocate(
+                        byteCount: 2 * max(slm_matmul_work_size(ptype, Int64(nIn), Int64(tokens), 3),
+                                           slm_matmul_work_size(SLM_TYPE_Q8_0, Int64(nIn), Int64(tokens), 3)), alignment: 64)
+                    defer { work.deallocate() }
+                    var y = [Float](repeating: .nan, count: tokens * nOut)
+                    var y2 = [Float](repeating: .nan, count: tokens * 13)
+                    p.withUnsafeBytes { pb in
+                        if tokens == 1 {
+                            slm_matvec(tp, ptype, pb.baseAddress, Int64(nOut), Int64(nIn), x, &y, work)
+                        } else {
+                            slm_matmul(tp, ptype, pb.baseAddress, Int64(nOut), Int64(nIn), x, Int64(tokens), &y, work)
+                        }
+                    }
+                    assertBitEqual(y, want, "\(typeName(type)) alone, \(threads) threads, \(tokens) tokens")
+                    y = [Float](repeating: .nan, count: tokens * nOut)
+                    p.withUnsafeBytes { pb in
+                        other.withUnsafeBytes { ob in
+                            y.withUnsafeMutableBufferPointer { yb in
+                                y2.withUnsafeMutableBufferPointer { y2b in
+                                    let jobs = [slm_matmul_job(wtype: ptype, W: pb.baseAddress, n_out: Int64(nOut), Y: yb.baseAddress),
+                                                slm_matmul_job(wtype: SLM_TYPE_Q8_0, W: ob.baseAddress, n_out: 13, Y: y2b.baseAddress)]
+                                    slm_matmul_multi(tp, jobs, 2, Int64(nIn), x, Int64(tokens), work)
+                                }
+                            }
+                        }
+                    }
+                    assertBitEqual(y, want, "\(typeName(type)) with a Q8_0 job, \(threads) threads, \(tokens) tokens")
+                    XCTAssertFalse(y2.contains { $0.isNaN }, "the unpacked job ran too")
+                }
+            }
+        }
+    }
+}
