@@ -73,7 +73,7 @@ static void *aligned_work(void *work) {
 typedef struct {
     slm_vec_dot_fn vec_dot;
     const slm_dot_tiles *tiles;  // register tiles bit-identical to vec_dot, or NULL
-    slm_packed_gemm_fn packed;   // packed weights (slm_packed.h): groups of 8 rows, w_row bytes per row
+    slm_packed_gemm_fn packed;   // packed weights (slm_packed.h): groups of 8 rows, w_row = group bytes / 8
     const char *W;
     size_t w_row;                // bytes per weight row
     const char *act;             // [n_tokens] rows of the vec_dot type
@@ -230,7 +230,7 @@ static void matmul_dots(slm_threadpool *tp, const slm_matmul_job *jobs, int n_jo
             int64_t chunk = SLM_MAX((int64_t)16, jobs[i].n_out / ((int64_t)nth * 8));
             chunk = (chunk + SLM_PACK_ROWS - 1) / SLM_PACK_ROWS * SLM_PACK_ROWS;
             dot_job *j = &c.jobs[c.n_jobs++];
-            *j = (dot_job){NULL, NULL, p->gemm, jobs[i].W, slm_row_size(p->base, n_in), conv_act[k], a_row,
+            *j = (dot_job){NULL, NULL, p->gemm, jobs[i].W, p->group_bytes(n_in) / SLM_PACK_ROWS, conv_act[k], a_row,
                            jobs[i].n_out, jobs[i].Y, chunk, (jobs[i].n_out + chunk - 1) / chunk};
             c.total_chunks += j->n_chunks;
             continue;

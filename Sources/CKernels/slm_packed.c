@@ -42,6 +42,8 @@ void slm_quant_q8_s_avx2(const float *restrict src, void *restrict dst, int64_t 
 
 #define Q4_1_GROUP_BLOCK (SLM_PACK_ROWS * sizeof(slm_block_q4_1))
 
+static size_t group_bytes_q4_1(int64_t n_in) { return (size_t)(n_in / 32) * Q4_1_GROUP_BLOCK; }
+
 static void pack_q4_1(const void *restrict src, size_t src_row, int64_t n_in, void *restrict dst) {
     uint8_t *o = dst;
     for (int64_t b = 0; b < n_in / 32; b++, o += Q4_1_GROUP_BLOCK) {
@@ -73,7 +75,7 @@ static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static void init_tables(void) {
     slm_packed_traits *ref = g_tables[SLM_ISA_REF];
     ref[0] = (slm_packed_traits){SLM_TYPE_Q4_1, SLM_ACT_Q8_S, 32, sizeof(slm_block_q8_s), slm_quant_q8_s_ref,
-                                 pack_q4_1, unpack_q4_1, slm_packed_gemm_q4_1_ref};
+                                 group_bytes_q4_1, pack_q4_1, unpack_q4_1, slm_packed_gemm_q4_1_ref};
     for (int isa = SLM_ISA_AVX2; isa <= SLM_ISA_AVX512; isa++) memcpy(g_tables[isa], ref, sizeof g_tables[isa]);
 #if SLM_HAVE_X86
     // AVX-512 machines run the AVX2 kernels (no AVX-512 packed kernels yet).
@@ -120,20 +122,21 @@ int slm_can_pack(slm_type base, int64_t n_out, int64_t n_in) {
 
 size_t slm_packed_size(slm_type base, int64_t n_out, int64_t n_in) {
     if (!slm_can_pack(base, n_out, n_in)) return 0;
-    return slm_row_size(slm_packed_base(base), n_in) * (size_t)n_out;
+    return slm_get_packed_traits_isa(base, SLM_ISA_REF)->group_bytes(n_in) * (size_t)(n_out / SLM_PACK_ROWS);
 }
 
 void slm_pack_groups(slm_type base, const void *W, int64_t n_in, void *dst, int64_t g0, int64_t g1) {
     const slm_packed_traits *p = slm_get_packed_traits_isa(base, SLM_ISA_REF);
     if (!p) return;
-    const size_t row = slm_row_size(slm_packed_base(base), n_in), group = row * SLM_PACK_ROWS;
-    for (int64_t g = g0; g < g1; g++) p->pack((const char *)W + (size_t)g * group, row, n_in, (char *)dst + (size_t)g * group);
+    const size_t row = slm_row_size(slm_packed_base(base), n_in), group = p->group_bytes(n_in);
+    for (int64_t g = g0; g < g1; g++)
+        p->pack((const char *)W + (size_t)g * SLM_PACK_ROWS * row, row, n_in, (char *)dst + (size_t)g * group);
 }
 
 void slm_unpack_row(slm_type base, const void *packed, int64_t n_in, int64_t row, void *dst_row) {
     const slm_packed_traits *p = slm_get_packed_traits_isa(base, SLM_ISA_REF);
     if (!p) return;
-    const size_t group = slm_row_size(slm_packed_base(base), n_in) * SLM_PACK_ROWS;
+    const size_t group = p->group_bytes(n_in);
     p->unpack((const char *)packed + (size_t)(row / SLM_PACK_ROWS) * group, n_in, (int)(row % SLM_PACK_ROWS), dst_row);
 }
 
@@ -145,7 +148,7 @@ int slm_packed_matmul_isa(slm_isa isa, slm_type base, const void *packed, int64_
     char *act = malloc(a_row * (size_t)n_tokens);
     if (!act) return -1;
     for (int64_t t = 0; t < n_tokens; t++) p->act_quant(X + t * n_in, act + (size_t)t * a_row, n_in);
-    const size_t group = slm_row_size(p->base, n_in) * SLM_PACK_ROWS;
+    const size_t group = p->group_bytes(n_in);
     for (int64_t t0 = 0; t0 < n_tokens; t0 += tok_block) {
         const int64_t nt = SLM_MIN(tok_block, n_tokens - t0);
         for (int64_t g = 0; g < n_out / SLM_PACK_ROWS; g++)

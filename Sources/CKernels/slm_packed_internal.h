@@ -32,6 +32,7 @@ typedef struct {
     int64_t act_block;          // elements per activation block
     size_t act_block_bytes;     // bytes per activation block
     slm_quant_row_fn act_quant; // f32 row -> activation row (the active ISA's)
+    size_t (*group_bytes)(int64_t n_in);  // bytes of one packed group of 8 rows (a multiple of 8; may exceed 8 rows)
     slm_pack_group_fn pack;
     slm_unpack_row_fn unpack;
     slm_packed_gemm_fn gemm;    // NULL: no kernel for this ISA (the table falls back to the lower ISA)

@@ -32,7 +32,7 @@ slm_type slm_packed_base(slm_type type);
 // Whether a [n_out, n_in] matrix of `base` can be packed (a packed layout exists, n_out is a multiple of
 // SLM_PACK_ROWS and n_in a multiple of the block size).
 int slm_can_pack(slm_type base, int64_t n_out, int64_t n_in);
-// Bytes of the packed matrix (equal to the original size for every current layout).
+// Bytes of the packed matrix (the original size for the 32-element block types; layouts may add bytes).
 size_t slm_packed_size(slm_type base, int64_t n_out, int64_t n_in);
 // Packs groups [g0, g1) (group g = rows 8g ..< 8g+8) of W [n_out, n_in] in `base` into dst (the whole packed matrix).
 // Callers may pack disjoint group ranges in parallel.
