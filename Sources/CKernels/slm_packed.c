@@ -133,6 +133,27 @@ void slm_pack_groups(slm_type base, const void *W, int64_t n_in, void *dst, int6
         p->pack((const char *)W + (size_t)g * SLM_PACK_ROWS * row, row, n_in, (char *)dst + (size_t)g * group);
 }
 
+typedef struct {
+    slm_type base;
+    const void *W;
+    int64_t n_groups, n_in;
+    void *dst;
+} pack_ctx;
+
+static void pack_task(void *p, int ith, int nth) {
+    const pack_ctx *c = p;
+    int64_t g0, g1;
+    slm_split_range(c->n_groups, 1, ith, nth, &g0, &g1);
+    slm_pack_groups(c->base, c->W, c->n_in, c->dst, g0, g1);
+}
+
+int slm_pack_matrix(slm_threadpool *tp, slm_type base, const void *W, int64_t n_out, int64_t n_in, void *dst) {
+    if (!slm_can_pack(base, n_out, n_in)) return -1;
+    pack_ctx c = {base, W, n_out / SLM_PACK_ROWS, n_in, dst};
+    slm_threadpool_run(tp, pack_task, &c);
+    return 0;
+}
+
 void slm_unpack_row(slm_type base, const void *packed, int64_t n_in, int64_t row, void *dst_row) {
     const slm_packed_traits *p = slm_get_packed_traits_isa(base, SLM_ISA_REF);
     if (!p) return;

@@ -14,6 +14,7 @@ import GGUF
 public final class Gemma3Model: LanguageModel, @unchecked Sendable {
     public let config: ModelConfig
     let file: GGUFFile
+    let packed: PackedArena  // owns the packed copies of the matrices
     let normEps: Float
     let ropeBaseGlobal: Float
     let ropeBaseLocal: Float
@@ -73,11 +74,13 @@ public final class Gemma3Model: LanguageModel, @unchecked Sendable {
         embeddingScale = Float(nEmbd).squareRoot()
 
         let w = WeightLoader(file: file)
+        packed = w.arena
+        defer { w.arena.finishLoading() }
         guard let embInfo = file.tensor(named: TensorName.tokenEmbedding) else { throw .missingTensor(TensorName.tokenEmbedding) }
         let nVocab = embInfo.dims.count == 2 ? embInfo.dims[1] : 0
         try Hyper.check("vocabulary size (token_embd rows)", nVocab, 1...4_194_304)
-        tokenEmbedding = try w.matrix(TensorName.tokenEmbedding, rowLength: nEmbd, rows: nVocab)
-        output = try w.optionalMatrix(TensorName.output, rowLength: nEmbd, rows: nVocab) ?? tokenEmbedding
+        tokenEmbedding = try w.table(TensorName.tokenEmbedding, rowLength: nEmbd, rows: nVocab)
+        output = try w.optionalMatrix(TensorName.output, rowLength: nEmbd, rows: nVocab) ?? w.tied(tokenEmbedding)
         outputNorm = try w.vector(TensorName.outputNorm, length: nEmbd)
         let qDim = nHead * headDim, kvDim = nHeadKV * headDim
         var layers = ContiguousArray<Layer>()

@@ -9,6 +9,7 @@ import GGUF
 public final class LlamaModel: LanguageModel, @unchecked Sendable {
     public let config: ModelConfig
     let file: GGUFFile  // keeps the mapping alive
+    let packed: PackedArena  // owns the packed copies of the matrices
     let ropeBase: Float
     let ropeDims: Int
     let normEps: Float
@@ -61,14 +62,16 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
         }
 
         let w = WeightLoader(file: file)
+        packed = w.arena
+        defer { w.arena.finishLoading() }
         guard let embInfo = file.tensor(named: TensorName.tokenEmbedding) else { throw .missingTensor(TensorName.tokenEmbedding) }
         let nVocab = embInfo.dims.count == 2 ? embInfo.dims[1] : 0
         try Hyper.check("vocabulary size (token_embd rows)", nVocab, 1...4_194_304)
         if let declared = try meta({ () throws(GGUFError) in try file.optionalInt("\(arch).vocab_size") }), declared != nVocab {
             throw .tensorShape(name: TensorName.tokenEmbedding, expected: [nEmbd, declared], actual: embInfo.dims)
         }
-        tokenEmbedding = try w.matrix(TensorName.tokenEmbedding, rowLength: nEmbd, rows: nVocab)
-        output = try w.optionalMatrix(TensorName.output, rowLength: nEmbd, rows: nVocab) ?? tokenEmbedding
+        tokenEmbedding = try w.table(TensorName.tokenEmbedding, rowLength: nEmbd, rows: nVocab)
+        output = try w.optionalMatrix(TensorName.output, rowLength: nEmbd, rows: nVocab) ?? w.tied(tokenEmbedding)
         outputNorm = try w.vector(TensorName.outputNorm, length: nEmbd)
         let qDim = nHead * headDim, kvDim = nHeadKV * headDim
         var layers = ContiguousArray<Layer>()

@@ -20,7 +20,7 @@ class RunnerBase {
         buffers = ActivationBuffers(config, maxBatch: self.maxBatch)
         var workBytes = 64
         for w in weights {
-            workBytes = max(workBytes, slm_matmul_work_size(w.type, Int64(w.rowLength), Int64(self.maxBatch), Int32(pool.threads)))
+            workBytes = max(workBytes, slm_matmul_work_size(w.mmType, Int64(w.rowLength), Int64(self.maxBatch), Int32(pool.threads)))
         }
         workBytes *= 3  // mm3: up to three activation formats at once
         work = UnsafeMutableRawPointer.allocate(byteCount: workBytes, alignment: 64)
@@ -63,9 +63,9 @@ class RunnerBase {
     @inline(__always)
     final func mm(_ w: Weight, _ input: UnsafePointer<Float>, _ n: Int, _ output: UnsafeMutablePointer<Float>) {
         if n == 1 {
-            slm_matvec(pool.pool, w.type, w.data, Int64(w.rows), Int64(w.rowLength), input, output, work)
+            slm_matvec(pool.pool, w.mmType, w.mmData, Int64(w.rows), Int64(w.rowLength), input, output, work)
         } else {
-            slm_matmul(pool.pool, w.type, w.data, Int64(w.rows), Int64(w.rowLength), input, Int64(n), output, work)
+            slm_matmul(pool.pool, w.mmType, w.mmData, Int64(w.rows), Int64(w.rowLength), input, Int64(n), output, work)
         }
     }
 
@@ -75,9 +75,9 @@ class RunnerBase {
     final func mm3(_ input: UnsafePointer<Float>, _ n: Int, _ w0: Weight, _ y0: UnsafeMutablePointer<Float>,
                    _ w1: Weight, _ y1: UnsafeMutablePointer<Float>,
                    _ w2: Weight? = nil, _ y2: UnsafeMutablePointer<Float>? = nil) {
-        var jobs = (slm_matmul_job(wtype: w0.type, W: w0.data, n_out: Int64(w0.rows), Y: y0),
-                    slm_matmul_job(wtype: w1.type, W: w1.data, n_out: Int64(w1.rows), Y: y1),
-                    slm_matmul_job(wtype: w2?.type ?? w0.type, W: w2?.data, n_out: Int64(w2?.rows ?? 0), Y: y2))
+        var jobs = (slm_matmul_job(wtype: w0.mmType, W: w0.mmData, n_out: Int64(w0.rows), Y: y0),
+                    slm_matmul_job(wtype: w1.mmType, W: w1.mmData, n_out: Int64(w1.rows), Y: y1),
+                    slm_matmul_job(wtype: w2?.mmType ?? w0.mmType, W: w2?.mmData, n_out: Int64(w2?.rows ?? 0), Y: y2))
         let count: Int32 = w2 == nil ? 2 : 3
         withUnsafePointer(to: &jobs) { p in
             p.withMemoryRebound(to: slm_matmul_job.self, capacity: 3) { j in

@@ -2,27 +2,58 @@ import CKernels
 import GGUF
 
 /// A weight matrix in the mapped file. `W: [rows, rowLength]` row-major in `type` (GGUF dims: ne[0] = rowLength,
-/// ne[1] = rows). A trivial struct: copying it costs no reference counting on the hot path.
+/// ne[1] = rows). Products read `mmData` in `mmType`: the packed copy (PackedArena) when there is one, else the file's
+/// bytes; row lookups (embeddings) read `data`. A trivial struct: copying it costs no reference counting on the hot path.
 public struct Weight: @unchecked Sendable {
     public let type: slm_type
     public let data: UnsafeRawPointer
     public let rowLength: Int
     public let rows: Int
+    public let mmType: slm_type
+    public let mmData: UnsafeRawPointer
+
+    init(type: slm_type, data: UnsafeRawPointer, rowLength: Int, rows: Int, mmType: slm_type? = nil,
+         mmData: UnsafeRawPointer? = nil) {
+        self.type = type
+        self.data = data
+        self.rowLength = rowLength
+        self.rows = rows
+        self.mmType = mmType ?? type
+        self.mmData = mmData ?? data
+    }
+
+    public var isPacked: Bool { slm_type_is_packed(mmType) != 0 }
 }
 
-/// Looks tensors up by name and checks them against what the hyperparameters say they must be.
+/// Looks tensors up by name and checks them against what the hyperparameters say they must be; matrices that feed
+/// products get a packed copy in `arena`.
 struct WeightLoader {
     let file: GGUFFile
+    let arena: PackedArena
 
+    init(file: GGUFFile) {
+        self.file = file
+        arena = PackedArena(file: file)
+    }
+
+    /// A matrix used in products (packed when its type allows).
     func matrix(_ name: String, rowLength: Int, rows: Int) throws(ModelError) -> Weight {
-        guard let info = file.tensor(named: name) else { throw .missingTensor(name) }
-        return try check(info, rowLength: rowLength, rows: rows)
+        arena.pack(try table(name, rowLength: rowLength, rows: rows))
     }
 
     func optionalMatrix(_ name: String, rowLength: Int, rows: Int) throws(ModelError) -> Weight? {
         guard let info = file.tensor(named: name) else { return nil }
+        return arena.pack(try check(info, rowLength: rowLength, rows: rows))
+    }
+
+    /// A matrix read by rows only (an embedding table), left in the file mapping.
+    func table(_ name: String, rowLength: Int, rows: Int) throws(ModelError) -> Weight {
+        guard let info = file.tensor(named: name) else { throw .missingTensor(name) }
         return try check(info, rowLength: rowLength, rows: rows)
     }
+
+    /// A table that also serves as the output matrix (tied embeddings): its packed copy for the products.
+    func tied(_ w: Weight) -> Weight { arena.pack(w) }
 
     /// An F32 vector (norm weights).
     func vector(_ name: String, length: Int) throws(ModelError) -> UnsafePointer<Float> {

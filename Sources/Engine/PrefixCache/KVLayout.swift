@@ -7,8 +7,8 @@ import SLMModels
 public struct KVLayout: Sendable, Equatable {
     /// Fingerprint of the model file (`ModelFingerprint`).
     public var modelID: Hash128
-    /// The kernel family that computed the rows (`slm_isa`): the scalar and SIMD kernels may round differently, and a
-    /// hit must equal what this process would compute.
+    /// The arithmetic that computed the rows (`KernelNumerics.id`: kernel family, packing, kernel version): a hit must
+    /// equal what this process would compute.
     public var numerics: UInt32
     public var layerCount: Int
     /// f16 values per position in one layer's K (and in its V).
@@ -27,8 +27,7 @@ public struct KVLayout: Sendable, Equatable {
 
     /// The layout of `engine`'s model under the kernels this process uses.
     public init(engine: Engine, blockTokens: Int = 32) {
-        slm_kernels_init()
-        self.init(modelID: ModelFingerprint.of(engine.file), numerics: UInt32(slm_active_isa().rawValue),
+        self.init(modelID: ModelFingerprint.of(engine.file), numerics: KernelNumerics.id,
                   layerCount: engine.config.layerCount, kvDim: engine.config.kvDim, blockTokens: blockTokens)
     }
 

@@ -1,0 +1,15 @@
+import CKernels
+
+/// Identifies the arithmetic that computes activations in this process: the kernel family (`slm_isa`: scalar and SIMD
+/// kernels may round differently), whether matrices are packed (SLM_PACK: packed kernels sum in another order), and a
+/// version bumped whenever a kernel change alters any result bit. The prefix cache keys its blocks by it, so a hit
+/// always equals what this process would compute.
+public enum KernelNumerics {
+    /// 2: packed weights (row-interleaved kernels), position-chunked attention.
+    static let version: UInt32 = 2
+
+    public static var id: UInt32 {
+        slm_kernels_init()
+        return UInt32(slm_active_isa().rawValue) | (PackedArena.enabled ? 0x100 : 0) | version << 16
+    }
+}
