@@ -31,7 +31,9 @@ struct Bench: ParsableCommand {
         var options = modelOptions
         if let t { options.threads = t }
         // The -d tokens are evaluated in batches too (as llama-bench does), not one at a time.
+        let started = DispatchTime.now().uptimeNanoseconds
         let engine = try options.loadEngine(maxBatch: max(prompt, depth > 0 ? min(depth, 512) : 1, 1))
+        Stdio.info(String(format: "model loaded in %.1f ms", Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6))
         guard depth + max(prompt, generate) <= engine.config.trainedContextLength else {
             throw CLIError.usage("-d \(depth) plus the test's tokens exceed the model's context of \(engine.config.trainedContextLength)")
         }
