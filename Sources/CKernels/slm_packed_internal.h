@@ -52,3 +52,19 @@ void slm_quant_q8_s_avx2(const float *restrict src, void *restrict dst, int64_t 
                                     size_t act_row, int64_t n_tok, float *restrict out, size_t out_tok);
 SLM_PACKED_GEMMS(ref)
 SLM_PACKED_GEMMS(avx2)
+
+// K-quant layouts (slm_packed_kq.c) with activations Q8_K; kernels in slm_packed_kq_ref.c and slm_packed_kq_avx2.c.
+size_t slm_packed_group_bytes_q4_K(int64_t n_in);
+void slm_pack_q4_K(const void *restrict src, size_t src_row, int64_t n_in, void *restrict dst);
+void slm_unpack_q4_K(const void *restrict group, int64_t n_in, int r, void *restrict dst_row);
+size_t slm_packed_group_bytes_q6_K(int64_t n_in);
+void slm_pack_q6_K(const void *restrict src, size_t src_row, int64_t n_in, void *restrict dst);
+void slm_unpack_q6_K(const void *restrict group, int64_t n_in, int r, void *restrict dst_row);
+void slm_q6_K_quants(const slm_block_q6_K *x, uint8_t q[SLM_QK_K]);  // the 256 unsigned 6-bit quants in element order
+#define SLM_PACKED_KQ_GEMMS(sfx)                                                                                     \
+    void slm_packed_gemm_q4_K_##sfx(int64_t n_in, const void *restrict group, const void *restrict act,            \
+                                    size_t act_row, int64_t n_tok, float *restrict out, size_t out_tok);           \
+    void slm_packed_gemm_q6_K_##sfx(int64_t n_in, const void *restrict group, const void *restrict act,            \
+                                    size_t act_row, int64_t n_tok, float *restrict out, size_t out_tok);
+SLM_PACKED_KQ_GEMMS(ref)
+SLM_PACKED_KQ_GEMMS(avx2)
