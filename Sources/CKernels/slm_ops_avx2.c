@@ -278,11 +278,18 @@ SLM_TARGET_AVX2 static inline __m256 hsum_rows(const __m256 *a, int n) {
     return _mm256_add_ps(_mm256_permute2f128_ps(s0123, s4567, 0x20), _mm256_permute2f128_ps(s0123, s4567, 0x31));
 }
 
+// Asks for the w halves at p ahead of their use (one 64-byte line per 32 halves).
+SLM_TARGET_AVX2 static inline void prefetch_row(const uint16_t *p, int64_t w) {
+    for (int64_t d = 0; d < w; d += 32) _mm_prefetch((const char *)(p + d), _MM_HINT_T0);
+}
+
 // sc[h][j0 + p] = scale * q_h . k_(j0 + p) for h < H, p < P; kr is K row j0.
 SLM_TARGET_AVX2 static inline __attribute__((always_inline)) void attn_scores(const float *q, int H, int P,
                                                                                const uint16_t *kr, int64_t stride,
                                                                                int64_t D, float scale, float *sc,
-                                                                               int64_t j0) {
+                                                                               int64_t j0, const uint16_t *pf,
+                                                                               int64_t pw) {
+    for (int p = 0; p < P; p++) prefetch_row(pf + p * stride, pw);
     __m256 a[4][8];
     for (int h = 0; h < H; h++)
         for (int p = 0; p < P; p++) a[h][p] = _mm256_setzero_ps();
@@ -316,13 +323,15 @@ SLM_TARGET_AVX2 static inline __attribute__((always_inline)) void attn_scores(co
 // acc[h][d] = sum_j w[h][j] v_j[d] for h < H over the chunk's n positions, T vectors of 8 dims per tile (D % 8T == 0).
 SLM_TARGET_AVX2 static inline __attribute__((always_inline)) void attn_values(const float *w, int H, int T,
                                                                                const uint16_t *vb, int64_t stride,
-                                                                               int64_t n, int64_t D, float *acc) {
-    for (int64_t d0 = 0; d0 < D; d0 += 8 * T) {
+                                                                               int64_t n, int64_t D, float *acc,
+                                                                               const uint16_t *pf, int64_t pw) {
+    for (int64_t d0 = 0; d0 < D; d0 += 8 * T, pw = 0) {
         __m256 a[4][8];
         for (int h = 0; h < H; h++)
             for (int t = 0; t < T; t++) a[h][t] = _mm256_setzero_ps();
         const uint16_t *vr = vb + d0;
         for (int64_t j = 0; j < n; j++, vr += stride) {
+            prefetch_row(pf + j * stride, pw);
             __m256 wv[4];
             for (int h = 0; h < H; h++) wv[h] = _mm256_broadcast_ss(w + h * SLM_ATTN_CHUNK + j);
             for (int t = 0; t < T; t++) {
@@ -337,58 +346,62 @@ SLM_TARGET_AVX2 static inline __attribute__((always_inline)) void attn_values(co
 
 // Scores of H <= 4 heads over the chunk: blocks of P positions (12 or fewer accumulators), then one at a time.
 SLM_TARGET_AVX2 static void attn_scores_heads(const float *q, int H, const uint16_t *kb, int64_t stride, int64_t n,
-                                              int64_t D, float scale, float *sc) {
+                                              int64_t D, float scale, float *sc, const uint16_t *pf,
+                                              int64_t pw) {
     int64_t j = 0;
     switch (H) {
     case 1:
-        for (; j + 8 <= n; j += 8) attn_scores(q, 1, 8, kb + j * stride, stride, D, scale, sc, j);
-        for (; j < n; j++) attn_scores(q, 1, 1, kb + j * stride, stride, D, scale, sc, j);
+        for (; j + 8 <= n; j += 8) attn_scores(q, 1, 8, kb + j * stride, stride, D, scale, sc, j, pf + j * stride, pw);
+        for (; j < n; j++) attn_scores(q, 1, 1, kb + j * stride, stride, D, scale, sc, j, pf + j * stride, pw);
         break;
     case 2:
-        for (; j + 4 <= n; j += 4) attn_scores(q, 2, 4, kb + j * stride, stride, D, scale, sc, j);
-        for (; j < n; j++) attn_scores(q, 2, 1, kb + j * stride, stride, D, scale, sc, j);
+        for (; j + 4 <= n; j += 4) attn_scores(q, 2, 4, kb + j * stride, stride, D, scale, sc, j, pf + j * stride, pw);
+        for (; j < n; j++) attn_scores(q, 2, 1, kb + j * stride, stride, D, scale, sc, j, pf + j * stride, pw);
         break;
     case 3:
-        for (; j + 3 <= n; j += 3) attn_scores(q, 3, 3, kb + j * stride, stride, D, scale, sc, j);
-        for (; j < n; j++) attn_scores(q, 3, 1, kb + j * stride, stride, D, scale, sc, j);
+        for (; j + 3 <= n; j += 3) attn_scores(q, 3, 3, kb + j * stride, stride, D, scale, sc, j, pf + j * stride, pw);
+        for (; j < n; j++) attn_scores(q, 3, 1, kb + j * stride, stride, D, scale, sc, j, pf + j * stride, pw);
         break;
     default:
-        for (; j + 2 <= n; j += 2) attn_scores(q, 4, 2, kb + j * stride, stride, D, scale, sc, j);
-        for (; j < n; j++) attn_scores(q, 4, 1, kb + j * stride, stride, D, scale, sc, j);
+        for (; j + 2 <= n; j += 2) attn_scores(q, 4, 2, kb + j * stride, stride, D, scale, sc, j, pf + j * stride, pw);
+        for (; j < n; j++) attn_scores(q, 4, 1, kb + j * stride, stride, D, scale, sc, j, pf + j * stride, pw);
         break;
     }
 }
 
 // Weighted V of H <= 4 heads: tiles of H x T accumulators (at most 12, at least 8 where D allows).
 SLM_TARGET_AVX2 static void attn_values_heads(const float *w, int H, const uint16_t *vb, int64_t stride, int64_t n,
-                                              int64_t D, float *acc) {
+                                              int64_t D, float *acc, const uint16_t *pf, int64_t pw) {
     switch (H) {
     case 1:
-        if (D % 64 == 0) attn_values(w, 1, 8, vb, stride, n, D, acc);
-        else attn_values(w, 1, 4, vb, stride, n, D, acc);
+        if (D % 64 == 0) attn_values(w, 1, 8, vb, stride, n, D, acc, pf, pw);
+        else attn_values(w, 1, 4, vb, stride, n, D, acc, pf, pw);
         break;
-    case 2: attn_values(w, 2, 4, vb, stride, n, D, acc); break;
+    case 2: attn_values(w, 2, 4, vb, stride, n, D, acc, pf, pw); break;
     case 3:  // 3 x 4 accumulators plus 3 weights and the V row leave no register free: 2 heads, then 1
-        attn_values(w, 2, 4, vb, stride, n, D, acc);
-        attn_values_heads(w + 2 * SLM_ATTN_CHUNK, 1, vb, stride, n, D, acc + 2 * D);
+        attn_values(w, 2, 4, vb, stride, n, D, acc, pf, pw);
+        attn_values_heads(w + 2 * SLM_ATTN_CHUNK, 1, vb, stride, n, D, acc + 2 * D, pf, 0);
         break;
-    default: attn_values(w, 4, 2, vb, stride, n, D, acc); break;
+    default: attn_values(w, 4, 2, vb, stride, n, D, acc, pf, pw); break;
     }
 }
 
 SLM_TARGET_AVX2 void slm_attn_chunk_avx2(const float *q, int64_t g, const uint16_t *k, const uint16_t *v,
                                          int64_t kv_stride, int64_t p0, int64_t n, int64_t head_dim, float scale,
-                                         float *acc, float *ml) {
+                                         int64_t prefetch, float *acc, float *ml) {
     const int64_t D = head_dim;
     if (D % 32 != 0 || D > 256 || g < 1 || g > SLM_ATTN_GROUP_MAX || n < 1 || n > SLM_ATTN_CHUNK) {
-        slm_attn_chunk_ref(q, g, k, v, kv_stride, p0, n, D, scale, acc, ml);  // depends on the model only
+        slm_attn_chunk_ref(q, g, k, v, kv_stride, p0, n, D, scale, prefetch, acc, ml);  // depends on the model only
         return;
     }
     float sc[SLM_ATTN_GROUP_MAX * SLM_ATTN_CHUNK] __attribute__((aligned(32)));
     const uint16_t *kb = k + p0 * kv_stride, *vb = v + p0 * kv_stride;
+    const int64_t pw = SLM_MAX(prefetch, D);
+    // Memory (`prefetch` halves of each row): the chunk's V rows are requested while the scores are computed, and the
+    // next chunk's K rows (a later call's) while V is summed, so the tiles' strided reads of V find them in cache.
     for (int64_t h = 0; h < g; h += 4)
         attn_scores_heads(q + h * D, (int)SLM_MIN((int64_t)4, g - h), kb, kv_stride, n, D, scale,
-                          sc + h * SLM_ATTN_CHUNK);
+                          sc + h * SLM_ATTN_CHUNK, vb, h == 0 ? pw : 0);
     // per head: m = max score, weights e^(s - m) in place, l = their sum; padding lanes are -inf and weigh 0
     const int64_t n8 = (n + 7) & ~(int64_t)7;
     for (int64_t h = 0; h < g; h++) {
@@ -411,7 +424,8 @@ SLM_TARGET_AVX2 void slm_attn_chunk_avx2(const float *q, int64_t g, const uint16
         ml[g + h] = hsum8(lv);
     }
     for (int64_t h = 0; h < g; h += 4)
-        attn_values_heads(sc + h * SLM_ATTN_CHUNK, (int)SLM_MIN((int64_t)4, g - h), vb, kv_stride, n, D, acc + h * D);
+        attn_values_heads(sc + h * SLM_ATTN_CHUNK, (int)SLM_MIN((int64_t)4, g - h), vb, kv_stride, n, D, acc + h * D,
+                          kb + n * kv_stride, h == 0 ? pw : 0);
 }
 
 #endif  // SLM_HAVE_X86

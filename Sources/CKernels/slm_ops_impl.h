@@ -24,7 +24,8 @@ typedef struct {
 void slm_attn_head_ref(const float *q, const uint16_t *k, const uint16_t *v, int64_t kv_stride, int64_t p_begin,
                        int64_t p_end, int64_t head_dim, float scale, float *out);
 void slm_attn_chunk_ref(const float *q, int64_t g, const uint16_t *k, const uint16_t *v, int64_t kv_stride,
-                        int64_t p0, int64_t n, int64_t head_dim, float scale, float *acc, float *ml);
+                        int64_t p0, int64_t n, int64_t head_dim, float scale, int64_t prefetch, float *acc,
+                        float *ml);
 void slm_add_ref(float *y, const float *x, int64_t n);
 void slm_scale_ref(float *y, float s, int64_t n);
 void slm_fp32_to_fp16_row_ref(const float *x, uint16_t *y, int64_t n);
@@ -45,7 +46,8 @@ void slm_fp32_to_fp16_row_avx2(const float *x, uint16_t *y, int64_t n);
 void slm_fp16_to_fp32_row_avx2(const uint16_t *x, float *y, int64_t n);
 // Fast for head_dim % 32 == 0 up to 256 (every model we target); other shapes go to slm_attn_chunk_ref.
 void slm_attn_chunk_avx2(const float *q, int64_t g, const uint16_t *k, const uint16_t *v, int64_t kv_stride,
-                         int64_t p0, int64_t n, int64_t head_dim, float scale, float *acc, float *ml);
+                         int64_t p0, int64_t n, int64_t head_dim, float scale, int64_t prefetch, float *acc,
+                         float *ml);
 
 // AVX-512 F/BW/VL/DQ (slm_ops_avx512.c).
 void slm_rmsnorm_avx512(const float *x, const float *w, float *y, int64_t n, float eps);

@@ -106,7 +106,9 @@ void slm_attn_head_ref(const float *q, const uint16_t *k, const uint16_t *v, int
 
 // The chunk partial (see slm_ops_table.attn_chunk), head by head, position by position.
 void slm_attn_chunk_ref(const float *q, int64_t g, const uint16_t *k, const uint16_t *v, int64_t kv_stride,
-                        int64_t p0, int64_t n, int64_t head_dim, float scale, float *acc, float *ml) {
+                        int64_t p0, int64_t n, int64_t head_dim, float scale, int64_t prefetch, float *acc,
+                        float *ml) {
+    (void)prefetch;  // a hint for the SIMD kernels' memory access only
     const int64_t D = head_dim;
     for (int64_t h = 0; h < g; h++) {
         const float *qh = q + h * D;

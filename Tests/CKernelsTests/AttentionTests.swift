@@ -201,9 +201,10 @@ final class AttentionTests: XCTestCase {
                         cache.v.withUnsafeBufferPointer { vp in
                             let k1 = kp.baseAddress! + headDim, v1 = vp.baseAddress! + headDim  // kv head 1
                             refChunk(q, Int64(g), k1, v1, Int64(cache.stride), Int64(p0), Int64(n), Int64(headDim),
-                                     scale, &wantAcc, &wantML)
+                                     scale, 0, &wantAcc, &wantML)
+                            // prefetching whole rows past the chunk (a hint, no effect on the result)
                             t.attn_chunk(q, Int64(g), k1, v1, Int64(cache.stride), Int64(p0), Int64(n), Int64(headDim),
-                                         scale, &gotAcc, &gotML)
+                                         scale, Int64(cache.stride), &gotAcc, &gotML)
                         }
                     }
                     for h in 0..<g {

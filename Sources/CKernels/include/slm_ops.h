@@ -71,8 +71,10 @@ typedef struct {
     // One chunk's partial softmax for the g query heads of one token that share one kv head (q: g rows of head_dim)
     // over positions [p0, p0 + n), 1 <= n <= SLM_ATTN_CHUNK, 1 <= g <= SLM_ATTN_GROUP_MAX:
     //   ml[h] = m_h = max_p s_hp, ml[g + h] = sum_p e^(s_hp - m_h), acc[h * head_dim + d] = sum_p e^(s_hp - m_h) v_pd.
+    // prefetch: how many halves of each K/V row, from k / v on, to request from memory ahead of use (this chunk's V,
+    // the next chunk's K); a hint that never changes the result.
     void (*attn_chunk)(const float *q, int64_t g, const uint16_t *k, const uint16_t *v, int64_t kv_stride, int64_t p0,
-                       int64_t n, int64_t head_dim, float scale, float *acc, float *ml);
+                       int64_t n, int64_t head_dim, float scale, int64_t prefetch, float *acc, float *ml);
 } slm_ops_table;
 const slm_ops_table *slm_get_ops_isa(slm_isa isa);
 // Called once by slm_kernels_init with the chosen ISA.
