@@ -1,50 +1,180 @@
-// Causal grouped-query attention over the f16 KV cache, split across the thread pool by (kv head, token) pairs; each
-// pair is one call of the active ISA's attn_group (the query heads sharing that kv head in one pass over K/V).
+// Causal grouped-query attention over the f16 KV cache, in chunks of SLM_ATTN_CHUNK positions (flash-decoding).
+// Each (token, query-head sub-group, chunk) gives a partial softmax from the active ISA's attn_chunk; the partials of
+// a (token, sub-group) are merged left to right by merge_chunk below, whatever thread computed them.
+//
+// Two schedules, chosen by the amount of work and the thread count; both compute the same partials and merge them in
+// the same order, so they give identical bits:
+//   whole: a batch has many (sub-group, token) pairs; each pair is one work item, its chunks run one after another
+//          and are merged as they come (two stack buffers).
+//   split: a decode has few pairs (SmolLM2: 3, gemma-3: 1) and would leave threads idle; every chunk is a work item,
+//          partials go to heap scratch, and the calling thread merges them once the pool is done.
+#include <stdlib.h>
 #include "slm_internal.h"
 #include "slm_ops.h"
 #include "slm_ops_impl.h"
 
+// Floats of the stack buffers a whole-schedule item keeps: one partial's acc and ml (sub * head_dim + 2 * sub).
+#define ATTN_STACK_PART (SLM_ATTN_GROUP_MAX * SLM_ATTN_MAX_HEAD_DIM + 2 * SLM_ATTN_GROUP_MAX)
+
+typedef void (*attn_chunk_fn)(const float *q, int64_t g, const uint16_t *k, const uint16_t *v, int64_t kv_stride,
+                              int64_t p0, int64_t n, int64_t head_dim, float scale, int64_t prefetch, float *acc,
+                              float *ml);
+
 typedef struct {
     const float *q;
     const uint16_t *k, *v;
-    int64_t kv_stride, n_tokens, pos0, n_head, n_head_kv, head_dim, window;
-    int64_t sub;  // query heads per attn_group call (a divisor of n_head / n_head_kv)
+    int64_t kv_stride, n_tokens, pos0, n_head, head_dim, window;
+    int64_t group;  // query heads per kv head
+    int64_t sub;    // query heads per attn_chunk call (a divisor of group, at most SLM_ATTN_GROUP_MAX)
+    int64_t n_sub;  // n_head / sub
+    int64_t part;   // floats per partial: acc [sub * head_dim], then ml [2 * sub], rounded up to 8
     float scale;
     float *out;
-    void (*attn_group)(const float *, int64_t, const uint16_t *, const uint16_t *, int64_t, int64_t, int64_t, int64_t,
-                       float, float *);
+    attn_chunk_fn chunk;
+    // split schedule: token t's items are first_item[t] .. first_item[t + 1] - 1, numbered (chunk, sub-group)
+    float *parts;
+    const int64_t *first_item;
 } attn_task;
 
-static void attn_worker(void *ctx, int ith, int nth) {
-    const attn_task *a = ctx;
-    const int64_t group = a->n_head / a->n_head_kv;  // query heads per kv head
-    // Work items are (kv head, sub-group of its query heads, token), numbered in that order and split into contiguous
-    // ranges: every sub-group costs the same summed over its tokens, so the ranges are balanced even in a prefill where
-    // later tokens attend to more positions, and consecutive items share a kv head, which stays in this core's cache.
-    int64_t begin, end;
-    slm_split_range(a->n_head / a->sub * a->n_tokens, 1, ith, nth, &begin, &end);
-    for (int64_t i = begin; i < end; i++) {
-        const int64_t sg = i / a->n_tokens, t = i % a->n_tokens;
-        const int64_t h0 = sg * a->sub, kvh = h0 / group;
-        const int64_t pos = a->pos0 + t;
-        const int64_t off = (t * a->n_head + h0) * a->head_dim;
-        a->attn_group(a->q + off, a->sub, a->k + kvh * a->head_dim, a->v + kvh * a->head_dim, a->kv_stride,
-                      slm_attn_first_pos(pos, a->window), pos + 1, a->head_dim, a->scale, a->out + off);
+static int64_t attended_begin(const attn_task *a, int64_t t) { return slm_attn_first_pos(a->pos0 + t, a->window); }
+static int64_t n_chunks(const attn_task *a, int64_t t) {
+    const int64_t len = a->pos0 + t + 1 - attended_begin(a, t);
+    return (len + SLM_ATTN_CHUNK - 1) / SLM_ATTN_CHUNK;
+}
+
+// Partial of chunk c of sub-group sg of token t into acc / ml, prefetching `prefetch` halves of each row.
+static void run_chunk(const attn_task *a, int64_t t, int64_t sg, int64_t c, int64_t prefetch, float *acc, float *ml) {
+    const int64_t h0 = sg * a->sub, kvh = h0 / a->group, D = a->head_dim;
+    const int64_t pos = a->pos0 + t, p0 = attended_begin(a, t) + c * SLM_ATTN_CHUNK;
+    const int64_t n = SLM_MIN((int64_t)SLM_ATTN_CHUNK, pos + 1 - p0);
+    a->chunk(a->q + (t * a->n_head + h0) * D, a->sub, a->k + kvh * D, a->v + kvh * D, a->kv_stride, p0, n, D,
+             a->scale, prefetch, acc, ml);
+}
+
+// (acc, ml) <- the merge of (acc, ml) with the next chunk's (pacc, pml): both rescaled to the larger maximum.
+// Plain C on purpose: the same operations on every ISA and in both schedules.
+static void merge_chunk(float *acc, float *ml, const float *pacc, const float *pml, int64_t g, int64_t D) {
+    for (int64_t h = 0; h < g; h++) {
+        const float m = ml[h] > pml[h] ? ml[h] : pml[h];
+        const float ra = expf(ml[h] - m), rb = expf(pml[h] - m);
+        float *ah = acc + h * D;
+        const float *bh = pacc + h * D;
+        for (int64_t d = 0; d < D; d++) ah[d] = ah[d] * ra + bh[d] * rb;
+        ml[g + h] = ml[g + h] * ra + pml[g + h] * rb;
+        ml[h] = m;
     }
+}
+
+static void normalize(const float *acc, const float *ml, int64_t g, int64_t D, float *out) {
+    for (int64_t h = 0; h < g; h++) {
+        const float inv = 1.0f / ml[g + h];
+        for (int64_t d = 0; d < D; d++) out[h * D + d] = acc[h * D + d] * inv;
+    }
+}
+
+static float *out_rows(const attn_task *a, int64_t t, int64_t sg) {
+    return a->out + (t * a->n_head + sg * a->sub) * a->head_dim;
+}
+
+static void whole_worker(void *ctx, int ith, int nth) {
+    const attn_task *a = ctx;
+    // Items are (sub-group, token), numbered in that order and split into contiguous ranges: every sub-group costs
+    // the same summed over its tokens, so the ranges are balanced even in a prefill where later tokens attend to more
+    // positions, and consecutive items share a kv head, which stays in this core's cache.
+    float acc[ATTN_STACK_PART] __attribute__((aligned(32))), pacc[ATTN_STACK_PART] __attribute__((aligned(32)));
+    float *ml = acc + a->sub * a->head_dim, *pml = pacc + a->sub * a->head_dim;
+    int64_t begin, end;
+    slm_split_range(a->n_sub * a->n_tokens, 1, ith, nth, &begin, &end);
+    for (int64_t i = begin; i < end; i++) {
+        const int64_t sg = i / a->n_tokens, t = i % a->n_tokens, nc = n_chunks(a, t);
+        run_chunk(a, t, sg, 0, a->head_dim, acc, ml);
+        for (int64_t c = 1; c < nc; c++) {
+            run_chunk(a, t, sg, c, a->head_dim, pacc, pml);
+            merge_chunk(acc, ml, pacc, pml, a->sub, a->head_dim);
+        }
+        normalize(acc, ml, a->sub, a->head_dim, out_rows(a, t, sg));
+    }
+}
+
+static void split_worker(void *ctx, int ith, int nth) {
+    const attn_task *a = ctx;
+    // Items numbered (token, chunk, sub-group): a contiguous range reads contiguous KV rows for all kv heads, so each
+    // call prefetches whole rows (one stream through memory; measured faster than each head its own columns).
+    int64_t begin, end;
+    slm_split_range(a->first_item[a->n_tokens], 1, ith, nth, &begin, &end);
+    int64_t t = 0;
+    for (int64_t i = begin; i < end; i++) {
+        while (i >= a->first_item[t + 1]) t++;
+        const int64_t r = i - a->first_item[t];
+        float *p = a->parts + i * a->part;
+        run_chunk(a, t, r % a->n_sub, r / a->n_sub, a->kv_stride, p, p + a->sub * a->head_dim);
+    }
+}
+
+static void attention(attn_chunk_fn chunk, slm_threadpool *tp, const float *q, const uint16_t *k, const uint16_t *v,
+                      int64_t kv_stride, int64_t n_tokens, int64_t pos0, int64_t n_head, int64_t n_head_kv,
+                      int64_t head_dim, int64_t window, float scale, float *out) {
+    // Shapes come from the model's validated hyperparameters; n_head must be a positive multiple of n_head_kv.
+    if (n_tokens <= 0 || n_head <= 0 || n_head_kv <= 0 || n_head % n_head_kv != 0 || head_dim <= 0 || pos0 < 0) return;
+    const int64_t group = n_head / n_head_kv;
+    // The largest divisor of the group that attn_chunk takes and whose partial fits the stack buffers (heads wider
+    // than SLM_ATTN_MAX_HEAD_DIM: one head at a time, from heap scratch). Depends on the model only.
+    int64_t sub = SLM_MIN(group, (int64_t)SLM_ATTN_GROUP_MAX);
+    while (group % sub != 0 || (sub > 1 && sub * head_dim + 2 * sub > ATTN_STACK_PART)) sub--;
+    const int64_t D = head_dim, part = (sub * D + 2 * sub + 7) & ~(int64_t)7;
+    const int stack_ok = part <= ATTN_STACK_PART;
+    attn_task a = {q, k, v, kv_stride, n_tokens, pos0, n_head, D, window, group, sub, n_head / sub, part, scale, out,
+                   chunk, NULL, NULL};
+    const int nth = slm_threadpool_n_threads(tp);
+    if (stack_ok && a.n_sub * n_tokens >= 4 * (int64_t)nth) {
+        slm_threadpool_run(tp, whole_worker, &a);
+        return;
+    }
+    // Split schedule: scratch for every partial, token t's items start at first_item[t].
+    int64_t *first_item = malloc((size_t)(n_tokens + 1) * sizeof(int64_t));
+    float *parts = NULL;
+    if (first_item) {
+        first_item[0] = 0;
+        for (int64_t t = 0; t < n_tokens; t++) first_item[t + 1] = first_item[t] + n_chunks(&a, t) * a.n_sub;
+        parts = aligned_alloc(32, (size_t)first_item[n_tokens] * (size_t)part * sizeof(float));
+    }
+    if (!parts) {  // out of memory: the whole schedule needs none when the partial fits the stack
+        free(first_item);
+        if (stack_ok) {
+            slm_threadpool_run(tp, whole_worker, &a);
+        } else {
+            for (int64_t i = 0; i < n_tokens * n_head * D; i++) out[i] = NAN;
+        }
+        return;
+    }
+    a.parts = parts;
+    a.first_item = first_item;
+    slm_threadpool_run(tp, split_worker, &a);
+    for (int64_t t = 0; t < n_tokens; t++) {
+        const int64_t nc = n_chunks(&a, t);
+        for (int64_t sg = 0; sg < a.n_sub; sg++) {
+            float *p0 = parts + (first_item[t] + sg) * part;
+            for (int64_t c = 1; c < nc; c++) {
+                const float *pc = parts + (first_item[t] + c * a.n_sub + sg) * part;
+                merge_chunk(p0, p0 + sub * D, pc, pc + sub * D, sub, D);
+            }
+            normalize(p0, p0 + sub * D, sub, D, out_rows(&a, t, sg));
+        }
+    }
+    free(parts);
+    free(first_item);
 }
 
 void slm_attention(slm_threadpool *tp, const float *q, const uint16_t *k, const uint16_t *v, int64_t kv_stride,
                    int64_t n_tokens, int64_t pos0, int64_t n_head, int64_t n_head_kv, int64_t head_dim,
                    int64_t window, float scale, float *out) {
-    // Shapes come from the model's validated hyperparameters; n_head must be a positive multiple of n_head_kv.
-    if (n_tokens <= 0 || n_head <= 0 || n_head_kv <= 0 || n_head % n_head_kv != 0) return;
-    // One pass over K/V per kv head, unless that leaves threads idle (a decode with one kv head): then halve the
-    // sub-groups. Each head's result does not depend on how heads are grouped (attn_group computes every head with
-    // the same operations whatever g), so this choice never changes the output.
-    const int nth = slm_threadpool_n_threads(tp);
-    int64_t sub = n_head / n_head_kv;
-    while (sub % 2 == 0 && n_head / sub * n_tokens < nth) sub /= 2;
-    attn_task task = {q, k, v, kv_stride, n_tokens, pos0, n_head, n_head_kv, head_dim, window, sub, scale, out,
-                      slm_active_ops()->attn_group};
-    slm_threadpool_run(tp, attn_worker, &task);
+    attention(slm_active_ops()->pub.attn_chunk, tp, q, k, v, kv_stride, n_tokens, pos0, n_head, n_head_kv, head_dim,
+              window, scale, out);
+}
+
+void slm_attention_isa(slm_isa isa, slm_threadpool *tp, const float *q, const uint16_t *k, const uint16_t *v,
+                       int64_t kv_stride, int64_t n_tokens, int64_t pos0, int64_t n_head, int64_t n_head_kv,
+                       int64_t head_dim, int64_t window, float scale, float *out) {
+    attention(slm_get_ops_isa(isa)->attn_chunk, tp, q, k, v, kv_stride, n_tokens, pos0, n_head, n_head_kv, head_dim,
+              window, scale, out);
 }

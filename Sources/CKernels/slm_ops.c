@@ -4,26 +4,20 @@
 #include "slm_ops_impl.h"
 
 static const slm_ops_impl k_ops_ref = {
-    {slm_rmsnorm_ref, slm_swiglu_ref, slm_geglu_ref, slm_softmax_ref, slm_rope_ref, slm_attn_head_ref},
-    slm_add_ref, slm_scale_ref, slm_fp32_to_fp16_row_ref, slm_fp16_to_fp32_row_ref, slm_attn_group_ref,
+    {slm_rmsnorm_ref, slm_swiglu_ref, slm_geglu_ref, slm_softmax_ref, slm_rope_ref, slm_attn_chunk_ref},
+    slm_add_ref, slm_scale_ref, slm_fp32_to_fp16_row_ref, slm_fp16_to_fp32_row_ref,
 };
-
-// The grouped twin of the reference: one head at a time.
-void slm_attn_group_ref(const float *q, int64_t g, const uint16_t *k, const uint16_t *v, int64_t kv_stride,
-                        int64_t p_begin, int64_t p_end, int64_t head_dim, float scale, float *out) {
-    for (int64_t h = 0; h < g; h++)
-        slm_attn_head_ref(q + h * head_dim, k, v, kv_stride, p_begin, p_end, head_dim, scale, out + h * head_dim);
-}
 
 #if SLM_HAVE_X86
 static const slm_ops_impl k_ops_avx2 = {
-    {slm_rmsnorm_avx2, slm_swiglu_avx2, slm_geglu_avx2, slm_softmax_avx2, slm_rope_avx2, slm_attn_head_avx2},
-    slm_add_avx2, slm_scale_avx2, slm_fp32_to_fp16_row_avx2, slm_fp16_to_fp32_row_avx2, slm_attn_group_avx2,
+    {slm_rmsnorm_avx2, slm_swiglu_avx2, slm_geglu_avx2, slm_softmax_avx2, slm_rope_avx2, slm_attn_chunk_avx2},
+    slm_add_avx2, slm_scale_avx2, slm_fp32_to_fp16_row_avx2, slm_fp16_to_fp32_row_avx2,
 };
+// Attention on AVX-512 CPUs uses the AVX2 chunk kernel: it is bound by reading the f16 KV cache, not by vector width.
 static const slm_ops_impl k_ops_avx512 = {
     {slm_rmsnorm_avx512, slm_swiglu_avx512, slm_geglu_avx512, slm_softmax_avx512, slm_rope_avx512,
-     slm_attn_head_avx512},
-    slm_add_avx512, slm_scale_avx512, slm_fp32_to_fp16_row_avx512, slm_fp16_to_fp32_row_avx512, slm_attn_group_avx2,
+     slm_attn_chunk_avx2},
+    slm_add_avx512, slm_scale_avx512, slm_fp32_to_fp16_row_avx512, slm_fp16_to_fp32_row_avx512,
 };
 #endif
 

@@ -3,16 +3,10 @@
 #include <stdint.h>
 #include "slm_ops.h"
 
-// Largest head_dim the SIMD attention heads keep their accumulator for on the stack; larger heads use the scalar
-// reference (no model we target comes close: llama/gemma use 64..256).
-#define SLM_ATTN_MAX_HEAD_DIM 1024
-// Positions scored per block in the SIMD attention heads: the scores live in a stack buffer of this size and the
-// running maximum, sum and accumulator are rescaled between blocks (online softmax), so any context length works.
-#define SLM_ATTN_BLOCK 256
-// Grouped attention (slm_attn_group_*): at most this many query heads per kv head and this head_dim keep their
-// accumulators on the stack (8 x 256 x 4 = 8 KiB); other shapes go head by head.
-#define SLM_ATTN_GROUP_MAX 8
-#define SLM_ATTN_GROUP_MAX_DIM 256
+// slm_attention's batch schedule keeps two chunk partials of up to SLM_ATTN_GROUP_MAX heads of this many dims on the
+// stack (2 x 16 KiB); wider heads are taken in smaller sub-groups, down to one head of 8 x this (beyond that: heap
+// scratch). Llama and gemma models use 64..256.
+#define SLM_ATTN_MAX_HEAD_DIM 512
 // Largest n_rot whose cos/sin tables the SIMD rope keeps on the stack; larger rotations use the scalar reference.
 #define SLM_ROPE_MAX_ROT 1024
 
@@ -23,21 +17,20 @@ typedef struct {
     void (*scale)(float *y, float s, int64_t n);
     void (*fp32_to_fp16)(const float *x, uint16_t *y, int64_t n);
     void (*fp16_to_fp32)(const uint16_t *x, float *y, int64_t n);
-    // One token's g query heads sharing one kv head (q, out: g rows of head_dim), over positions [p_begin, p_end).
-    void (*attn_group)(const float *q, int64_t g, const uint16_t *k, const uint16_t *v, int64_t kv_stride,
-                       int64_t p_begin, int64_t p_end, int64_t head_dim, float scale, float *out);
 } slm_ops_impl;
 
 // Reference (slm_ops_ref.c).
+// One head's attention over positions [p_begin, p_end) by a running (online) softmax, position by position: the
+// unchunked oracle behind slm_attention_ref.
 void slm_attn_head_ref(const float *q, const uint16_t *k, const uint16_t *v, int64_t kv_stride, int64_t p_begin,
                        int64_t p_end, int64_t head_dim, float scale, float *out);
+void slm_attn_chunk_ref(const float *q, int64_t g, const uint16_t *k, const uint16_t *v, int64_t kv_stride,
+                        int64_t p0, int64_t n, int64_t head_dim, float scale, int64_t prefetch, float *acc,
+                        float *ml);
 void slm_add_ref(float *y, const float *x, int64_t n);
 void slm_scale_ref(float *y, float s, int64_t n);
 void slm_fp32_to_fp16_row_ref(const float *x, uint16_t *y, int64_t n);
 void slm_fp16_to_fp32_row_ref(const uint16_t *x, float *y, int64_t n);
-// The grouped twin: slm_attn_head_ref per head.
-void slm_attn_group_ref(const float *q, int64_t g, const uint16_t *k, const uint16_t *v, int64_t kv_stride,
-                        int64_t p_begin, int64_t p_end, int64_t head_dim, float scale, float *out);
 // cos/sin of theta_i = pos * freq_base^(-2i/n_rot), i < n_rot/2, evaluated in double and rounded once.
 void slm_rope_angles(int64_t n_rot, int64_t pos, float freq_base, float *cos_out, float *sin_out);
 
@@ -48,14 +41,14 @@ void slm_rope_avx2(float *x, int64_t n_heads, int64_t head_dim, int64_t n_rot, i
 void slm_swiglu_avx2(const float *gate, const float *up, float *out, int64_t n);
 void slm_geglu_avx2(const float *gate, const float *up, float *out, int64_t n);
 void slm_softmax_avx2(float *x, int64_t n);
-void slm_attn_head_avx2(const float *q, const uint16_t *k, const uint16_t *v, int64_t kv_stride, int64_t p_begin,
-                        int64_t p_end, int64_t head_dim, float scale, float *out);
 void slm_add_avx2(float *y, const float *x, int64_t n);
 void slm_scale_avx2(float *y, float s, int64_t n);
 void slm_fp32_to_fp16_row_avx2(const float *x, uint16_t *y, int64_t n);
 void slm_fp16_to_fp32_row_avx2(const uint16_t *x, float *y, int64_t n);
-void slm_attn_group_avx2(const float *q, int64_t g, const uint16_t *k, const uint16_t *v, int64_t kv_stride,
-                         int64_t p_begin, int64_t p_end, int64_t head_dim, float scale, float *out);
+// Fast for head_dim % 32 == 0 up to 256 (every model we target); other shapes go to slm_attn_chunk_ref.
+void slm_attn_chunk_avx2(const float *q, int64_t g, const uint16_t *k, const uint16_t *v, int64_t kv_stride,
+                         int64_t p0, int64_t n, int64_t head_dim, float scale, int64_t prefetch, float *acc,
+                         float *ml);
 
 // AVX-512 F/BW/VL/DQ (slm_ops_avx512.c).
 void slm_rmsnorm_avx512(const float *x, const float *w, float *y, int64_t n, float eps);
@@ -64,8 +57,6 @@ void slm_rope_avx512(float *x, int64_t n_heads, int64_t head_dim, int64_t n_rot,
 void slm_swiglu_avx512(const float *gate, const float *up, float *out, int64_t n);
 void slm_geglu_avx512(const float *gate, const float *up, float *out, int64_t n);
 void slm_softmax_avx512(float *x, int64_t n);
-void slm_attn_head_avx512(const float *q, const uint16_t *k, const uint16_t *v, int64_t kv_stride, int64_t p_begin,
-                          int64_t p_end, int64_t head_dim, float scale, float *out);
 void slm_add_avx512(float *y, const float *x, int64_t n);
 void slm_scale_avx512(float *y, float s, int64_t n);
 void slm_fp32_to_fp16_row_avx512(const float *x, uint16_t *y, int64_t n);

@@ -104,6 +104,36 @@ void slm_attn_head_ref(const float *q, const uint16_t *k, const uint16_t *v, int
     }
 }
 
+// The chunk partial (see slm_ops_table.attn_chunk), head by head, position by position.
+void slm_attn_chunk_ref(const float *q, int64_t g, const uint16_t *k, const uint16_t *v, int64_t kv_stride,
+                        int64_t p0, int64_t n, int64_t head_dim, float scale, int64_t prefetch, float *acc,
+                        float *ml) {
+    (void)prefetch;  // a hint for the SIMD kernels' memory access only
+    const int64_t D = head_dim;
+    for (int64_t h = 0; h < g; h++) {
+        const float *qh = q + h * D;
+        float *ah = acc + h * D;
+        float m = -INFINITY;
+        for (int64_t p = p0; p < p0 + n; p++) {
+            float s = 0.0f;
+            for (int64_t d = 0; d < D; d++) s += qh[d] * slm_half_to_float(k[p * kv_stride + d]);
+            s *= scale;
+            m = s > m ? s : m;
+        }
+        for (int64_t d = 0; d < D; d++) ah[d] = 0.0f;
+        float l = 0.0f;
+        for (int64_t p = p0; p < p0 + n; p++) {  // the scores again: no scratch, n is at most one chunk
+            float s = 0.0f;
+            for (int64_t d = 0; d < D; d++) s += qh[d] * slm_half_to_float(k[p * kv_stride + d]);
+            const float e = expf(s * scale - m);
+            l += e;
+            for (int64_t d = 0; d < D; d++) ah[d] += e * slm_half_to_float(v[p * kv_stride + d]);
+        }
+        ml[h] = m;
+        ml[g + h] = l;
+    }
+}
+
 void slm_attention_ref(const float *q, const uint16_t *k, const uint16_t *v, int64_t kv_stride, int64_t n_tokens,
                        int64_t pos0, int64_t n_head, int64_t n_head_kv, int64_t head_dim, int64_t window, float scale,
                        float *out) {

@@ -34,10 +34,19 @@ void slm_fp16_to_fp32_row(const uint16_t *x, float *y, int64_t n);
 //   out: [n_tokens, n_head * head_dim] f32
 // Query t (at position pos0 + t) attends to positions max(0, pos0 + t - window + 1) .. pos0 + t (window <= 0:
 // unlimited), with query head h reading kv head h / (n_head / n_head_kv). scores = q.k * scale, softmax in f32.
-// The KV rows for all attended positions must already be written. Work is split across the pool by (token, head).
+// The KV rows for all attended positions must already be written.
+// The attended positions are cut into chunks of SLM_ATTN_CHUNK counted from the first one; each chunk gives a partial
+// softmax (its own maximum, sum and weighted V), and the partials are merged in chunk order. Chunks depend on the
+// position only, so a token's output is bit-identical in a prefill batch, in chunks or alone, whatever the number of
+// threads; the pool splits a long decode over chunks and a batch over (kv head, token) pairs.
+#define SLM_ATTN_CHUNK 128
 void slm_attention(slm_threadpool *tp, const float *q, const uint16_t *k, const uint16_t *v, int64_t kv_stride,
                    int64_t n_tokens, int64_t pos0, int64_t n_head, int64_t n_head_kv, int64_t head_dim,
                    int64_t window, float scale, float *out);
+// slm_attention with the chunk kernel of the given ISA (falls back to a lower ISA when unsupported), for tests.
+void slm_attention_isa(slm_isa isa, slm_threadpool *tp, const float *q, const uint16_t *k, const uint16_t *v,
+                       int64_t kv_stride, int64_t n_tokens, int64_t pos0, int64_t n_head, int64_t n_head_kv,
+                       int64_t head_dim, int64_t window, float scale, float *out);
 
 // Scalar twins (the dispatched versions above must match these within float rounding).
 void slm_rmsnorm_ref(const float *x, const float *w, float *y, int64_t n, float eps);
@@ -49,6 +58,9 @@ void slm_attention_ref(const float *q, const uint16_t *k, const uint16_t *v, int
                        int64_t n_tokens, int64_t pos0, int64_t n_head, int64_t n_head_kv, int64_t head_dim,
                        int64_t window, float scale, float *out);
 
+// Most query heads per kv head one attn_chunk call takes; slm_attention calls it for sub-groups of larger groups.
+#define SLM_ATTN_GROUP_MAX 8
+
 // Per-ISA variants for tests: the function the given ISA would use (falls back to a lower ISA when unsupported).
 typedef struct {
     void (*rmsnorm)(const float *, const float *, float *, int64_t, float);
@@ -56,9 +68,13 @@ typedef struct {
     void (*geglu)(const float *, const float *, float *, int64_t);
     void (*softmax)(float *, int64_t);
     void (*rope)(float *, int64_t, int64_t, int64_t, int64_t, float, int);
-    // single-token, single-head attention: out[head_dim] from q[head_dim] over positions [p_begin, p_end)
-    void (*attn_head)(const float *q, const uint16_t *k, const uint16_t *v, int64_t kv_stride,
-                      int64_t p_begin, int64_t p_end, int64_t head_dim, float scale, float *out);
+    // One chunk's partial softmax for the g query heads of one token that share one kv head (q: g rows of head_dim)
+    // over positions [p0, p0 + n), 1 <= n <= SLM_ATTN_CHUNK, 1 <= g <= SLM_ATTN_GROUP_MAX:
+    //   ml[h] = m_h = max_p s_hp, ml[g + h] = sum_p e^(s_hp - m_h), acc[h * head_dim + d] = sum_p e^(s_hp - m_h) v_pd.
+    // prefetch: how many halves of each K/V row, from k / v on, to request from memory ahead of use (this chunk's V,
+    // the next chunk's K); a hint that never changes the result.
+    void (*attn_chunk)(const float *q, int64_t g, const uint16_t *k, const uint16_t *v, int64_t kv_stride, int64_t p0,
+                       int64_t n, int64_t head_dim, float scale, int64_t prefetch, float *acc, float *ml);
 } slm_ops_table;
 const slm_ops_table *slm_get_ops_isa(slm_isa isa);
 // Called once by slm_kernels_init with the chosen ISA.
