@@ -1,7 +1,9 @@
 // AVX2 kernels of the packed Q4_0 / Q5_0 / Q8_0 layouts (slm_packed_q32.c): one 32-bit lane per row of the group, a
-// block's 8 partial dots from one multiply-add chain, its 8 scales one vector. Tokens come in tiles of up to 4 sharing
-// the unpacked weights. Per output the float operations are those of the scalar twins (slm_packed_q32_ref.c) in the
-// same order (bit-identical); integer sums are exact:
+// block's 8 partial dots from one multiply-add chain, its 8 scales one vector. Tokens come in tiles sharing the
+// unpacked weights: Q4_0 and Q8_0 walk a block's weight vectors once, each meeting up to 4 tokens; Q5_0, whose 5th
+// bits make unpacking dearer, unpacks a block's 8 weight vectors first and then runs up to 8 tokens over them (+27%
+// prefill for Q5_0, -8% for the other two: measured). Per output the float operations are those of the scalar twins
+// (slm_packed_q32_ref.c) in the same order (bit-identical); integer sums are exact:
 //   Q4_0: maddubs of a nibble (0..15) by an activation quant (|y| <= 127): pairs <= 3810, so a block's 8 results add
 //         in 16 bits (<= 30480); the -8 is taken off as isum - 8 * sum_a in 32 bits.
 //   Q5_0: 5-bit quants (0..31): pairs <= 7874, so at most 4 results add in 16 bits (<= 31496) before widening;
@@ -69,33 +71,28 @@ PK_INLINE void q4_0_tile(int64_t nb, const uint8_t *group, const char *act, size
 PK_INLINE void q5_0_tile(int64_t nb, const uint8_t *group, const char *act, size_t act_row, float *out,
                          size_t out_tok, const int NT) {
     const __m256i m4 = _mm256_set1_epi8(0x0f), m5 = _mm256_set1_epi8(0x10), ones = _mm256_set1_epi16(1);
-    __m256 acc[4];
+    __m256 acc[8];
     for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps();
     const uint8_t *g = group;
     for (int64_t b = 0; b < nb; b++, g += 176) {
-        const slm_block_q8_s *y[4];
-        __m256i s[2][4];
-        for (int t = 0; t < NT; t++) {
-            y[t] = act_block(act, act_row, t, b);
-            s[0][t] = s[1][t] = _mm256_setzero_si256();
-        }
         const __m256i h = _mm256_loadu_si256((const __m256i *)(g + 16));
+        __m256i lo[4], hi[4];
         for (int k = 0; k < 4; k++) {
             const __m256i p = _mm256_loadu_si256((const __m256i *)(g + 48 + 32 * k));
-            const __m256i lo = _mm256_or_si256(_mm256_and_si256(p, m4),
-                                               _mm256_and_si256(_mm256_slli_epi16(h, 4 - k), m5));
-            const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(p, 4), m4),
-                                               _mm256_and_si256(_mm256_srli_epi16(h, k), m5));
-            for (int t = 0; t < NT; t++) {
-                const __m256i a = _mm256_maddubs_epi16(lo, bcast4(y[t]->qs + 4 * k));
-                const __m256i c = _mm256_maddubs_epi16(hi, bcast4(y[t]->qs + 16 + 4 * k));
-                s[k >> 1][t] = _mm256_add_epi16(s[k >> 1][t], _mm256_add_epi16(a, c));
-            }
+            lo[k] = _mm256_or_si256(_mm256_and_si256(p, m4), _mm256_and_si256(_mm256_slli_epi16(h, 4 - k), m5));
+            hi[k] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(p, 4), m4),
+                                    _mm256_and_si256(_mm256_srli_epi16(h, k), m5));
         }
         const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)g));
         for (int t = 0; t < NT; t++) {
-            const __m256i dot = _mm256_add_epi32(_mm256_madd_epi16(s[0][t], ones), _mm256_madd_epi16(s[1][t], ones));
-            acc[t] = scale_add(_mm256_sub_epi32(dot, _mm256_set1_epi32(16 * y[t]->sum)), dw, y[t], acc[t]);
+            const slm_block_q8_s *y = act_block(act, act_row, t, b);
+            __m256i s[4];
+            for (int k = 0; k < 4; k++)
+                s[k] = _mm256_add_epi16(_mm256_maddubs_epi16(lo[k], bcast4(y->qs + 4 * k)),
+                                        _mm256_maddubs_epi16(hi[k], bcast4(y->qs + 16 + 4 * k)));
+            const __m256i dot = _mm256_add_epi32(_mm256_madd_epi16(_mm256_add_epi16(s[0], s[1]), ones),
+                                                 _mm256_madd_epi16(_mm256_add_epi16(s[2], s[3]), ones));
+            acc[t] = scale_add(_mm256_sub_epi32(dot, _mm256_set1_epi32(16 * y->sum)), dw, y, acc[t]);
         }
     }
     for (int t = 0; t < NT; t++) _mm256_storeu_ps(out + (size_t)t * out_tok, acc[t]);
@@ -130,14 +127,19 @@ PK_INLINE void q8_0_tile(int64_t nb, const uint8_t *group, const char *act, size
     for (int t = 0; t < NT; t++) _mm256_storeu_ps(out + (size_t)t * out_tok, acc[t]);
 }
 
-// Tiles of 4 tokens, then the remainder as one tile of 1..3 (as slm_packed_avx2.c).
-#define PACKED_GEMM(NAME, TILE)                                                                                      \
+// Tiles of TMAX (4 or 8) tokens, then one of 4 (when TMAX is 8), then the remainder as one tile of 1..3.
+#define PACKED_GEMM(NAME, TILE, TMAX)                                                                                \
     SLM_TARGET_AVX2 void NAME(int64_t n_in, const void *restrict group, const void *restrict act, size_t act_row,    \
                               int64_t n_tok, float *restrict out, size_t out_tok) {                                  \
         const int64_t nb = n_in / 32;                                                                                \
         int64_t t = 0;                                                                                               \
-        for (; t + 4 <= n_tok; t += 4)                                                                               \
+        for (; t + (TMAX) <= n_tok; t += (TMAX))                                                                     \
+            TILE(nb, group, (const char *)act + (size_t)t * act_row, act_row, out + (size_t)t * out_tok, out_tok,    \
+                 (TMAX));                                                                                            \
+        if ((TMAX) > 4 && t + 4 <= n_tok) {                                                                          \
             TILE(nb, group, (const char *)act + (size_t)t * act_row, act_row, out + (size_t)t * out_tok, out_tok, 4); \
+            t += 4;                                                                                                  \
+        }                                                                                                            \
         const char *a = (const char *)act + (size_t)t * act_row;                                                     \
         float *o = out + (size_t)t * out_tok;                                                                        \
         switch (n_tok - t) {                                                                                         \
@@ -148,8 +150,8 @@ PK_INLINE void q8_0_tile(int64_t nb, const uint8_t *group, const char *act, size
         }                                                                                                            \
     }
 
-PACKED_GEMM(slm_packed_gemm_q4_0_avx2, q4_0_tile)
-PACKED_GEMM(slm_packed_gemm_q5_0_avx2, q5_0_tile)
-PACKED_GEMM(slm_packed_gemm_q8_0_avx2, q8_0_tile)
+PACKED_GEMM(slm_packed_gemm_q4_0_avx2, q4_0_tile, 4)
+PACKED_GEMM(slm_packed_gemm_q5_0_avx2, q5_0_tile, 8)
+PACKED_GEMM(slm_packed_gemm_q8_0_avx2, q8_0_tile, 4)
 
 #endif  // SLM_HAVE_X86
