@@ -68,7 +68,7 @@ static void unpack_q4_1(const void *restrict group, int64_t n_in, int r, void *r
 
 // ---- tables ----
 
-enum { N_LAYOUTS = 3 };
+enum { N_LAYOUTS = 7 };
 static slm_packed_traits g_tables[3][N_LAYOUTS];
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
@@ -81,6 +81,14 @@ static void init_tables(void) {
                                  slm_packed_group_bytes_q4_K, slm_pack_q4_K, slm_unpack_q4_K, slm_packed_gemm_q4_K_ref};
     ref[2] = (slm_packed_traits){SLM_TYPE_Q6_K, SLM_TYPE_Q8_K, SLM_QK_K, sizeof(slm_block_q8_K), q8_K_ref,
                                  slm_packed_group_bytes_q6_K, slm_pack_q6_K, slm_unpack_q6_K, slm_packed_gemm_q6_K_ref};
+    ref[3] = (slm_packed_traits){SLM_TYPE_Q4_0, SLM_ACT_Q8_S, 32, sizeof(slm_block_q8_s), slm_quant_q8_s_ref,
+                                 slm_packed_group_bytes_q4_0, slm_pack_q4_0, slm_unpack_q4_0, slm_packed_gemm_q4_0_ref};
+    ref[4] = (slm_packed_traits){SLM_TYPE_Q5_0, SLM_ACT_Q8_S, 32, sizeof(slm_block_q8_s), slm_quant_q8_s_ref,
+                                 slm_packed_group_bytes_q5_0, slm_pack_q5_0, slm_unpack_q5_0, slm_packed_gemm_q5_0_ref};
+    ref[5] = (slm_packed_traits){SLM_TYPE_Q8_0, SLM_ACT_Q8_S, 32, sizeof(slm_block_q8_s), slm_quant_q8_s_ref,
+                                 slm_packed_group_bytes_q8_0, slm_pack_q8_0, slm_unpack_q8_0, slm_packed_gemm_q8_0_ref};
+    ref[6] = (slm_packed_traits){SLM_TYPE_Q5_1, SLM_ACT_Q8_S, 32, sizeof(slm_block_q8_s), slm_quant_q8_s_ref,
+                                 slm_packed_group_bytes_q5_1, slm_pack_q5_1, slm_unpack_q5_1, slm_packed_gemm_q5_1_ref};
     for (int isa = SLM_ISA_AVX2; isa <= SLM_ISA_AVX512; isa++) memcpy(g_tables[isa], ref, sizeof g_tables[isa]);
 #if SLM_HAVE_X86
     // AVX-512 machines run the AVX2 kernels (no AVX-512 packed kernels yet).
@@ -91,6 +99,11 @@ static void init_tables(void) {
         t[1].act_quant = t[2].act_quant = slm_get_type_traits_isa(SLM_TYPE_Q8_K, (slm_isa)isa)->quant;
         t[1].gemm = slm_packed_gemm_q4_K_avx2;
         t[2].gemm = slm_packed_gemm_q6_K_avx2;
+        for (int i = 3; i <= 6; i++) t[i].act_quant = slm_quant_q8_s_avx2;
+        t[3].gemm = slm_packed_gemm_q4_0_avx2;
+        t[4].gemm = slm_packed_gemm_q5_0_avx2;
+        t[5].gemm = slm_packed_gemm_q8_0_avx2;
+        t[6].gemm = slm_packed_gemm_q5_1_avx2;
     }
 #endif
 }

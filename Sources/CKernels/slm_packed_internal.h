@@ -68,3 +68,23 @@ void slm_q6_K_quants(const slm_block_q6_K *x, uint8_t q[SLM_QK_K]);  // the 256 
                                     size_t act_row, int64_t n_tok, float *restrict out, size_t out_tok);
 SLM_PACKED_KQ_GEMMS(ref)
 SLM_PACKED_KQ_GEMMS(avx2)
+// Q4_0 / Q5_0 / Q5_1 / Q8_0: layouts in slm_packed_q32.c, kernels in slm_packed_q32_ref.c and slm_packed_q32_avx2.c.
+#define SLM_PACKED_Q32_LAYOUT(t)                                                                                     \
+    size_t slm_packed_group_bytes_##t(int64_t n_in);                                                                \
+    void slm_pack_##t(const void *restrict src, size_t src_row, int64_t n_in, void *restrict dst);                  \
+    void slm_unpack_##t(const void *restrict group, int64_t n_in, int r, void *restrict dst_row);
+SLM_PACKED_Q32_LAYOUT(q4_0)
+SLM_PACKED_Q32_LAYOUT(q5_0)
+SLM_PACKED_Q32_LAYOUT(q5_1)
+SLM_PACKED_Q32_LAYOUT(q8_0)
+#define SLM_PACKED_Q32_GEMMS(sfx)                                                                                    \
+    void slm_packed_gemm_q4_0_##sfx(int64_t n_in, const void *restrict group, const void *restrict act,            \
+                                    size_t act_row, int64_t n_tok, float *restrict out, size_t out_tok);            \
+    void slm_packed_gemm_q5_0_##sfx(int64_t n_in, const void *restrict group, const void *restrict act,            \
+                                    size_t act_row, int64_t n_tok, float *restrict out, size_t out_tok);            \
+    void slm_packed_gemm_q5_1_##sfx(int64_t n_in, const void *restrict group, const void *restrict act,            \
+                                    size_t act_row, int64_t n_tok, float *restrict out, size_t out_tok);            \
+    void slm_packed_gemm_q8_0_##sfx(int64_t n_in, const void *restrict group, const void *restrict act,            \
+                                    size_t act_row, int64_t n_tok, float *restrict out, size_t out_tok);
+SLM_PACKED_Q32_GEMMS(ref)
+SLM_PACKED_Q32_GEMMS(avx2)

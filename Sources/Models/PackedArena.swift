@@ -26,7 +26,7 @@ final class PackedArena: @unchecked Sendable {
         }
         capacity = bytes
         if bytes > 0, let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), p != MAP_FAILED {
-            if ProcessInfo.processInfo.environment["SLM_NOHUGE"] == nil { madvise(p, bytes, MADV_HUGEPAGE) }
+            madvise(p, bytes, MADV_HUGEPAGE)
             base = p
             pool = slm_threadpool_create(Int32(max(1, ProcessInfo.processInfo.activeProcessorCount)))
         } else {

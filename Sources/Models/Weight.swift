@@ -46,14 +46,16 @@ struct WeightLoader {
         return arena.pack(try check(info, rowLength: rowLength, rows: rows))
     }
 
-    /// A matrix read by rows only (an embedding table), left in the file mapping.
+    /// A matrix left in the file mapping (an embedding table, the output matrix).
     func table(_ name: String, rowLength: Int, rows: Int) throws(ModelError) -> Weight {
         guard let info = file.tensor(named: name) else { throw .missingTensor(name) }
         return try check(info, rowLength: rowLength, rows: rows)
     }
 
-    /// A table that also serves as the output matrix (tied embeddings): its packed copy for the products.
-    func tied(_ w: Weight) -> Weight { arena.pack(w) }
+    func optionalTable(_ name: String, rowLength: Int, rows: Int) throws(ModelError) -> Weight? {
+        guard let info = file.tensor(named: name) else { return nil }
+        return try check(info, rowLength: rowLength, rows: rows)
+    }
 
     /// An F32 vector (norm weights).
     func vector(_ name: String, length: Int) throws(ModelError) -> UnsafePointer<Float> {
