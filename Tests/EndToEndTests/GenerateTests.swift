@@ -81,7 +81,8 @@ final class GenerateTests: EndToEndTestCase {
         let stop = String(chars[mid..<mid + 3])
         let later = String(chars[(chars.count - 3)...])
         let cut = try XCTUnwrap(full.range(of: stop))
-        let (r, stats) = try generate(Self.greedy + ["--stop", later, "--stop", stop, Self.prompt])
+        // `--stop=TEXT`: a stop text taken from the output may begin with "-".
+        let (r, stats) = try generate(Self.greedy + ["--stop=\(later)", "--stop=\(stop)", Self.prompt])
         XCTAssertEqual(r.out, String(full[..<cut.lowerBound]) + "\n", "text up to the stop string, then the newline")
         XCTAssertFalse(r.out.contains(stop))
         XCTAssertEqual(stats["stop_reason"] as? String, "stop")
