@@ -8,15 +8,7 @@
 #include "slm_packed_internal.h"
 
 #if SLM_HAVE_X86
-#include <immintrin.h>
-
-#define PK_INLINE SLM_TARGET_AVX2 static inline __attribute__((always_inline))
-
-PK_INLINE __m256i bcast4(const int8_t *p) {
-    int32_t v;
-    memcpy(&v, p, 4);
-    return _mm256_set1_epi32(v);
-}
+#include "slm_packed_avx2_impl.h"
 
 // ---- Q4_1 ----
 
@@ -60,24 +52,7 @@ PK_INLINE void q4_1_tile(int64_t nb, const uint8_t *group, const char *act, size
     }
 }
 
-// Tiles of 4 tokens, then the remainder as one tile of 1..3.
-#define PACKED_GEMM(NAME, TILE)                                                                                      \
-    SLM_TARGET_AVX2 void NAME(int64_t n_in, const void *restrict group, const void *restrict act, size_t act_row,    \
-                              int64_t n_tok, float *restrict out, size_t out_tok) {                                  \
-        const int64_t nb = n_in / 32;                                                                                \
-        int64_t t = 0;                                                                                               \
-        for (; t + 4 <= n_tok; t += 4)                                                                               \
-            TILE(nb, group, (const char *)act + (size_t)t * act_row, act_row, out + (size_t)t * out_tok, out_tok, 4); \
-        const char *a = (const char *)act + (size_t)t * act_row;                                                     \
-        float *o = out + (size_t)t * out_tok;                                                                        \
-        switch (n_tok - t) {                                                                                         \
-        case 3: TILE(nb, group, a, act_row, o, out_tok, 3); break;                                                   \
-        case 2: TILE(nb, group, a, act_row, o, out_tok, 2); break;                                                   \
-        case 1: TILE(nb, group, a, act_row, o, out_tok, 1); break;                                                   \
-        default: break;                                                                                              \
-        }                                                                                                            \
-    }
 
-PACKED_GEMM(slm_packed_gemm_q4_1_avx2, q4_1_tile)
+SLM_PACKED_GEMM(slm_packed_gemm_q4_1_avx2, q4_1_tile, 32, 4)
 
 #endif  // SLM_HAVE_X86

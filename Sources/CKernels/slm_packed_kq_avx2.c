@@ -11,15 +11,7 @@
 #include "slm_packed_internal.h"
 
 #if SLM_HAVE_X86
-#include <immintrin.h>
-
-#define PK_INLINE SLM_TARGET_AVX2 static inline __attribute__((always_inline))
-
-PK_INLINE __m256i bcast4(const int8_t *p) {
-    int32_t v;
-    memcpy(&v, p, 4);
-    return _mm256_set1_epi32(v);
-}
+#include "slm_packed_avx2_impl.h"
 
 // pshufb control that builds, in each row's 32-bit lane (4 rows per 128-bit half), bytes from that row's 4 bytes:
 // byte i of `pattern` is the row-relative source byte (0..3) or 0x80 for zero.
@@ -164,25 +156,8 @@ PK_INLINE void q6_K_tile(int64_t nb, const uint8_t *group, const char *act, size
     for (int t = 0; t < NT; t++) _mm256_storeu_ps(out + (size_t)t * out_tok, acc[t]);
 }
 
-// Tiles of 4 tokens, then the remainder as one tile of 1..3.
-#define PACKED_KQ_GEMM(NAME, TILE)                                                                                   \
-    SLM_TARGET_AVX2 void NAME(int64_t n_in, const void *restrict group, const void *restrict act, size_t act_row,    \
-                              int64_t n_tok, float *restrict out, size_t out_tok) {                                  \
-        const int64_t nb = n_in / SLM_QK_K;                                                                          \
-        int64_t t = 0;                                                                                               \
-        for (; t + 4 <= n_tok; t += 4)                                                                               \
-            TILE(nb, group, (const char *)act + (size_t)t * act_row, act_row, out + (size_t)t * out_tok, out_tok, 4); \
-        const char *a = (const char *)act + (size_t)t * act_row;                                                     \
-        float *o = out + (size_t)t * out_tok;                                                                        \
-        switch (n_tok - t) {                                                                                         \
-        case 3: TILE(nb, group, a, act_row, o, out_tok, 3); break;                                                   \
-        case 2: TILE(nb, group, a, act_row, o, out_tok, 2); break;                                                   \
-        case 1: TILE(nb, group, a, act_row, o, out_tok, 1); break;                                                   \
-        default: break;                                                                                              \
-        }                                                                                                            \
-    }
 
-PACKED_KQ_GEMM(slm_packed_gemm_q4_K_avx2, q4_K_tile)
-PACKED_KQ_GEMM(slm_packed_gemm_q6_K_avx2, q6_K_tile)
+SLM_PACKED_GEMM(slm_packed_gemm_q4_K_avx2, q4_K_tile, SLM_QK_K, 4)
+SLM_PACKED_GEMM(slm_packed_gemm_q6_K_avx2, q6_K_tile, SLM_QK_K, 4)
 
 #endif  // SLM_HAVE_X86

@@ -84,7 +84,7 @@ final class TileTests: XCTestCase {
             defer { ys.forEach { $0.deallocate() } }
             let wp = ws.map { w -> UnsafeMutableRawBufferPointer in
                 let p = UnsafeMutableRawBufferPointer.allocate(byteCount: w.count, alignment: 64)
-                p.copyMemory(from: UnsafeRawBufferPointer(start: w, count: w.count))
+                w.withUnsafeBytes { p.copyMemory(from: $0) }
                 return p
             }
             defer { wp.forEach { $0.deallocate() } }

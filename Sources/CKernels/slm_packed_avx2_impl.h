@@ -1,0 +1,40 @@
+// Shared by the AVX2 packed-kernel files (slm_packed_avx2.c, slm_packed_q32_avx2.c, slm_packed_kq_avx2.c): the
+// activation broadcast and the driver that runs a type's tile over a call's tokens. Include inside SLM_HAVE_X86.
+#pragma once
+#include <immintrin.h>
+#include <string.h>
+#include "slm_internal.h"
+
+#define PK_INLINE SLM_TARGET_AVX2 static inline __attribute__((always_inline))
+
+// 4 activation quants broadcast to every row's lane.
+PK_INLINE __m256i bcast4(const int8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return _mm256_set1_epi32(v);
+}
+
+// NAME(n_in, group, act, act_row, n_tok, out, out_tok): TILE(nb, group, act, act_row, out, out_tok, NT) over tiles of
+// TMAX (4 or 8) tokens, then one of 4 (when TMAX is 8), then the remainder as one tile of 1..3. BLOCK: elements per
+// block of the layout (nb = n_in / BLOCK). A token's outputs do not depend on the tile it falls in.
+#define SLM_PACKED_GEMM(NAME, TILE, BLOCK, TMAX)                                                                     \
+    SLM_TARGET_AVX2 void NAME(int64_t n_in, const void *restrict group, const void *restrict act, size_t act_row,    \
+                              int64_t n_tok, float *restrict out, size_t out_tok) {                                  \
+        const int64_t nb = n_in / (BLOCK);                                                                           \
+        int64_t t = 0;                                                                                               \
+        for (; t + (TMAX) <= n_tok; t += (TMAX))                                                                     \
+            TILE(nb, group, (const char *)act + (size_t)t * act_row, act_row, out + (size_t)t * out_tok, out_tok,    \
+                 (TMAX));                                                                                            \
+        if ((TMAX) > 4 && t + 4 <= n_tok) {                                                                          \
+            TILE(nb, group, (const char *)act + (size_t)t * act_row, act_row, out + (size_t)t * out_tok, out_tok, 4); \
+            t += 4;                                                                                                  \
+        }                                                                                                            \
+        const char *a = (const char *)act + (size_t)t * act_row;                                                     \
+        float *o = out + (size_t)t * out_tok;                                                                        \
+        switch (n_tok - t) {                                                                                         \
+        case 3: TILE(nb, group, a, act_row, o, out_tok, 3); break;                                                   \
+        case 2: TILE(nb, group, a, act_row, o, out_tok, 2); break;                                                   \
+        case 1: TILE(nb, group, a, act_row, o, out_tok, 1); break;                                                   \
+        default: break;                                                                                              \
+        }                                                                                                            \
+    }
