@@ -1,7 +1,8 @@
 // Per-kernel micro-benchmarks of slm's CKernels, built straight from the sources (no Swift):
 //   decode: slm_matvec GB/s (weight bytes streamed per second) for each weight type at the two reference models'
 //           shapes, against the machine's measured read bandwidth (a 1 GiB sweep as in Benchmarks/membw.c);
-//   prefill: slm_matmul GFLOP/s (2 * n_out * n_in * n_tokens per call) against OpenBLAS sgemm on the same shape in f32.
+//   prefill: slm_matmul GFLOP/s (2 * n_out * n_in * n_tokens per call) against OpenBLAS sgemm on the same shape in f32;
+//   sequence (KB_ONLY=sequence): ms per token for a whole model's matvecs in a runner's order, weights packed.
 // The matrices of one shape are replicated until they exceed the last-level cache (64 MiB), and consecutive calls walk
 // through the copies, so each matvec reads its weights from DRAM as it does in a real decode.
 //
@@ -198,6 +199,107 @@ static void bench_matmul(slm_threadpool *tp, int64_t n_tokens) {
     }
 }
 
+// ---- decode sequence: a whole model's matvecs per token (KB_ONLY=sequence) ----
+// Each layer's matrices live in their own memory, as in a model, and a token runs them in the order a runner does
+// (Q/K/V in one run, O, gate/up in one run, down; then the output matrix), so the cost of many small pool runs,
+// their ramp-up and the gaps between them shows, not just one shape's streaming speed.
+
+typedef struct {
+    const char *what;
+    int layers;
+    int64_t embd, qdim, kvdim, ff, vocab;
+    slm_type tq, tk, tv, to, tgate, tup, tdown, tout;
+} seq_model;
+
+static const seq_model k_seq[] = {
+    {"smollm2-135m", 30, 576, 576, 192, 1536, 49152,
+     SLM_TYPE_Q4_1, SLM_TYPE_Q4_1, SLM_TYPE_Q4_1, SLM_TYPE_Q4_1, SLM_TYPE_Q4_1, SLM_TYPE_Q4_1, SLM_TYPE_Q4_1, SLM_TYPE_Q8_0},
+    {"gemma3-270m", 18, 640, 1024, 256, 2048, 262144,
+     SLM_TYPE_Q5_0, SLM_TYPE_Q5_0, SLM_TYPE_Q8_0, SLM_TYPE_Q4_K, SLM_TYPE_Q5_0, SLM_TYPE_Q5_0, SLM_TYPE_Q6_K, SLM_TYPE_Q8_0},
+};
+
+typedef struct {
+    slm_type type;
+    char *w;
+    int64_t n_out, n_in;
+} seq_mat;
+
+static seq_mat seq_make(slm_type type, int64_t n_out, int64_t n_in, int pack) {
+    size_t row_bytes;
+    seq_mat m = {type, make_weights(type, n_out, n_in, 1, &row_bytes), n_out, n_in};
+    if (pack && slm_can_pack(type, n_out, n_in)) {
+        size_t bytes = slm_packed_size(type, n_out, n_in);
+        char *tmp = malloc(bytes);
+        slm_pack_groups(type, m.w, n_in, tmp, 0, n_out / SLM_PACK_ROWS);
+        memcpy(m.w, tmp, bytes);
+        free(tmp);
+        m.type = slm_packed_type(type);
+    }
+    return m;
+}
+
+static size_t seq_bytes(const seq_mat *m) { return slm_row_size(slm_packed_base(m->type), m->n_in) * (size_t)m->n_out; }
+
+static void bench_sequence(slm_threadpool *tp, double bw) {
+    printf("\n## decode sequence: a model's matvecs per token, %d thread(s); DRAM read bandwidth %.1f GB/s\n",
+           slm_threadpool_n_threads(tp), bw);
+    printf("| model | MB/token | ms/token | tok/s | GB/s | of bandwidth |\n| --- | ---: | ---: | ---: | ---: | ---: |\n");
+    for (size_t k = 0; k < sizeof k_seq / sizeof k_seq[0]; k++) {
+        const seq_model *s = &k_seq[k];
+        if (getenv("KB_MATCH") && !strstr(s->what, getenv("KB_MATCH"))) continue;
+        seq_mat (*L)[7] = malloc(sizeof(seq_mat[7]) * (size_t)s->layers);
+        size_t bytes = 0;
+        for (int l = 0; l < s->layers; l++) {
+            L[l][0] = seq_make(s->tq, s->qdim, s->embd, 1);
+            L[l][1] = seq_make(s->tk, s->kvdim, s->embd, 1);
+            L[l][2] = seq_make(s->tv, s->kvdim, s->embd, 1);
+            L[l][3] = seq_make(s->to, s->embd, s->qdim, 1);
+            L[l][4] = seq_make(s->tgate, s->ff, s->embd, 1);
+            L[l][5] = seq_make(s->tup, s->ff, s->embd, 1);
+            L[l][6] = seq_make(s->tdown, s->embd, s->ff, 1);
+            for (int i = 0; i < 7; i++) bytes += seq_bytes(&L[l][i]);
+        }
+        seq_mat out = seq_make(s->tout, s->vocab, s->embd, 0);
+        bytes += seq_bytes(&out);
+        int64_t big = s->vocab;
+        float *x = malloc((size_t)s->ff * sizeof(float)), *y = malloc((size_t)big * sizeof(float) * 4);
+        uint64_t seed = 7;
+        for (int64_t i = 0; i < s->ff; i++) x[i] = frand(&seed) * 0.1f;
+        const int nth = slm_threadpool_n_threads(tp);
+        size_t wb = slm_matmul_work_size(SLM_TYPE_Q8_0, s->ff, 1, nth) * 4 + (1 << 20);
+        void *work = malloc(wb);
+        int tokens = (int)(1e9 / (double)bytes) + 2;
+        if (getenv("KB_TOKENS")) tokens = atoi(getenv("KB_TOKENS"));  // tokens per repetition
+        enum { REPS = 7 };
+        double times[REPS];
+        for (int rep = 0; rep < REPS; rep++) {
+            double t0 = now_s();
+            for (int t = 0; t < tokens; t++) {
+                for (int l = 0; l < s->layers; l++) {
+                    seq_mat *m = L[l];
+                    slm_matmul_job qkv[3] = {{m[0].type, m[0].w, m[0].n_out, y},
+                                             {m[1].type, m[1].w, m[1].n_out, y + s->qdim},
+                                             {m[2].type, m[2].w, m[2].n_out, y + s->qdim + s->kvdim}};
+                    slm_matmul_multi(tp, qkv, 3, s->embd, x, 1, work);
+                    slm_matvec(tp, m[3].type, m[3].w, m[3].n_out, m[3].n_in, x, y, work);
+                    slm_matmul_job gu[2] = {{m[4].type, m[4].w, m[4].n_out, y}, {m[5].type, m[5].w, m[5].n_out, y + s->ff}};
+                    slm_matmul_multi(tp, gu, 2, s->embd, x, 1, work);
+                    slm_matvec(tp, m[6].type, m[6].w, m[6].n_out, m[6].n_in, x, y, work);
+                }
+                slm_matvec(tp, out.type, out.w, out.n_out, out.n_in, x, y, work);
+            }
+            times[rep] = (now_s() - t0) / tokens;
+        }
+        for (int a = 0; a < REPS; a++)  // median of the repetitions: the machine is shared
+            for (int b = a + 1; b < REPS; b++)
+                if (times[b] < times[a]) { double t = times[a]; times[a] = times[b]; times[b] = t; }
+        const double med = times[REPS / 2], gbs = (double)bytes / med / 1e9;
+        printf("| %s | %.1f | %.2f | %.1f | %.1f | %.0f%% |\n", s->what, bytes / 1e6, med * 1e3, 1 / med, gbs,
+               100 * gbs / bw);
+        free(L); free(x); free(y); free(work);  // the weights' mappings are left to process exit
+    }
+}
+
 int main(int argc, char **argv) {
     slm_kernels_init();
     printf("ISA: %s\n", slm_isa_name(slm_active_isa()));
@@ -211,6 +313,7 @@ int main(int argc, char **argv) {
         slm_threadpool *tp = slm_threadpool_create(threads[i]);
         if (!only || strcmp(only, "decode") == 0) bench_matvec(tp, bandwidth(tp));
         if (!only || strcmp(only, "prefill") == 0) bench_matmul(tp, 512);
+        if (only && strcmp(only, "sequence") == 0) bench_sequence(tp, bandwidth(tp));
         slm_threadpool_destroy(tp);
     }
     return 0;

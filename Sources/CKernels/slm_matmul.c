@@ -16,9 +16,11 @@
 // Tokens per inner block: their quantized rows (~1-2 KiB each) stay in L1/L2 while a chunk of weight rows passes.
 #define SLM_TOKEN_BLOCK 32
 #define SLM_WORK_ALIGN 64
-// Decode streams weights from DRAM: prefetching the row this many rows ahead measured 11-12 -> 14-17 GB/s on one
-// thread for Q8_0 49152x576 (hardware prefetch alone stops at page boundaries and starts late on each chunk).
-#define SLM_PREFETCH_ROWS 4
+// Decode streams weights from DRAM: each thread prefetches (into L1) this many bytes ahead of its kernels. With 2
+// threads, a whole model's matvecs per token (Benchmarks/kernels, KB_ONLY=sequence) ran 4096: 183-205 tok/s for
+// smollm2 against 150-169 with chunks handed out dynamically and one group prefetched; 1-2 KiB start too late,
+// 16 KiB and more overrun L1 on gemma3's output matrix.
+#define SLM_PREFETCH_BYTES 4096
 
 
 static int g_use_blas = 0;
@@ -92,40 +94,6 @@ typedef struct {
     atomic_llong next;           // next unclaimed chunk, numbered across the jobs
 } dot_ctx;
 
-// Decode: 2 rows per tile call (see slm_tiles_avx2.c for why not 4), the rows SLM_PREFETCH_ROWS ahead prefetched;
-// packed weights one group of 8 rows per call, the next group prefetched.
-static void rows_decode(const dot_job *j, int64_t n_in, int64_t r0, int64_t r1) {
-    if (j->packed) {
-        const size_t group = SLM_PACK_ROWS * j->w_row;
-        for (int64_t r = r0; r < r1; r += SLM_PACK_ROWS) {
-            const char *w = j->W + (size_t)r * j->w_row;
-            if (r + 2 * SLM_PACK_ROWS <= j->n_out) {
-                for (size_t off = 0; off < group; off += 64) __builtin_prefetch(w + group + off, 0, 0);
-            }
-            j->packed(n_in, w, j->act, 0, 1, j->Y + r, 0);
-        }
-        return;
-    }
-    const size_t ahead = SLM_PREFETCH_ROWS * j->w_row;
-    int64_t r = r0;
-    if (j->tiles) {
-        for (; r + 2 <= r1; r += 2) {
-            const char *w = j->W + (size_t)r * j->w_row;
-            if (r + 2 + SLM_PREFETCH_ROWS <= j->n_out) {
-                for (size_t off = 0; off < 2 * j->w_row; off += 64) __builtin_prefetch(w + ahead + off, 0, 0);
-            }
-            j->tiles->r2t1(n_in, w, j->w_row, j->act, 0, j->Y + r, 1, 0);
-        }
-    }
-    for (; r < r1; r++) {
-        const char *w = j->W + (size_t)r * j->w_row;
-        if (r + 1 + SLM_PREFETCH_ROWS <= j->n_out) {
-            for (size_t off = 0; off < j->w_row; off += 64) __builtin_prefetch(w + ahead + off, 0, 0);
-        }
-        j->vec_dot(n_in, w, j->act, j->Y + r);
-    }
-}
-
 // Prefill: tokens in blocks that stay in cache while the chunk's rows pass; 2 rows x 4 tokens per tile call.
 static void rows_prefill(const dot_job *j, int64_t n_in, int64_t n_tokens, int64_t r0, int64_t r1) {
     const int64_t ys = j->n_out;
@@ -161,7 +129,72 @@ static void rows_prefill(const dot_job *j, int64_t n_in, int64_t n_tokens, int64
     }
 }
 
-static void dot_task(void *p, int ith, int nth) {
+// ---- decode: each thread streams one contiguous slice of every job ----
+// A thread's decode stream: its slices of the jobs' weights in order, prefetched SLM_PREFETCH_BYTES ahead of the
+// kernels, across slice boundaries.
+typedef struct {
+    const char *begin[SLM_MATMUL_MAX_JOBS], *end[SLM_MATMUL_MAX_JOBS];
+    int n, k;           // segments; the one the cursor is in
+    const char *p;      // next line to prefetch
+    int64_t credit;     // bytes consumed but not yet matched by prefetches
+} pf_stream;
+
+static inline void pf_advance(pf_stream *s, size_t bytes) {
+    s->credit += (int64_t)bytes;
+    while (s->credit > 0 && s->k < s->n) {
+        __builtin_prefetch(s->p, 0, 3);
+        s->p += 64;
+        s->credit -= 64;
+        if (s->p >= s->end[s->k]) {
+            if (++s->k < s->n) s->p = s->begin[s->k];
+        }
+    }
+}
+
+// Decode (one token): thread ith takes slice ith of every job (groups of 8 rows, so packed groups and 2-row tiles are
+// never split) and walks them as one stream. Rows come out exactly as from any other split: each is one kernel call's
+// dot product.
+static void decode_task(void *p, int ith, int nth) {
+    dot_ctx *c = p;
+    int64_t r0[SLM_MATMUL_MAX_JOBS], r1[SLM_MATMUL_MAX_JOBS];
+    pf_stream s = {.n = 0, .k = 0, .credit = 0};
+    for (int i = 0; i < c->n_jobs; i++) {
+        const dot_job *j = &c->jobs[i];
+        slm_split_range(j->n_out, SLM_PACK_ROWS, ith, nth, &r0[i], &r1[i]);
+        s.begin[i] = j->W + (size_t)r0[i] * j->w_row;
+        s.end[i] = j->W + (size_t)r1[i] * j->w_row;
+        s.n++;
+    }
+    while (s.k < s.n && s.begin[s.k] >= s.end[s.k]) s.k++;
+    if (s.k < s.n) s.p = s.begin[s.k];
+    pf_advance(&s, SLM_PREFETCH_BYTES);
+    for (int i = 0; i < c->n_jobs; i++) {
+        const dot_job *j = &c->jobs[i];
+        if (j->packed) {
+            const size_t group = SLM_PACK_ROWS * j->w_row;
+            for (int64_t r = r0[i]; r < r1[i]; r += SLM_PACK_ROWS) {
+                pf_advance(&s, group);
+                j->packed(c->n_in, j->W + (size_t)r * j->w_row, j->act, 0, 1, j->Y + r, 0);
+            }
+            continue;
+        }
+        int64_t r = r0[i];
+        if (j->tiles) {
+            for (; r + 2 <= r1[i]; r += 2) {
+                pf_advance(&s, 2 * j->w_row);
+                j->tiles->r2t1(c->n_in, j->W + (size_t)r * j->w_row, j->w_row, j->act, 0, j->Y + r, 1, 0);
+            }
+        }
+        for (; r < r1[i]; r++) {
+            pf_advance(&s, j->w_row);
+            j->vec_dot(c->n_in, j->W + (size_t)r * j->w_row, j->act, j->Y + r);
+        }
+    }
+}
+
+// Prefill: chunks of rows handed out from a counter (~8 per thread), so a thread that was descheduled delays the run
+// by one chunk at most.
+static void prefill_task(void *p, int ith, int nth) {
     (void)ith; (void)nth;
     dot_ctx *c = p;
     for (;;) {
@@ -170,8 +203,7 @@ static void dot_task(void *p, int ith, int nth) {
         const dot_job *j = c->jobs;
         while (k >= j->n_chunks) { k -= j->n_chunks; j++; }
         const int64_t r0 = k * j->chunk, r1 = SLM_MIN(r0 + j->chunk, j->n_out);
-        if (c->n_tokens == 1) rows_decode(j, c->n_in, r0, r1);
-        else rows_prefill(j, c->n_in, c->n_tokens, r0, r1);
+        rows_prefill(j, c->n_in, c->n_tokens, r0, r1);
     }
 }
 
@@ -264,8 +296,14 @@ static void matmul_dots(slm_threadpool *tp, const slm_matmul_job *jobs, int n_jo
     }
     atomic_init(&c.next, 0);
     if (c.total_chunks == 0) return;
-    if (nth == 1 || c.total_chunks == 1) dot_task(&c, 0, 1);
-    else slm_threadpool_run(tp, dot_task, &c);
+    if (n_tokens == 1) {
+        if (nth == 1) decode_task(&c, 0, 1);
+        else slm_threadpool_run(tp, decode_task, &c);
+    } else if (nth == 1 || c.total_chunks == 1) {
+        prefill_task(&c, 0, 1);
+    } else {
+        slm_threadpool_run(tp, prefill_task, &c);
+    }
 }
 
 void slm_matvec(slm_threadpool *tp, slm_type wtype, const void *W, int64_t n_out, int64_t n_in,
