@@ -21,6 +21,10 @@
 // smollm2 against 150-169 with chunks handed out dynamically and one group prefetched; 1-2 KiB start too late,
 // 16 KiB and more overrun L1 on gemma3's output matrix.
 #define SLM_PREFETCH_BYTES 4096
+// Decode: units (8 rows) a thread claims from its own slice at a time, and the threads that have claim slots (larger
+// pools run static slices).
+#define SLM_DECODE_CLAIM 2
+#define SLM_DECODE_MAX_THREADS 32
 
 
 static int g_use_blas = 0;
@@ -92,6 +96,8 @@ typedef struct {
     int64_t n_in, n_tokens;
     int64_t total_chunks;
     atomic_llong next;           // next unclaimed chunk, numbered across the jobs
+    // decode: per thread, the front (low 32 bits) and back (high 32 bits) of its unclaimed units
+    struct { _Alignas(64) atomic_ullong fb; } slot[SLM_DECODE_MAX_THREADS];
 } dot_ctx;
 
 // Prefill: tokens in blocks that stay in cache while the chunk's rows pass; 2 rows x 4 tokens per tile call.
@@ -151,43 +157,107 @@ static inline void pf_advance(pf_stream *s, size_t bytes) {
     }
 }
 
-// Decode (one token): thread ith takes slice ith of every job (groups of 8 rows, so packed groups and 2-row tiles are
-// never split) and walks them as one stream. Rows come out exactly as from any other split: each is one kernel call's
-// dot product.
+// A stream over rows [r0[i], r1[i]) of each job, started SLM_PREFETCH_BYTES ahead.
+static void pf_init(pf_stream *s, const dot_ctx *c, const int64_t *r0, const int64_t *r1) {
+    s->n = c->n_jobs;
+    s->k = 0;
+    s->credit = 0;
+    for (int i = 0; i < c->n_jobs; i++) {
+        s->begin[i] = c->jobs[i].W + (size_t)r0[i] * c->jobs[i].w_row;
+        s->end[i] = c->jobs[i].W + (size_t)r1[i] * c->jobs[i].w_row;
+    }
+    while (s->k < s->n && s->begin[s->k] >= s->end[s->k]) s->k++;
+    if (s->k < s->n) s->p = s->begin[s->k];
+    pf_advance(s, SLM_PREFETCH_BYTES);
+}
+
+// Rows [r, r_end) of job j for one token, each 8-row step first advancing the prefetch stream by its bytes.
+static void decode_rows(const dot_job *j, int64_t n_in, int64_t r, int64_t r_end, pf_stream *pf) {
+    if (j->packed) {
+        const size_t group = SLM_PACK_ROWS * j->w_row;
+        for (; r < r_end; r += SLM_PACK_ROWS) {
+            pf_advance(pf, group);
+            j->packed(n_in, j->W + (size_t)r * j->w_row, j->act, 0, 1, j->Y + r, 0);
+        }
+        return;
+    }
+    if (j->tiles) {
+        for (; r + 2 <= r_end; r += 2) {
+            pf_advance(pf, 2 * j->w_row);
+            j->tiles->r2t1(n_in, j->W + (size_t)r * j->w_row, j->w_row, j->act, 0, j->Y + r, 1, 0);
+        }
+    }
+    for (; r < r_end; r++) {
+        pf_advance(pf, j->w_row);
+        j->vec_dot(n_in, j->W + (size_t)r * j->w_row, j->act, j->Y + r);
+    }
+}
+
+// Thread `owner`'s slice of job i: rows [*r0, *r1), groups of 8 rows (packed groups and 2-row tiles are never split).
+static void decode_slice(const dot_ctx *c, int i, int owner, int nth, int64_t *r0, int64_t *r1) {
+    slm_split_range(c->jobs[i].n_out, SLM_PACK_ROWS, owner, nth, r0, r1);
+}
+
+// Runs units [u0, u1) of a thread's stream, whose slices are rows [r0[i], r1[i]) of job i (unit k: rows 8k.. of the
+// slices, numbered across the jobs in order). pf: the stream to advance, or NULL to prefetch these units on their own.
+static void decode_units(const dot_ctx *c, const int64_t *r0, const int64_t *r1, int64_t u0, int64_t u1,
+                         pf_stream *pf) {
+    int64_t ra[SLM_MATMUL_MAX_JOBS], rb[SLM_MATMUL_MAX_JOBS];
+    for (int i = 0; i < c->n_jobs; i++) {
+        ra[i] = SLM_MIN(r0[i] + u0 * SLM_PACK_ROWS, r1[i]);
+        rb[i] = SLM_MIN(r0[i] + u1 * SLM_PACK_ROWS, r1[i]);
+        const int64_t units = (r1[i] - r0[i] + SLM_PACK_ROWS - 1) / SLM_PACK_ROWS;
+        u0 = SLM_MAX(u0 - units, (int64_t)0);
+        u1 = SLM_MAX(u1 - units, (int64_t)0);
+    }
+    pf_stream own;
+    if (!pf) {
+        pf_init(&own, c, ra, rb);
+        pf = &own;
+    }
+    for (int i = 0; i < c->n_jobs; i++) {
+        if (rb[i] > ra[i]) decode_rows(&c->jobs[i], c->n_in, ra[i], rb[i], pf);
+    }
+}
+
+#define FB_FRONT(x) ((int64_t)((x) & 0xffffffffu))
+#define FB_BACK(x) ((int64_t)((x) >> 32))
+
+// Decode (one token): thread ith owns slice ith of every job and walks them as one prefetched stream, claiming
+// SLM_DECODE_CLAIM units at a time from the front; a thread that runs out takes half of what another has left from
+// the back of that thread's stream, so both finish together even when one core is slower or was descheduled. Rows
+// come out exactly as from any other split: each is one kernel call's dot product.
 static void decode_task(void *p, int ith, int nth) {
     dot_ctx *c = p;
     int64_t r0[SLM_MATMUL_MAX_JOBS], r1[SLM_MATMUL_MAX_JOBS];
-    pf_stream s = {.n = 0, .k = 0, .credit = 0};
-    for (int i = 0; i < c->n_jobs; i++) {
-        const dot_job *j = &c->jobs[i];
-        slm_split_range(j->n_out, SLM_PACK_ROWS, ith, nth, &r0[i], &r1[i]);
-        s.begin[i] = j->W + (size_t)r0[i] * j->w_row;
-        s.end[i] = j->W + (size_t)r1[i] * j->w_row;
-        s.n++;
+    for (int i = 0; i < c->n_jobs; i++) decode_slice(c, i, ith, nth, &r0[i], &r1[i]);
+    pf_stream s;
+    pf_init(&s, c, r0, r1);
+    if (nth > SLM_DECODE_MAX_THREADS) {  // no claim slots: the whole slice, no stealing
+        decode_units(c, r0, r1, 0, INT32_MAX, &s);
+        return;
     }
-    while (s.k < s.n && s.begin[s.k] >= s.end[s.k]) s.k++;
-    if (s.k < s.n) s.p = s.begin[s.k];
-    pf_advance(&s, SLM_PREFETCH_BYTES);
-    for (int i = 0; i < c->n_jobs; i++) {
-        const dot_job *j = &c->jobs[i];
-        if (j->packed) {
-            const size_t group = SLM_PACK_ROWS * j->w_row;
-            for (int64_t r = r0[i]; r < r1[i]; r += SLM_PACK_ROWS) {
-                pf_advance(&s, group);
-                j->packed(c->n_in, j->W + (size_t)r * j->w_row, j->act, 0, 1, j->Y + r, 0);
-            }
-            continue;
-        }
-        int64_t r = r0[i];
-        if (j->tiles) {
-            for (; r + 2 <= r1[i]; r += 2) {
-                pf_advance(&s, 2 * j->w_row);
-                j->tiles->r2t1(c->n_in, j->W + (size_t)r * j->w_row, j->w_row, j->act, 0, j->Y + r, 1, 0);
-            }
-        }
-        for (; r < r1[i]; r++) {
-            pf_advance(&s, j->w_row);
-            j->vec_dot(c->n_in, j->W + (size_t)r * j->w_row, j->act, j->Y + r);
+    for (;;) {
+        const uint64_t fb = atomic_fetch_add_explicit(&c->slot[ith].fb, SLM_DECODE_CLAIM, memory_order_relaxed);
+        const int64_t f = FB_FRONT(fb), b = FB_BACK(fb);
+        if (f >= b) break;
+        decode_units(c, r0, r1, f, SLM_MIN(f + SLM_DECODE_CLAIM, b), &s);
+    }
+    for (int d = 1; d < nth; d++) {
+        const int v = (ith + d) % nth;
+        int64_t v0[SLM_MATMUL_MAX_JOBS], v1[SLM_MATMUL_MAX_JOBS];
+        for (int i = 0; i < c->n_jobs; i++) decode_slice(c, i, v, nth, &v0[i], &v1[i]);
+        uint64_t fb = atomic_load_explicit(&c->slot[v].fb, memory_order_relaxed);
+        for (;;) {
+            const int64_t f = FB_FRONT(fb), b = FB_BACK(fb);
+            if (b - f < 2) break;  // its owner is about to take the last unit
+            const int64_t take = (b - f) / 2;
+            const uint64_t want = (uint64_t)f | ((uint64_t)(b - take) << 32);
+            if (!atomic_compare_exchange_weak_explicit(&c->slot[v].fb, &fb, want, memory_order_relaxed,
+                                                       memory_order_relaxed))
+                continue;  // fb reloaded
+            decode_units(c, v0, v1, b - take, b, NULL);
+            fb = atomic_load_explicit(&c->slot[v].fb, memory_order_relaxed);
         }
     }
 }
@@ -297,6 +367,15 @@ static void matmul_dots(slm_threadpool *tp, const slm_matmul_job *jobs, int n_jo
     atomic_init(&c.next, 0);
     if (c.total_chunks == 0) return;
     if (n_tokens == 1) {
+        for (int t = 0; t < nth && t < SLM_DECODE_MAX_THREADS; t++) {
+            int64_t units = 0;
+            for (int i = 0; i < c.n_jobs; i++) {
+                int64_t r0, r1;
+                decode_slice(&c, i, t, nth, &r0, &r1);
+                units += (r1 - r0 + SLM_PACK_ROWS - 1) / SLM_PACK_ROWS;
+            }
+            atomic_init(&c.slot[t].fb, (uint64_t)units << 32);
+        }
         if (nth == 1) decode_task(&c, 0, 1);
         else slm_threadpool_run(tp, decode_task, &c);
     } else if (nth == 1 || c.total_chunks == 1) {

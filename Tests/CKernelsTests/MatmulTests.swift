@@ -167,6 +167,29 @@ final class MatmulTests: XCTestCase {
         }
     }
 
+    /// Decode hands rows to threads in slices that idle threads steal from; on an oversubscribed pool (more
+    /// threads than cores, so some are descheduled mid-slice) every row is still computed exactly once and
+    /// the result is bit-identical to the single-threaded one, run after run.
+    func testDecodeWithStealingIsBitExact() {
+        for type in weightTypes {
+            let w = Weights(type, nOut: 2000, nIn: 576, seed: 31)
+            var rng = SeededFloats(seed: 310)
+            let x = rng.array(576)
+            let single = matmul(w, x, tokens: 1, pool: nil, threads: 0)
+            for threads in [5, 8] {
+                withPool(threads) { tp in
+                    for run in 0..<20 {
+                        let y = matmul(w, x, tokens: 1, pool: tp, threads: threads)
+                        if !y.elementsEqual(single, by: { $0.bitPattern == $1.bitPattern }) {
+                            XCTFail("\(typeName(type)) threads=\(threads) run \(run): decode differs from 1 thread")
+                            return
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     func testGetRowDequantizesOneRow() {
         for type in weightTypes {
             let w = Weights(type, nOut: 9, nIn: 96, seed: 40)
