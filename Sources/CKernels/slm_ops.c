@@ -4,18 +4,18 @@
 #include "slm_ops_impl.h"
 
 static const slm_ops_impl k_ops_ref = {
-    {slm_rmsnorm_ref, slm_swiglu_ref, slm_geglu_ref, slm_softmax_ref, slm_rope_ref, slm_attn_chunk_ref},
+    {slm_rmsnorm_ref, slm_swiglu_ref, slm_geglu_ref, slm_softmax_ref, slm_rope_apply_ref, slm_attn_chunk_ref},
     slm_add_ref, slm_scale_ref, slm_fp32_to_fp16_row_ref, slm_fp16_to_fp32_row_ref,
 };
 
 #if SLM_HAVE_X86
 static const slm_ops_impl k_ops_avx2 = {
-    {slm_rmsnorm_avx2, slm_swiglu_avx2, slm_geglu_avx2, slm_softmax_avx2, slm_rope_avx2, slm_attn_chunk_avx2},
+    {slm_rmsnorm_avx2, slm_swiglu_avx2, slm_geglu_avx2, slm_softmax_avx2, slm_rope_apply_avx2, slm_attn_chunk_avx2},
     slm_add_avx2, slm_scale_avx2, slm_fp32_to_fp16_row_avx2, slm_fp16_to_fp32_row_avx2,
 };
 // Attention on AVX-512 CPUs uses the AVX2 chunk kernel: it is bound by reading the f16 KV cache, not by vector width.
 static const slm_ops_impl k_ops_avx512 = {
-    {slm_rmsnorm_avx512, slm_swiglu_avx512, slm_geglu_avx512, slm_softmax_avx512, slm_rope_avx512,
+    {slm_rmsnorm_avx512, slm_swiglu_avx512, slm_geglu_avx512, slm_softmax_avx512, slm_rope_apply_avx512,
      slm_attn_chunk_avx2},
     slm_add_avx512, slm_scale_avx512, slm_fp32_to_fp16_row_avx512, slm_fp16_to_fp32_row_avx512,
 };
@@ -51,7 +51,18 @@ void slm_rmsnorm(const float *x, const float *w, float *y, int64_t n, float eps)
     slm_active_ops()->pub.rmsnorm(x, w, y, n, eps);
 }
 void slm_rope(float *x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base, int neox) {
-    slm_active_ops()->pub.rope(x, n_heads, head_dim, n_rot, pos, freq_base, neox);
+    if (n_rot > head_dim) n_rot = head_dim;
+    if (n_rot > SLM_ROPE_MAX_ROT) {
+        slm_rope_ref(x, n_heads, head_dim, n_rot, pos, freq_base, neox);
+        return;
+    }
+    float cs[SLM_ROPE_MAX_ROT / 2], sn[SLM_ROPE_MAX_ROT / 2];
+    slm_rope_angles(n_rot, pos, freq_base, cs, sn);
+    slm_active_ops()->pub.rope_apply(x, n_heads, head_dim, n_rot, cs, sn, neox);
+}
+void slm_rope_apply(float *x, int64_t n_heads, int64_t head_dim, int64_t n_rot, const float *cos_in,
+                    const float *sin_in, int neox) {
+    slm_active_ops()->pub.rope_apply(x, n_heads, head_dim, n_rot, cos_in, sin_in, neox);
 }
 void slm_swiglu(const float *gate, const float *up, float *out, int64_t n) {
     slm_active_ops()->pub.swiglu(gate, up, out, n);

@@ -82,16 +82,14 @@ SLM_TARGET_AVX512 void slm_rmsnorm_avx512(const float *x, const float *w, float 
     }
 }
 
-SLM_TARGET_AVX512 void slm_rope_avx512(float *x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos,
-                                       float freq_base, int neox) {
+SLM_TARGET_AVX512 void slm_rope_apply_avx512(float *x, int64_t n_heads, int64_t head_dim, int64_t n_rot,
+                                             const float *cs, const float *sn, int neox) {
     if (n_rot > head_dim) n_rot = head_dim;
     if (n_rot > SLM_ROPE_MAX_ROT) {
-        slm_rope_ref(x, n_heads, head_dim, n_rot, pos, freq_base, neox);
+        slm_rope_apply_ref(x, n_heads, head_dim, n_rot, cs, sn, neox);
         return;
     }
     const int64_t half = n_rot / 2;
-    float cs[SLM_ROPE_MAX_ROT / 2], sn[SLM_ROPE_MAX_ROT / 2];
-    slm_rope_angles(n_rot, pos, freq_base, cs, sn);
     if (neox) {  // pairs (x[i], x[i + half])
         for (int64_t h = 0; h < n_heads; h++) {
             float *x0 = x + h * head_dim, *x1 = x0 + half;

@@ -7,7 +7,8 @@
 // stack (2 x 16 KiB); wider heads are taken in smaller sub-groups, down to one head of 8 x this (beyond that: heap
 // scratch). Llama and gemma models use 64..256.
 #define SLM_ATTN_MAX_HEAD_DIM 512
-// Largest n_rot whose cos/sin tables the SIMD rope keeps on the stack; larger rotations use the scalar reference.
+// Largest n_rot whose tables slm_rope keeps on the stack and the SIMD rope_apply interleaves on the stack; larger
+// rotations use the scalar reference.
 #define SLM_ROPE_MAX_ROT 1024
 
 // What the public functions dispatch through: the header's table plus the entries that tests do not need per ISA.
@@ -31,13 +32,12 @@ void slm_add_ref(float *y, const float *x, int64_t n);
 void slm_scale_ref(float *y, float s, int64_t n);
 void slm_fp32_to_fp16_row_ref(const float *x, uint16_t *y, int64_t n);
 void slm_fp16_to_fp32_row_ref(const uint16_t *x, float *y, int64_t n);
-// cos/sin of theta_i = pos * freq_base^(-2i/n_rot), i < n_rot/2, evaluated in double and rounded once.
-void slm_rope_angles(int64_t n_rot, int64_t pos, float freq_base, float *cos_out, float *sin_out);
 
 #if defined(__x86_64__) || defined(__i386__)
 // AVX2 + FMA + F16C (slm_ops_avx2.c).
 void slm_rmsnorm_avx2(const float *x, const float *w, float *y, int64_t n, float eps);
-void slm_rope_avx2(float *x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base, int neox);
+void slm_rope_apply_avx2(float *x, int64_t n_heads, int64_t head_dim, int64_t n_rot, const float *cos_in,
+                         const float *sin_in, int neox);
 void slm_swiglu_avx2(const float *gate, const float *up, float *out, int64_t n);
 void slm_geglu_avx2(const float *gate, const float *up, float *out, int64_t n);
 void slm_softmax_avx2(float *x, int64_t n);
@@ -52,8 +52,8 @@ void slm_attn_chunk_avx2(const float *q, int64_t g, const uint16_t *k, const uin
 
 // AVX-512 F/BW/VL/DQ (slm_ops_avx512.c).
 void slm_rmsnorm_avx512(const float *x, const float *w, float *y, int64_t n, float eps);
-void slm_rope_avx512(float *x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base,
-                     int neox);
+void slm_rope_apply_avx512(float *x, int64_t n_heads, int64_t head_dim, int64_t n_rot, const float *cos_in,
+                           const float *sin_in, int neox);
 void slm_swiglu_avx512(const float *gate, const float *up, float *out, int64_t n);
 void slm_geglu_avx512(const float *gate, const float *up, float *out, int64_t n);
 void slm_softmax_avx512(float *x, int64_t n);

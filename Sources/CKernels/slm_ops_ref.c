@@ -41,6 +41,21 @@ void slm_rope_ref(float *x, int64_t n_heads, int64_t head_dim, int64_t n_rot, in
     }
 }
 
+void slm_rope_apply_ref(float *x, int64_t n_heads, int64_t head_dim, int64_t n_rot, const float *cos_in,
+                        const float *sin_in, int neox) {
+    if (n_rot > head_dim) n_rot = head_dim;
+    const int64_t half = n_rot / 2;
+    for (int64_t h = 0; h < n_heads; h++) {
+        float *xh = x + h * head_dim;
+        for (int64_t i = 0; i < half; i++) {
+            const int64_t i0 = neox ? i : 2 * i, i1 = neox ? i + half : 2 * i + 1;
+            const float x0 = xh[i0], x1 = xh[i1];
+            xh[i0] = x0 * cos_in[i] - x1 * sin_in[i];
+            xh[i1] = x0 * sin_in[i] + x1 * cos_in[i];
+        }
+    }
+}
+
 void slm_swiglu_ref(const float *gate, const float *up, float *out, int64_t n) {
     for (int64_t i = 0; i < n; i++) {
         const float g = gate[i];

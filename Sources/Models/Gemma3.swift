@@ -126,9 +126,19 @@ public final class Gemma3Model: LanguageModel, @unchecked Sendable {
 /// Scratch for running a Gemma3Model; shapes as in LlamaRunner, with q [B, H*Dk].
 final class Gemma3Runner: RunnerBase, ModelRunner {
     let model: Gemma3Model
+    /// One table per distinct rope base (local and global layers), and which one each layer uses.
+    private let ropes: [RopeTable]
+    private let ropeOfLayer: [Int]
 
     init(model: Gemma3Model, threads: Int, maxBatch: Int) throws(ModelError) {
         self.model = model
+        var ropes: [RopeTable] = []
+        ropeOfLayer = model.layers.map { layer in
+            if let i = ropes.firstIndex(where: { $0.base == layer.ropeBase }) { return i }
+            ropes.append(RopeTable(nRot: model.config.headDim, base: layer.ropeBase, maxBatch: max(1, maxBatch)))
+            return ropes.count - 1
+        }
+        self.ropes = ropes
         try super.init(config: model.config, threads: threads, maxBatch: maxBatch, weights: model.allWeights)
     }
 
@@ -144,17 +154,17 @@ final class Gemma3Runner: RunnerBase, ModelRunner {
         for t in 0..<n { slm_get_row(emb.type, emb.data, Int64(E), Int64(tokens[t]), x + t * E) }
         slm_scale(x, m.embeddingScale, Int64(n * E))
         traced(-1, "inp_scaled", x, n * E)
+        for r in ropes { r.fill(from: pos0, count: n) }
 
         for l in 0..<c.layerCount {
-            let L = m.layers[l]
+            let L = m.layers[l], rope = ropes[ropeOfLayer[l]]
             for t in 0..<n { slm_rmsnorm(x + t * E, L.attnNorm, h + t * E, Int64(E), m.normEps) }
             mm3(h, n, L.wq, q, L.wk, k, L.wv, v)
             for t in 0..<n {
                 for hd in 0..<c.headCount { let p = q + t * QD + hd * D; slm_rmsnorm(p, L.qNorm, p, Int64(D), m.normEps) }
                 for hd in 0..<c.headCountKV { let p = k + t * KV + hd * D; slm_rmsnorm(p, L.kNorm, p, Int64(D), m.normEps) }
-                let pos = Int64(pos0 + t)
-                slm_rope(q + t * QD, Int64(c.headCount), Int64(D), Int64(D), pos, L.ropeBase, 1)
-                slm_rope(k + t * KV, Int64(c.headCountKV), Int64(D), Int64(D), pos, L.ropeBase, 1)
+                rope.apply(q + t * QD, heads: c.headCount, headDim: D, row: t, neox: true)
+                rope.apply(k + t * KV, heads: c.headCountKV, headDim: D, row: t, neox: true)
                 storeKV(cache, layer: l, pos: pos0 + t, k: k + t * KV, v: v + t * KV)
             }
             traced(l, "Qcur", q, n * QD); traced(l, "Kcur", k, n * KV)

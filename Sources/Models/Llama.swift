@@ -109,9 +109,11 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
 /// k/v [B, Hkv*D], att [B, H*D], gate/up [B, F], out [B, E]).
 final class LlamaRunner: RunnerBase, ModelRunner {
     let model: LlamaModel
+    private let rope: RopeTable
 
     init(model: LlamaModel, threads: Int, maxBatch: Int) throws(ModelError) {
         self.model = model
+        rope = RopeTable(nRot: model.ropeDims, base: model.ropeBase, maxBatch: max(1, maxBatch))
         try super.init(config: model.config, threads: threads, maxBatch: maxBatch, weights: model.allWeights)
     }
 
@@ -127,6 +129,7 @@ final class LlamaRunner: RunnerBase, ModelRunner {
         for t in 0..<n { slm_get_row(emb.type, emb.data, Int64(E), Int64(tokens[t]), x + t * E) }
         traced(-1, "embd", x, n * E)
         let scale = 1 / Float(D).squareRoot()
+        rope.fill(from: pos0, count: n)
 
         for l in 0..<c.layerCount {
             let L = m.layers[l]
@@ -134,9 +137,8 @@ final class LlamaRunner: RunnerBase, ModelRunner {
             traced(l, "attn_norm", h, n * E)
             mm3(h, n, L.wq, q, L.wk, k, L.wv, v)
             for t in 0..<n {
-                let pos = Int64(pos0 + t)
-                slm_rope(q + t * QD, Int64(c.headCount), Int64(D), Int64(m.ropeDims), pos, m.ropeBase, 0)
-                slm_rope(k + t * KV, Int64(c.headCountKV), Int64(D), Int64(m.ropeDims), pos, m.ropeBase, 0)
+                rope.apply(q + t * QD, heads: c.headCount, headDim: D, row: t, neox: false)
+                rope.apply(k + t * KV, heads: c.headCountKV, headDim: D, row: t, neox: false)
                 storeKV(cache, layer: l, pos: pos0 + t, k: k + t * KV, v: v + t * KV)
             }
             traced(l, "q_rope", q, n * QD); traced(l, "k_rope", k, n * KV)

@@ -7,7 +7,7 @@ struct Bench: ParsableCommand {
         abstract: "llama-bench's tests: pp<p> (prompt processing in one batch) and tg<n> (generation, one token at a time).",
         discussion: """
             Prints llama-bench's markdown table, or with -o json an array using its field names, so the two tools can be
-            compared side by side (Benchmarks/compare-llama-cpp.sh does that). Example: slm bench -p 512 -n 128 -t 2
+            compared side by side (Benchmarks/compare-llama-cpp.py does that). Example: slm bench -p 512 -n 128 -t 2
             """)
 
     @OptionGroup var modelOptions: ModelOptions

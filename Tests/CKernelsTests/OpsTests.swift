@@ -195,6 +195,21 @@ final class OpsTests: XCTestCase {
 
     func testRopeReferenceMatchesClosedForm() {
         checkRope("ref") { slm_rope_ref($0, $1, $2, $3, $4, $5, $6) }
+        checkRope("apply_ref", tableRope(slm_rope_apply_ref))
+        checkRope("dispatched") { slm_rope($0, $1, $2, $3, $4, $5, $6) }
+        checkRope("dispatched apply", tableRope(slm_rope_apply))
+    }
+
+    /// A rope with slm_rope's signature made of slm_rope_angles and the given rotation by the tables.
+    private func tableRope(_ apply: @escaping (UnsafeMutablePointer<Float>?, Int64, Int64, Int64, UnsafePointer<Float>?,
+                                               UnsafePointer<Float>?, Int32) -> Void)
+        -> (UnsafeMutablePointer<Float>?, Int64, Int64, Int64, Int64, Float, Int32) -> Void {
+        return { x, heads, headDim, nRot, pos, base, neox in
+            let half = Int(min(nRot, headDim)) / 2
+            var c = [Float](repeating: .nan, count: half), s = c
+            slm_rope_angles(min(nRot, headDim), pos, base, &c, &s)
+            apply(x, heads, headDim, nRot, c, s, neox)
+        }
     }
 
     func testAVX2RMSNorm() throws { checkRMSNorm(try OpsISAs.require(SLM_ISA_AVX2)) }
@@ -209,7 +224,7 @@ final class OpsTests: XCTestCase {
     func testAVX2Softmax() throws { checkSoftmax(try OpsISAs.require(SLM_ISA_AVX2)) }
     func testAVX2Rope() throws {
         let t = try OpsISAs.require(SLM_ISA_AVX2)
-        checkRope("avx2") { t.rope($0, $1, $2, $3, $4, $5, $6) }
+        checkRope("avx2", tableRope(t.rope_apply))
     }
 
     /// Every AVX-512 element-wise kernel against its twin; runs only where the CPU has AVX-512.
@@ -219,7 +234,7 @@ final class OpsTests: XCTestCase {
         checkGLU("swiglu512", { t.swiglu($0, $1, $2, $3) }, { slm_swiglu_ref($0, $1, $2, $3) })
         checkGLU("geglu512", { t.geglu($0, $1, $2, $3) }, { slm_geglu_ref($0, $1, $2, $3) })
         checkSoftmax(t)
-        checkRope("avx512") { t.rope($0, $1, $2, $3, $4, $5, $6) }
+        checkRope("avx512", tableRope(t.rope_apply))
     }
 
     func testDispatchedSoftmaxAndRMSNormMatchActiveTable() {

@@ -14,6 +14,12 @@ void slm_rmsnorm(const float *x, const float *w, float *y, int64_t n, float eps)
 // Rotary embedding in place on x: [n_heads, head_dim] at position pos; rotates the first n_rot dims of each head.
 // theta_i = pos * freq_base^(-2i/n_rot). neox=0: pairs (x[2i], x[2i+1]) (llama); neox=1: pairs (x[i], x[i+n_rot/2]).
 void slm_rope(float *x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base, int neox);
+// The two halves of slm_rope, so that a forward pass computes a position's angles once for all its layers:
+// cos_out/sin_out[i] = cos/sin(theta_i), i < n_rot/2, evaluated in double and rounded once to f32;
+void slm_rope_angles(int64_t n_rot, int64_t pos, float freq_base, float *cos_out, float *sin_out);
+// and the rotation of x by those tables (slm_rope = slm_rope_angles + slm_rope_apply, bit for bit).
+void slm_rope_apply(float *x, int64_t n_heads, int64_t head_dim, int64_t n_rot, const float *cos_in,
+                    const float *sin_in, int neox);
 // out[i] = silu(gate[i]) * up[i]; out may alias gate or up.
 void slm_swiglu(const float *gate, const float *up, float *out, int64_t n);
 // out[i] = gelu(gate[i]) * up[i] with gelu's tanh approximation; out may alias.
@@ -51,6 +57,8 @@ void slm_attention_isa(slm_isa isa, slm_threadpool *tp, const float *q, const ui
 // Scalar twins (the dispatched versions above must match these within float rounding).
 void slm_rmsnorm_ref(const float *x, const float *w, float *y, int64_t n, float eps);
 void slm_rope_ref(float *x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base, int neox);
+void slm_rope_apply_ref(float *x, int64_t n_heads, int64_t head_dim, int64_t n_rot, const float *cos_in,
+                        const float *sin_in, int neox);
 void slm_swiglu_ref(const float *gate, const float *up, float *out, int64_t n);
 void slm_geglu_ref(const float *gate, const float *up, float *out, int64_t n);
 void slm_softmax_ref(float *x, int64_t n);
@@ -67,7 +75,7 @@ typedef struct {
     void (*swiglu)(const float *, const float *, float *, int64_t);
     void (*geglu)(const float *, const float *, float *, int64_t);
     void (*softmax)(float *, int64_t);
-    void (*rope)(float *, int64_t, int64_t, int64_t, int64_t, float, int);
+    void (*rope_apply)(float *, int64_t, int64_t, int64_t, const float *, const float *, int);
     // One chunk's partial softmax for the g query heads of one token that share one kv head (q: g rows of head_dim)
     // over positions [p0, p0 + n), 1 <= n <= SLM_ATTN_CHUNK, 1 <= g <= SLM_ATTN_GROUP_MAX:
     //   ml[h] = m_h = max_p s_hp, ml[g + h] = sum_p e^(s_hp - m_h), acc[h * head_dim + d] = sum_p e^(s_hp - m_h) v_pd.
