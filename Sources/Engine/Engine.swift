@@ -18,8 +18,20 @@ public final class Engine {
 
     public init(modelPath: String, threads: Int, maxBatch: Int = 256) throws(EngineError) {
         do { file = try GGUFFile(path: modelPath) } catch { throw .file(error) }
-        do { model = try ModelRegistry.load(file) } catch { throw .model(error) }
-        do { tokenizer = try makeTokenizer(from: file) } catch { throw .tokenizer(error) }
+        // The tokenizer (tens of ms for a 262k vocabulary) is built on another thread while the weights are checked
+        // and packed: load time is the longer of the two, not their sum.
+        let tokenizerJob = TokenizerJob(file)
+        let loaded: Result<any LanguageModel, ModelError>
+        do { loaded = .success(try ModelRegistry.load(file)) } catch { loaded = .failure(error) }
+        let built = tokenizerJob.wait()
+        switch loaded {
+        case .success(let m): model = m
+        case .failure(let error): throw .model(error)
+        }
+        switch built {
+        case .success(let t): tokenizer = t
+        case .failure(let error): throw .tokenizer(error)
+        }
         guard tokenizer.vocabularySize <= model.config.vocabularySize else {
             throw .invalidArgument("tokenizer has \(tokenizer.vocabularySize) tokens but token_embd has only \(model.config.vocabularySize) rows")
         }
@@ -93,5 +105,25 @@ extension OutputRows {
         case .all: return n
         case .from(let i): return max(0, n - min(max(i, 0), n))
         }
+    }
+}
+
+/// makeTokenizer(from:) running on its own thread from init until `wait`.
+private final class TokenizerJob: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var result: Result<any Tokenizer, TokenizerError> = .failure(.unsupportedModel(""))  // set before `done`
+
+    init(_ file: GGUFFile) {
+        let thread = Thread { [self] in
+            do throws(TokenizerError) { result = .success(try makeTokenizer(from: file)) } catch { result = .failure(error) }
+            done.signal()
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    func wait() -> Result<any Tokenizer, TokenizerError> {
+        done.wait()
+        return result
     }
 }
