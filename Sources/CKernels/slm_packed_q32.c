@@ -57,17 +57,16 @@ void slm_unpack_q4_0(const void *restrict group, int64_t n_in, int r, void *rest
 // ---- Q5_0 ----
 
 // The 5th bits of row r (GGUF's qh: bit j of the little-endian u32 = element j) <-> bytes 4r..4r+3 of h (see above).
+// Packing gathers bits e, e + 4, e + 8, e + 12 of a 16-bit half into bits 0..3 with one multiply: the bit at 4i moves
+// to 12 + i through the term 1 << (12 - 3i) of 0x1248, and no two of the 16 partial products share a position (so no
+// carries). Load time: gemma3's Q5_0 matrices packed ~4x faster than bit by bit.
+static inline uint8_t gather_nibble_bits(uint32_t half) { return (uint8_t)((((half & 0x1111u) * 0x1248u) >> 12) & 0xFu); }
+
 static void pack_h(const uint8_t qh_bytes[4], uint8_t *h, int r) {
     uint32_t qh;
     memcpy(&qh, qh_bytes, 4);
-    for (int e = 0; e < 4; e++) {
-        uint8_t v = 0;
-        for (int k = 0; k < 4; k++) {
-            v |= (uint8_t)(((qh >> (4 * k + e)) & 1) << k);
-            v |= (uint8_t)(((qh >> (16 + 4 * k + e)) & 1) << (4 + k));
-        }
-        h[4 * r + e] = v;
-    }
+    for (int e = 0; e < 4; e++)
+        h[4 * r + e] = (uint8_t)(gather_nibble_bits(qh >> e) | gather_nibble_bits(qh >> (16 + e)) << 4);
 }
 
 static void unpack_h(const uint8_t *h, int r, uint8_t qh_bytes[4]) {

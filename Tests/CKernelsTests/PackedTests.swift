@@ -67,6 +67,59 @@ final class PackedTests: XCTestCase {
         }
     }
 
+    /// A model's matrices packed in one pool run (chunks handed out across the jobs) give the bytes of packing each
+    /// alone; a job that cannot be packed refuses the whole call before anything is written.
+    func testPackingManyMatricesInOneRunEqualsPackingEachAlone() throws {
+        var rng = SeededFloats(seed: 11)
+        // Types and shapes mixed; 2000 rows of Q8_0 span several 64 KiB chunks; one matrix of a single group.
+        let shapes: [(slm_type, Int, Int)] = Self.types.map { ($0, 24, inputSizes($0).last!) }
+            + [(SLM_TYPE_Q8_0, 2000, 576), (SLM_TYPE_Q4_1, 8, 32)]
+        let weights = shapes.map { quantize(rng.array($0.1 * $0.2), $0.0) }
+        let expected = zip(shapes, weights).map { pack($1, $0.0, nOut: $0.1, nIn: $0.2) }
+        for threads in [1, 3] {
+            let pool = try XCTUnwrap(slm_threadpool_create(Int32(threads)))
+            defer { slm_threadpool_destroy(pool) }
+            var outputs = expected.map { [UInt8](repeating: 0xAA, count: $0.count) }
+            let rc = withPointers(weights, &outputs) { src, dst in
+                let jobs = shapes.indices.map {
+                    slm_pack_job(base: shapes[$0].0, W: src[$0], n_out: Int64(shapes[$0].1), n_in: Int64(shapes[$0].2), dst: dst[$0])
+                }
+                return slm_pack_matrices(pool, jobs, Int32(jobs.count))
+            }
+            XCTAssertEqual(rc, 0)
+            for i in shapes.indices {
+                let firstDiff = zip(outputs[i], expected[i]).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+                XCTAssertNil(firstDiff, "\(threads) threads: matrix \(i) (\(typeName(shapes[i].0))) differs from byte \(firstDiff ?? 0)")
+            }
+            var untouched = [[UInt8](repeating: 0xAA, count: expected[0].count), [UInt8](repeating: 0xAA, count: 64)]
+            let refused = withPointers([weights[0], weights[0]], &untouched) { src, dst in
+                let jobs = [slm_pack_job(base: shapes[0].0, W: src[0], n_out: Int64(shapes[0].1), n_in: Int64(shapes[0].2), dst: dst[0]),
+                            slm_pack_job(base: shapes[0].0, W: src[1], n_out: 12, n_in: Int64(shapes[0].2), dst: dst[1])]
+                return slm_pack_matrices(pool, jobs, 2)
+            }
+            XCTAssertEqual(refused, -1, "12 rows are not whole groups of 8")
+            XCTAssertTrue(untouched[0].allSatisfy { $0 == 0xAA }, "a refused call writes nothing")
+        }
+    }
+
+    /// Base addresses of `inputs` and `outputs` for the duration of `body`.
+    private func withPointers<R>(_ inputs: [[UInt8]], _ outputs: inout [[UInt8]],
+                                 _ body: ([UnsafeRawPointer], [UnsafeMutableRawPointer]) -> R) -> R {
+        let src = inputs.map { a -> UnsafeMutableRawPointer in
+            let p = UnsafeMutableRawPointer.allocate(byteCount: max(a.count, 1), alignment: 64)
+            a.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: a.count) }
+            return p
+        }
+        let dst = outputs.map { UnsafeMutableRawPointer.allocate(byteCount: max($0.count, 1), alignment: 64) }
+        for (p, a) in zip(dst, outputs) { a.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: a.count) } }
+        defer { for p in src + dst { p.deallocate() } }
+        let r = body(src.map { UnsafeRawPointer($0) }, dst)
+        for i in outputs.indices {
+            outputs[i] = Array(UnsafeRawBufferPointer(start: dst[i], count: outputs[i].count))
+        }
+        return r
+    }
+
     /// SIMD kernels against the scalar twin, and every token-tile split against one token per call.
     func testSIMDEqualsScalarTwinAndTokenSplitsBitForBit() {
         for type in Self.types {

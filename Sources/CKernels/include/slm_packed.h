@@ -40,6 +40,19 @@ size_t slm_packed_size(slm_type base, int64_t n_out, int64_t n_in);
 void slm_pack_groups(slm_type base, const void *W, int64_t n_in, void *dst, int64_t g0, int64_t g1);
 // The whole matrix, groups split across the pool (tp may be NULL). Returns 0, or -1 when it cannot be packed.
 int slm_pack_matrix(slm_threadpool *tp, slm_type base, const void *W, int64_t n_out, int64_t n_in, void *dst);
+
+// One matrix of a slm_pack_matrices call: W [n_out, n_in] in `base` packed into dst (slm_packed_size bytes).
+typedef struct {
+    slm_type base;
+    const void *W;
+    int64_t n_out, n_in;
+    void *dst;
+} slm_pack_job;
+
+// Every job in one pool run (tp may be NULL): chunks of groups across all the matrices are handed out from one counter,
+// so a model's dozens of small matrices cost one dispatch, not one each. Returns 0, or -1 (nothing packed) when a job
+// cannot be packed.
+int slm_pack_matrices(slm_threadpool *tp, const slm_pack_job *jobs, int n_jobs);
 // Inverse (tests): row `row` of the packed matrix back in the base layout.
 void slm_unpack_row(slm_type base, const void *packed, int64_t n_in, int64_t row, void *dst_row);
 
