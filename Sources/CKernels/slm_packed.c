@@ -151,16 +151,8 @@ void slm_pack_groups(slm_type base, const void *W, int64_t n_in, void *dst, int6
     const slm_packed_traits *p = slm_get_packed_traits_isa(base, SLM_ISA_REF);
     if (!p) return;
     const size_t row = slm_row_size(slm_packed_base(base), n_in), group = p->group_bytes(n_in);
-    const size_t src_group = SLM_PACK_ROWS * row;
-    for (int64_t g = g0; g < g1; g++) {
-        // The next group's rows are requested while this one is reordered: a group's 8 rows are a short stretch of
-        // memory (gemma3's Q5_0 rows: 3.5 KiB) that the hardware prefetchers would not get ahead of.
-        if (g + 1 < g1) {
-            const char *next = (const char *)W + (size_t)(g + 1) * src_group;
-            for (size_t off = 0; off < src_group; off += 64) __builtin_prefetch(next + off, 0, 3);
-        }
-        p->pack((const char *)W + (size_t)g * src_group, row, n_in, (char *)dst + (size_t)g * group);
-    }
+    for (int64_t g = g0; g < g1; g++)
+        p->pack((const char *)W + (size_t)g * SLM_PACK_ROWS * row, row, n_in, (char *)dst + (size_t)g * group);
 }
 
 int slm_pack_matrix(slm_threadpool *tp, slm_type base, const void *W, int64_t n_out, int64_t n_in, void *dst) {
