@@ -155,11 +155,6 @@ void slm_pack_groups(slm_type base, const void *W, int64_t n_in, void *dst, int6
         p->pack((const char *)W + (size_t)g * SLM_PACK_ROWS * row, row, n_in, (char *)dst + (size_t)g * group);
 }
 
-int slm_pack_matrix(slm_threadpool *tp, slm_type base, const void *W, int64_t n_out, int64_t n_in, void *dst) {
-    const slm_pack_job job = {base, W, n_out, n_in, dst};
-    return slm_pack_matrices(tp, &job, 1);
-}
-
 // slm_pack_matrices: chunks of about SLM_PACK_CHUNK_BYTES of source rows (whole groups), numbered across the jobs.
 #define SLM_PACK_CHUNK_BYTES (64 * 1024)
 
@@ -203,8 +198,7 @@ int slm_pack_matrices(slm_threadpool *tp, const slm_pack_job *jobs, int n_jobs) 
     }
     pack_many_ctx c = {jobs, n_jobs, first, per, 0};
     atomic_init(&c.next, 0);
-    if (tp) slm_threadpool_run(tp, pack_many_task, &c);
-    else pack_many_task(&c, 0, 1);
+    slm_threadpool_run(tp, pack_many_task, &c);  // a NULL pool runs the task on this thread
     free(first);
     return 0;
 }

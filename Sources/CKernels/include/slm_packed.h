@@ -38,8 +38,6 @@ size_t slm_packed_size(slm_type base, int64_t n_out, int64_t n_in);
 // Packs groups [g0, g1) (group g = rows 8g ..< 8g+8) of W [n_out, n_in] in `base` into dst (the whole packed matrix).
 // Callers may pack disjoint group ranges in parallel.
 void slm_pack_groups(slm_type base, const void *W, int64_t n_in, void *dst, int64_t g0, int64_t g1);
-// The whole matrix, groups split across the pool (tp may be NULL). Returns 0, or -1 when it cannot be packed.
-int slm_pack_matrix(slm_threadpool *tp, slm_type base, const void *W, int64_t n_out, int64_t n_in, void *dst);
 
 // One matrix of a slm_pack_matrices call: W [n_out, n_in] in `base` packed into dst (slm_packed_size bytes).
 typedef struct {
