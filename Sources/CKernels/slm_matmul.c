@@ -10,6 +10,7 @@
 #include "slm_internal.h"
 #include "slm_quants_internal.h"
 #include "slm_packed_internal.h"
+#include "slm_prefetch.h"
 
 // Weight rows per BLAS tile: TILE * n_in floats per thread of scratch (64 x 1536 x 4 = 384 KiB).
 #define SLM_BLAS_TILE 64
@@ -80,6 +81,7 @@ typedef struct {
     slm_vec_dot_fn vec_dot;
     const slm_dot_tiles *tiles;  // register tiles bit-identical to vec_dot, or NULL
     slm_packed_gemm_fn packed;   // packed weights (slm_packed.h): groups of 8 rows, w_row = group bytes / 8
+    slm_packed_gemv_fn packed_gemv;  // its one-token kernel that advances the prefetch stream, or NULL
     const char *W;
     size_t w_row;                // bytes per weight row
     const char *act;             // [n_tokens] rows of the vec_dot type
@@ -136,29 +138,8 @@ static void rows_prefill(const dot_job *j, int64_t n_in, int64_t n_tokens, int64
 }
 
 // ---- decode: each thread streams one contiguous slice of every job ----
-// A thread's decode stream: its slices of the jobs' weights in order, prefetched SLM_PREFETCH_BYTES ahead of the
-// kernels, across slice boundaries.
-typedef struct {
-    const char *begin[SLM_MATMUL_MAX_JOBS], *end[SLM_MATMUL_MAX_JOBS];
-    int n, k;           // segments; the one the cursor is in
-    const char *p;      // next line to prefetch
-    int64_t credit;     // bytes consumed but not yet matched by prefetches
-} pf_stream;
-
-static inline void pf_advance(pf_stream *s, size_t bytes) {
-    s->credit += (int64_t)bytes;
-    while (s->credit > 0 && s->k < s->n) {
-        __builtin_prefetch(s->p, 0, 3);
-        s->p += 64;
-        s->credit -= 64;
-        if (s->p >= s->end[s->k]) {
-            if (++s->k < s->n) s->p = s->begin[s->k];
-        }
-    }
-}
-
 // A stream over rows [r0[i], r1[i]) of each job, started SLM_PREFETCH_BYTES ahead.
-static void pf_init(pf_stream *s, const dot_ctx *c, const int64_t *r0, const int64_t *r1) {
+static void pf_init(slm_pf_stream *s, const dot_ctx *c, const int64_t *r0, const int64_t *r1) {
     s->n = c->n_jobs;
     s->k = 0;
     s->credit = 0;
@@ -168,27 +149,29 @@ static void pf_init(pf_stream *s, const dot_ctx *c, const int64_t *r0, const int
     }
     while (s->k < s->n && s->begin[s->k] >= s->end[s->k]) s->k++;
     if (s->k < s->n) s->p = s->begin[s->k];
-    pf_advance(s, SLM_PREFETCH_BYTES);
+    slm_pf_advance(s, SLM_PREFETCH_BYTES);
 }
 
-// Rows [r, r_end) of job j for one token, each 8-row step first advancing the prefetch stream by its bytes.
-static void decode_rows(const dot_job *j, int64_t n_in, int64_t r, int64_t r_end, pf_stream *pf) {
+// Rows [r, r_end) of job j for one token, advancing the prefetch stream by their bytes: packed kernels with a gemv
+// block by block, the others before each call.
+static void decode_rows(const dot_job *j, int64_t n_in, int64_t r, int64_t r_end, slm_pf_stream *pf) {
+    if (j->packed_gemv) {  // advances the stream block by block
+        for (; r < r_end; r += SLM_PACK_ROWS) j->packed_gemv(n_in, j->W + (size_t)r * j->w_row, j->act, j->Y + r, pf);
+        return;
+    }
     if (j->packed) {
-        const size_t group = SLM_PACK_ROWS * j->w_row;
+        const int64_t group = SLM_PACK_ROWS * (int64_t)j->w_row;
         for (; r < r_end; r += SLM_PACK_ROWS) {
-            pf_advance(pf, group);
+            slm_pf_advance(pf, group);
             j->packed(n_in, j->W + (size_t)r * j->w_row, j->act, 0, 1, j->Y + r, 0);
         }
         return;
     }
     if (j->tiles) {
-        for (; r + 2 <= r_end; r += 2) {
-            pf_advance(pf, 2 * j->w_row);
-            j->tiles->r2t1(n_in, j->W + (size_t)r * j->w_row, j->w_row, j->act, 0, j->Y + r, 1, 0);
-        }
+        for (; r + 2 <= r_end; r += 2) j->tiles->decode(n_in, j->W + (size_t)r * j->w_row, j->w_row, j->act, j->Y + r, pf);
     }
     for (; r < r_end; r++) {
-        pf_advance(pf, j->w_row);
+        slm_pf_advance(pf, (int64_t)j->w_row);
         j->vec_dot(n_in, j->W + (size_t)r * j->w_row, j->act, j->Y + r);
     }
 }
@@ -201,7 +184,7 @@ static void decode_slice(const dot_ctx *c, int i, int owner, int nth, int64_t *r
 // Runs units [u0, u1) of a thread's stream, whose slices are rows [r0[i], r1[i]) of job i (unit k: rows 8k.. of the
 // slices, numbered across the jobs in order). pf: the stream to advance, or NULL to prefetch these units on their own.
 static void decode_units(const dot_ctx *c, const int64_t *r0, const int64_t *r1, int64_t u0, int64_t u1,
-                         pf_stream *pf) {
+                         slm_pf_stream *pf) {
     int64_t ra[SLM_MATMUL_MAX_JOBS], rb[SLM_MATMUL_MAX_JOBS];
     for (int i = 0; i < c->n_jobs; i++) {
         ra[i] = SLM_MIN(r0[i] + u0 * SLM_PACK_ROWS, r1[i]);
@@ -210,7 +193,7 @@ static void decode_units(const dot_ctx *c, const int64_t *r0, const int64_t *r1,
         u0 = SLM_MAX(u0 - units, (int64_t)0);
         u1 = SLM_MAX(u1 - units, (int64_t)0);
     }
-    pf_stream own;
+    slm_pf_stream own;
     if (!pf) {
         pf_init(&own, c, ra, rb);
         pf = &own;
@@ -231,7 +214,7 @@ static void decode_task(void *p, int ith, int nth) {
     dot_ctx *c = p;
     int64_t r0[SLM_MATMUL_MAX_JOBS], r1[SLM_MATMUL_MAX_JOBS];
     for (int i = 0; i < c->n_jobs; i++) decode_slice(c, i, ith, nth, &r0[i], &r1[i]);
-    pf_stream s;
+    slm_pf_stream s;
     pf_init(&s, c, r0, r1);
     if (nth > SLM_DECODE_MAX_THREADS) {  // no claim slots: the whole slice, no stealing
         decode_units(c, r0, r1, 0, INT32_MAX, &s);
@@ -247,7 +230,7 @@ static void decode_task(void *p, int ith, int nth) {
         const int v = (ith + d) % nth;
         int64_t v0[SLM_MATMUL_MAX_JOBS], v1[SLM_MATMUL_MAX_JOBS];
         for (int i = 0; i < c->n_jobs; i++) decode_slice(c, i, v, nth, &v0[i], &v1[i]);
-        uint64_t fb = atomic_load_explicit(&c->slot[v].fb, memory_order_relaxed);
+        unsigned long long fb = atomic_load_explicit(&c->slot[v].fb, memory_order_relaxed);  // atomic_ullong's type
         for (;;) {
             const int64_t f = FB_FRONT(fb), b = FB_BACK(fb);
             if (b - f < 2) break;  // its owner is about to take the last unit
@@ -332,7 +315,7 @@ static void matmul_dots(slm_threadpool *tp, const slm_matmul_job *jobs, int n_jo
             int64_t chunk = SLM_MAX((int64_t)16, jobs[i].n_out / ((int64_t)nth * 8));
             chunk = (chunk + SLM_PACK_ROWS - 1) / SLM_PACK_ROWS * SLM_PACK_ROWS;
             dot_job *j = &c.jobs[c.n_jobs++];
-            *j = (dot_job){NULL, NULL, p->gemm, jobs[i].W, p->group_bytes(n_in) / SLM_PACK_ROWS, conv_act[k], a_row,
+            *j = (dot_job){NULL, NULL, p->gemm, p->gemv, jobs[i].W, p->group_bytes(n_in) / SLM_PACK_ROWS, conv_act[k], a_row,
                            jobs[i].n_out, jobs[i].Y, chunk, (jobs[i].n_out + chunk - 1) / chunk};
             c.total_chunks += j->n_chunks;
             continue;
@@ -359,7 +342,7 @@ static void matmul_dots(slm_threadpool *tp, const slm_matmul_job *jobs, int n_jo
         int64_t chunk = SLM_MAX((int64_t)16, jobs[i].n_out / ((int64_t)nth * 8));
         chunk = (chunk + 3) / 4 * 4;
         dot_job *j = &c.jobs[c.n_jobs++];
-        *j = (dot_job){tt->vec_dot, slm_dot_tiles_for(tt->vec_dot), NULL, jobs[i].W,
+        *j = (dot_job){tt->vec_dot, slm_dot_tiles_for(tt->vec_dot), NULL, NULL, jobs[i].W,
                        (size_t)(n_in / tt->block_size) * (size_t)tt->type_size, act, a_row, jobs[i].n_out, jobs[i].Y,
                        chunk, (jobs[i].n_out + chunk - 1) / chunk};
         c.total_chunks += j->n_chunks;

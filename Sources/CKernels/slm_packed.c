@@ -97,14 +97,21 @@ static void init_tables(void) {
         slm_packed_traits *t = g_tables[isa];
         t[0].act_quant = slm_quant_q8_s_avx2;
         t[0].gemm = slm_packed_gemm_q4_1_avx2;
+        t[0].gemv = slm_packed_gemv_q4_1_avx2;
         t[1].act_quant = t[2].act_quant = slm_get_type_traits_isa(SLM_TYPE_Q8_K, (slm_isa)isa)->quant;
         t[1].gemm = slm_packed_gemm_q4_K_avx2;
         t[2].gemm = slm_packed_gemm_q6_K_avx2;
+        t[1].gemv = slm_packed_gemv_q4_K_avx2;
+        t[2].gemv = slm_packed_gemv_q6_K_avx2;
         for (int i = 3; i <= 6; i++) t[i].act_quant = slm_quant_q8_s_avx2;
         t[3].gemm = slm_packed_gemm_q4_0_avx2;
         t[4].gemm = slm_packed_gemm_q5_0_avx2;
         t[5].gemm = slm_packed_gemm_q8_0_avx2;
         t[6].gemm = slm_packed_gemm_q5_1_avx2;
+        t[3].gemv = slm_packed_gemv_q4_0_avx2;
+        t[4].gemv = slm_packed_gemv_q5_0_avx2;
+        t[5].gemv = slm_packed_gemv_q8_0_avx2;
+        t[6].gemv = slm_packed_gemv_q5_1_avx2;
     }
 #endif
 }

@@ -4,6 +4,7 @@
 #include <immintrin.h>
 #include <string.h>
 #include "slm_internal.h"
+#include "slm_prefetch.h"
 
 #define PK_INLINE SLM_TARGET_AVX2 static inline __attribute__((always_inline))
 
@@ -13,6 +14,9 @@ PK_INLINE __m256i bcast4(const int8_t *p) {
     memcpy(&v, p, 4);
     return _mm256_set1_epi32(v);
 }
+
+// Every TILE takes a prefetch stream (slm_prefetch.h) as its last argument: NULL in products over several tokens (the
+// code folds away), the decode stream in the one-token gemv, advanced by each block's bytes before the block.
 
 // NAME(n_in, group, act, act_row, n_tok, out, out_tok): TILE(nb, group, act, act_row, out, out_tok, NT) over tiles of
 // TMAX (4 or 8) tokens, then one of 4 (when TMAX is 8), then the remainder as one tile of 1..3. BLOCK: elements per
@@ -24,17 +28,25 @@ PK_INLINE __m256i bcast4(const int8_t *p) {
         int64_t t = 0;                                                                                               \
         for (; t + (TMAX) <= n_tok; t += (TMAX))                                                                     \
             TILE(nb, group, (const char *)act + (size_t)t * act_row, act_row, out + (size_t)t * out_tok, out_tok,    \
-                 (TMAX));                                                                                            \
+                 (TMAX), NULL);                                                                                      \
         if ((TMAX) > 4 && t + 4 <= n_tok) {                                                                          \
-            TILE(nb, group, (const char *)act + (size_t)t * act_row, act_row, out + (size_t)t * out_tok, out_tok, 4); \
+            TILE(nb, group, (const char *)act + (size_t)t * act_row, act_row, out + (size_t)t * out_tok, out_tok,    \
+                 4, NULL);                                                                                           \
             t += 4;                                                                                                  \
         }                                                                                                            \
         const char *a = (const char *)act + (size_t)t * act_row;                                                     \
         float *o = out + (size_t)t * out_tok;                                                                        \
         switch (n_tok - t) {                                                                                         \
-        case 3: TILE(nb, group, a, act_row, o, out_tok, 3); break;                                                   \
-        case 2: TILE(nb, group, a, act_row, o, out_tok, 2); break;                                                   \
-        case 1: TILE(nb, group, a, act_row, o, out_tok, 1); break;                                                   \
+        case 3: TILE(nb, group, a, act_row, o, out_tok, 3, NULL); break;                                             \
+        case 2: TILE(nb, group, a, act_row, o, out_tok, 2, NULL); break;                                             \
+        case 1: TILE(nb, group, a, act_row, o, out_tok, 1, NULL); break;                                             \
         default: break;                                                                                              \
         }                                                                                                            \
+    }
+
+// NAME(n_in, group, act, out, pf): the one-token product (slm_packed_gemv_fn), advancing pf through the blocks.
+#define SLM_PACKED_GEMV(NAME, TILE, BLOCK)                                                                           \
+    SLM_TARGET_AVX2 void NAME(int64_t n_in, const void *restrict group, const void *restrict act,                  \
+                              float *restrict out, slm_pf_stream *pf) {                                              \
+        TILE(n_in / (BLOCK), group, act, 0, out, 0, 1, pf);                                                          \
     }

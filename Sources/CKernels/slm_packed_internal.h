@@ -22,6 +22,11 @@ _Static_assert(sizeof(slm_block_q8_s) == 36, "q8_s block size");
 // out[t * out_tok + r] for r < 8, t < n_tok. Every output's operations do not depend on n_tok.
 typedef void (*slm_packed_gemm_fn)(int64_t n_in, const void *restrict group, const void *restrict act,
                                    size_t act_row, int64_t n_tok, float *restrict out, size_t out_tok);
+// One token (decode): out[r] for r < 8, the outputs of gemm with n_tok = 1, advancing the decode prefetch stream `pf`
+// (slm_prefetch.h) by each block's bytes as it goes (the group's bytes in all).
+typedef struct slm_pf_stream slm_pf_stream;
+typedef void (*slm_packed_gemv_fn)(int64_t n_in, const void *restrict group, const void *restrict act,
+                                   float *restrict out, slm_pf_stream *pf);
 // 8 rows `src_row` bytes apart -> one group; one row of a group -> the base layout.
 typedef void (*slm_pack_group_fn)(const void *restrict src, size_t src_row, int64_t n_in, void *restrict dst);
 typedef void (*slm_unpack_row_fn)(const void *restrict group, int64_t n_in, int r, void *restrict dst_row);
@@ -36,6 +41,7 @@ typedef struct {
     slm_pack_group_fn pack;
     slm_unpack_row_fn unpack;
     slm_packed_gemm_fn gemm;    // NULL: no kernel for this ISA (the table falls back to the lower ISA)
+    slm_packed_gemv_fn gemv;    // NULL: decode calls gemm after prefetching the group's bytes at once
 } slm_packed_traits;
 
 // The packed layout of `base` with the kernels of `isa` (falling back to lower ISAs), or NULL.
@@ -52,6 +58,17 @@ void slm_quant_q8_s_avx2(const float *restrict src, void *restrict dst, int64_t 
                                     size_t act_row, int64_t n_tok, float *restrict out, size_t out_tok);
 SLM_PACKED_GEMMS(ref)
 SLM_PACKED_GEMMS(avx2)
+// One-token kernels (slm_packed_gemv_fn) of the AVX2 files.
+#define SLM_PACKED_GEMV_DECL(t)                                                                                      \
+    void slm_packed_gemv_##t##_avx2(int64_t n_in, const void *restrict group, const void *restrict act,            \
+                                    float *restrict out, slm_pf_stream *pf);
+SLM_PACKED_GEMV_DECL(q4_1)
+SLM_PACKED_GEMV_DECL(q4_K)
+SLM_PACKED_GEMV_DECL(q6_K)
+SLM_PACKED_GEMV_DECL(q4_0)
+SLM_PACKED_GEMV_DECL(q5_0)
+SLM_PACKED_GEMV_DECL(q5_1)
+SLM_PACKED_GEMV_DECL(q8_0)
 
 // K-quant layouts (slm_packed_kq.c) with activations Q8_K; kernels in slm_packed_kq_ref.c and slm_packed_kq_avx2.c.
 size_t slm_packed_group_bytes_q4_K(int64_t n_in);

@@ -47,8 +47,13 @@ void slm_quant_q8_1_avx512(const float *restrict src, void *restrict dst, int64_
 // the tiles belong to (slm_tiles_avx2.c).
 typedef void (*slm_dot_tile_fn)(int64_t n, const void *restrict w, size_t w_stride, const void *restrict act,
                                 size_t act_stride, float *restrict out, size_t out_row, size_t out_tok);
+// Decode's 2 x 1 tile (r2t1 with out_row 1), advancing the decode prefetch stream (slm_prefetch.h) block by block.
+typedef struct slm_pf_stream slm_pf_stream;
+typedef void (*slm_dot_decode_fn)(int64_t n, const void *restrict w, size_t w_stride, const void *restrict act,
+                                  float *restrict out, slm_pf_stream *pf);
 typedef struct {
-    slm_dot_tile_fn r2t1;  // decode; prefill's last tokens
+    slm_dot_decode_fn decode;  // decode: 2 rows x 1 token with the prefetch stream
+    slm_dot_tile_fn r2t1;  // prefill's last tokens
     slm_dot_tile_fn r2t4;  // prefill: 2 rows x 4 tokens
     slm_dot_tile_fn r1t4;  // prefill, last odd row
 } slm_dot_tiles;

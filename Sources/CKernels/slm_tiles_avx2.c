@@ -16,6 +16,7 @@
 #include "slm_internal.h"
 #include "slm_quants_internal.h"
 #include "slm_kquants_internal.h"
+#include "slm_prefetch.h"
 
 #if SLM_HAVE_X86
 #include <immintrin.h>
@@ -60,12 +61,13 @@ SLM_TILE_INLINE __m256 block_dot_u8(__m256i u, __m256i s) {
 // block b of row r and returns its f16 scale.
 #define SIGNED_TILE(NAME, WBLOCK, LOAD)                                                                              \
     SLM_TILE_INLINE void NAME(int64_t n, const char *w, size_t ws, const char *a, size_t as, float *out, size_t orow, \
-                              size_t otok, const int NR, const int NT) {                                 \
+                              size_t otok, const int NR, const int NT, slm_pf_stream *pf) {                          \
         __m256 acc[MAXR][MAXT];                                                                                      \
         for (int r = 0; r < NR; r++)                                                                                 \
             for (int t = 0; t < NT; t++) acc[r][t] = _mm256_setzero_ps();                                            \
         const int64_t nb = n / 32;                                                                                   \
         for (int64_t b = 0; b < nb; b++) {                                                                           \
+            if (pf) slm_pf_advance(pf, NR * (int64_t)sizeof(WBLOCK));                                                \
             __m256i ax[MAXR], sx[MAXR];                                                                              \
             __m256 dxv[MAXR];                                                                                        \
             for (int r = 0; r < NR; r++) {                                                                           \
@@ -86,7 +88,7 @@ SLM_TILE_INLINE __m256 block_dot_u8(__m256i u, __m256i s) {
             }                                                                                                        \
         }                                                                                                            \
         for (int r = 0; r < NR; r++)                                                                                 \
-            for (int t = 0; t < NT; t++) out[(size_t)r * orow + (size_t)t * otok] = tile_hsum(acc[r][t]);           \
+            for (int t = 0; t < NT; t++) out[(size_t)r * orow + (size_t)t * otok] = tile_hsum(acc[r][t]);            \
     }
 
 SIGNED_TILE(tile_q8_0, slm_block_q8_0, (xq = _mm256_loadu_si256((const __m256i *)x->qs), x->d))
@@ -97,13 +99,14 @@ SIGNED_TILE(tile_q5_0, slm_block_q5_0, (xq = q5_0_signed(x), x->d))
 // m * s go into a separate float sum per output (fma per block, in block order), added after the lanes' sum; four
 // tokens' sums share one 4-lane fma.
 SLM_TILE_INLINE void tile_q4_1(int64_t n, const char *w, size_t ws, const char *a, size_t as, float *out, size_t orow,
-                               size_t otok, const int NR, const int NT) {
+                               size_t otok, const int NR, const int NT, slm_pf_stream *pf) {
     __m256 acc[MAXR][MAXT];
     __m128 mins[MAXR][MAXT];  // NT == 4: mins[r][0] holds the four tokens' sums; else lane 0 of mins[r][t]
     for (int r = 0; r < NR; r++)
         for (int t = 0; t < NT; t++) acc[r][t] = _mm256_setzero_ps(), mins[r][t] = _mm_setzero_ps();
     const int64_t nb = n / 32;
     for (int64_t b = 0; b < nb; b++) {
+        if (pf) slm_pf_advance(pf, NR * (int64_t)sizeof(slm_block_q4_1));
         __m256i qx[MAXR];
         __m256 dxv[MAXR];
         float mx[MAXR];
@@ -144,24 +147,28 @@ SLM_TILE_INLINE void tile_q4_1(int64_t n, const char *w, size_t ws, const char *
 
 // ---- instantiations: the single-row vec_dots and the tiles ----
 
-#define INSTANTIATE(TYPE, TILE, ASUF)                                                                               \
-    SLM_TARGET_AVX2 void slm_vec_dot_##TYPE##_##ASUF##_avx2(int64_t n, const void *restrict w,                      \
-                                                           const void *restrict a, float *restrict out) {          \
-        TILE(n, w, 0, a, 0, out, 0, 0, 1, 1);                                                                        \
+#define INSTANTIATE(TYPE, TILE, ASUF)                                                                                \
+    SLM_TARGET_AVX2 void slm_vec_dot_##TYPE##_##ASUF##_avx2(int64_t n, const void *restrict w,                       \
+                                                           const void *restrict a, float *restrict out) {            \
+        TILE(n, w, 0, a, 0, out, 0, 0, 1, 1, NULL);                                                                  \
     }                                                                                                                \
     SLM_TARGET_AVX2 static void TYPE##_r2t4(int64_t n, const void *restrict w, size_t ws, const void *restrict a,    \
-                                            size_t as, float *restrict out, size_t orow, size_t otok) {            \
-        TILE(n, w, ws, a, as, out, orow, otok, 2, 4);                                                                \
+                                            size_t as, float *restrict out, size_t orow, size_t otok) {              \
+        TILE(n, w, ws, a, as, out, orow, otok, 2, 4, NULL);                                                          \
     }                                                                                                                \
     SLM_TARGET_AVX2 static void TYPE##_r1t4(int64_t n, const void *restrict w, size_t ws, const void *restrict a,    \
-                                            size_t as, float *restrict out, size_t orow, size_t otok) {            \
-        TILE(n, w, ws, a, as, out, orow, otok, 1, 4);                                                                \
+                                            size_t as, float *restrict out, size_t orow, size_t otok) {              \
+        TILE(n, w, ws, a, as, out, orow, otok, 1, 4, NULL);                                                          \
     }                                                                                                                \
     SLM_TARGET_AVX2 static void TYPE##_r2t1(int64_t n, const void *restrict w, size_t ws, const void *restrict a,    \
-                                            size_t as, float *restrict out, size_t orow, size_t otok) {            \
-        TILE(n, w, ws, a, as, out, orow, otok, 2, 1);                                                                \
+                                            size_t as, float *restrict out, size_t orow, size_t otok) {              \
+        TILE(n, w, ws, a, as, out, orow, otok, 2, 1, NULL);                                                          \
     }                                                                                                                \
-    static const slm_dot_tiles TYPE##_tiles = {TYPE##_r2t1, TYPE##_r2t4, TYPE##_r1t4};
+    SLM_TARGET_AVX2 static void TYPE##_decode(int64_t n, const void *restrict w, size_t ws, const void *restrict a,  \
+                                              float *restrict out, slm_pf_stream *pf) {                              \
+        TILE(n, w, ws, a, 0, out, 1, 0, 2, 1, pf);                                                                   \
+    }                                                                                                                \
+    static const slm_dot_tiles TYPE##_tiles = {TYPE##_decode, TYPE##_r2t1, TYPE##_r2t4, TYPE##_r1t4};
 
 INSTANTIATE(q8_0, tile_q8_0, q8_0)
 INSTANTIATE(q4_0, tile_q4_0, q8_0)
