@@ -13,47 +13,45 @@ void slm_rmsnorm_ref(const float *x, const float *w, float *y, int64_t n, float 
     for (int64_t i = 0; i < n; i++) y[i] = w ? x[i] * s * w[i] : x[i] * s;
 }
 
-void slm_rope_angles(int64_t n_rot, int64_t pos, float freq_base, float *cos_out, float *sin_out) {
-    // The angle reaches tens of thousands of radians at long positions: form it and reduce it in double, round once.
-    for (int64_t i = 0; i < n_rot / 2; i++) {
-        const double theta = (double)pos * pow((double)freq_base, -2.0 * (double)i / (double)n_rot);
-        cos_out[i] = (float)cos(theta);
-        sin_out[i] = (float)sin(theta);
+// theta_i = pos * freq_base^(-2i/n_rot). It reaches tens of thousands of radians at long positions: formed and reduced
+// in double, rounded once.
+static void rope_angle(int64_t i, int64_t n_rot, int64_t pos, float freq_base, float *c, float *s) {
+    const double theta = (double)pos * pow((double)freq_base, -2.0 * (double)i / (double)n_rot);
+    *c = (float)cos(theta);
+    *s = (float)sin(theta);
+}
+
+// Pair i of every head rotated by (c, s). llama: adjacent pairs (llama.cpp's converter permutes Q/K rows to make them
+// so); gemma3 (NEOX): halves.
+static void rotate_pair(float *x, int64_t n_heads, int64_t head_dim, int64_t half, int64_t i, float c, float s,
+                        int neox) {
+    const int64_t i0 = neox ? i : 2 * i, i1 = neox ? i + half : 2 * i + 1;
+    for (int64_t h = 0; h < n_heads; h++) {
+        float *xh = x + h * head_dim;
+        const float x0 = xh[i0], x1 = xh[i1];
+        xh[i0] = x0 * c - x1 * s;
+        xh[i1] = x0 * s + x1 * c;
     }
+}
+
+void slm_rope_angles(int64_t n_rot, int64_t pos, float freq_base, float *cos_out, float *sin_out) {
+    for (int64_t i = 0; i < n_rot / 2; i++) rope_angle(i, n_rot, pos, freq_base, &cos_out[i], &sin_out[i]);
 }
 
 void slm_rope_ref(float *x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base,
                   int neox) {
     if (n_rot > head_dim) n_rot = head_dim;
-    const int64_t half = n_rot / 2;
-    for (int64_t i = 0; i < half; i++) {  // angle outside, heads inside: cos/sin once per pair index, not per head
-        const double theta = (double)pos * pow((double)freq_base, -2.0 * (double)i / (double)n_rot);
-        const float c = (float)cos(theta), s = (float)sin(theta);
-        // llama: adjacent pairs (llama.cpp's converter permutes Q/K rows to make them so); gemma3 (NEOX): halves.
-        const int64_t i0 = neox ? i : 2 * i;
-        const int64_t i1 = neox ? i + half : 2 * i + 1;
-        for (int64_t h = 0; h < n_heads; h++) {
-            float *xh = x + h * head_dim;
-            const float x0 = xh[i0], x1 = xh[i1];
-            xh[i0] = x0 * c - x1 * s;
-            xh[i1] = x0 * s + x1 * c;
-        }
+    for (int64_t i = 0; i < n_rot / 2; i++) {  // angle outside, heads inside: cos/sin once per pair index, not per head
+        float c, s;
+        rope_angle(i, n_rot, pos, freq_base, &c, &s);
+        rotate_pair(x, n_heads, head_dim, n_rot / 2, i, c, s, neox);
     }
 }
 
 void slm_rope_apply_ref(float *x, int64_t n_heads, int64_t head_dim, int64_t n_rot, const float *cos_in,
                         const float *sin_in, int neox) {
     if (n_rot > head_dim) n_rot = head_dim;
-    const int64_t half = n_rot / 2;
-    for (int64_t h = 0; h < n_heads; h++) {
-        float *xh = x + h * head_dim;
-        for (int64_t i = 0; i < half; i++) {
-            const int64_t i0 = neox ? i : 2 * i, i1 = neox ? i + half : 2 * i + 1;
-            const float x0 = xh[i0], x1 = xh[i1];
-            xh[i0] = x0 * cos_in[i] - x1 * sin_in[i];
-            xh[i1] = x0 * sin_in[i] + x1 * cos_in[i];
-        }
-    }
+    for (int64_t i = 0; i < n_rot / 2; i++) rotate_pair(x, n_heads, head_dim, n_rot / 2, i, cos_in[i], sin_in[i], neox);
 }
 
 void slm_swiglu_ref(const float *gate, const float *up, float *out, int64_t n) {

@@ -5,6 +5,7 @@
 #include "slm_packed.h"
 #include "slm_quants.h"
 #include "slm_kquants.h"
+#include "slm_prefetch.h"
 
 // Activation format of the packed 32-element block types: Q8_0's quants and f16 scale (the same rounding as the
 // Q8_0 / Q8_1 quantizers) and the exact integer sum of the block's quants, which the kernels use for the zero-point
@@ -24,7 +25,6 @@ typedef void (*slm_packed_gemm_fn)(int64_t n_in, const void *restrict group, con
                                    size_t act_row, int64_t n_tok, float *restrict out, size_t out_tok);
 // One token (decode): out[r] for r < 8, the outputs of gemm with n_tok = 1, advancing the decode prefetch stream `pf`
 // (slm_prefetch.h) by each block's bytes as it goes (the group's bytes in all).
-typedef struct slm_pf_stream slm_pf_stream;
 typedef void (*slm_packed_gemv_fn)(int64_t n_in, const void *restrict group, const void *restrict act,
                                    float *restrict out, slm_pf_stream *pf);
 // 8 rows `src_row` bytes apart -> one group; one row of a group -> the base layout.

@@ -8,13 +8,12 @@
 #include <stddef.h>
 #include "slm_matmul.h"
 
-typedef struct slm_pf_stream slm_pf_stream;  // also declared by slm_packed_internal.h
-struct slm_pf_stream {
+typedef struct slm_pf_stream {
     const char *begin[SLM_MATMUL_MAX_JOBS], *end[SLM_MATMUL_MAX_JOBS];
     int n, k;           // segments; the one the cursor is in
     const char *p;      // next line to prefetch
     int64_t credit;     // bytes consumed but not yet matched by prefetches
-};
+} slm_pf_stream;
 
 // Prefetches the lines that `bytes` more of consumption moves into the window (none past the last segment).
 static inline __attribute__((always_inline)) void slm_pf_advance(slm_pf_stream *s, int64_t bytes) {

@@ -2,6 +2,7 @@
 #pragma once
 #include <stdint.h>
 #include "slm_quants.h"
+#include "slm_prefetch.h"
 
 #define SLM_ROW_KERNELS(sfx)                                                                        \
     void slm_dequant_f32_##sfx(const void *restrict src, float *restrict dst, int64_t n);          \
@@ -48,7 +49,6 @@ void slm_quant_q8_1_avx512(const float *restrict src, void *restrict dst, int64_
 typedef void (*slm_dot_tile_fn)(int64_t n, const void *restrict w, size_t w_stride, const void *restrict act,
                                 size_t act_stride, float *restrict out, size_t out_row, size_t out_tok);
 // Decode's 2 x 1 tile (r2t1 with out_row 1), advancing the decode prefetch stream (slm_prefetch.h) block by block.
-typedef struct slm_pf_stream slm_pf_stream;
 typedef void (*slm_dot_decode_fn)(int64_t n, const void *restrict w, size_t w_stride, const void *restrict act,
                                   float *restrict out, slm_pf_stream *pf);
 typedef struct {
