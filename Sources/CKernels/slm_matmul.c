@@ -141,14 +141,13 @@ static void rows_prefill(const dot_job *j, int64_t n_in, int64_t n_tokens, int64
 // A stream over rows [r0[i], r1[i]) of each job, started SLM_PREFETCH_BYTES ahead.
 static void pf_init(slm_pf_stream *s, const dot_ctx *c, const int64_t *r0, const int64_t *r1) {
     s->n = c->n_jobs;
-    s->k = 0;
-    s->credit = 0;
+    s->k = -1;
     for (int i = 0; i < c->n_jobs; i++) {
         s->begin[i] = c->jobs[i].W + (size_t)r0[i] * c->jobs[i].w_row;
         s->end[i] = c->jobs[i].W + (size_t)r1[i] * c->jobs[i].w_row;
     }
-    while (s->k < s->n && s->begin[s->k] >= s->end[s->k]) s->k++;
-    if (s->k < s->n) s->p = s->begin[s->k];
+    s->p = s->lim = NULL;  // empty: the first step moves to the first segment
+    s->credit = 0;
     slm_pf_advance(s, SLM_PREFETCH_BYTES);
 }
 

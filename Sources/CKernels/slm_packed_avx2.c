@@ -13,13 +13,13 @@
 // ---- Q4_1 ----
 
 PK_INLINE void q4_1_tile(int64_t nb, const uint8_t *group, const char *act, size_t act_row, float *out,
-                         size_t out_tok, const int NT, slm_pf_stream *pf) {
+                         size_t out_tok, const int NT, slm_pf_cursor *pf) {
     const __m256i m4 = _mm256_set1_epi8(0x0f), ones = _mm256_set1_epi16(1);
     __m256 acc[4];
     for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps();
     const uint8_t *g = group;
     for (int64_t b = 0; b < nb; b++, g += 160) {
-        if (pf) slm_pf_advance(pf, 160);
+        if (pf) slm_pf_step(pf, 160);
         const slm_block_q8_s *y[4];
         __m256i s[4];
         for (int t = 0; t < NT; t++) {

@@ -15,8 +15,8 @@ PK_INLINE __m256i bcast4(const int8_t *p) {
     return _mm256_set1_epi32(v);
 }
 
-// Every TILE takes a prefetch stream (slm_prefetch.h) as its last argument: NULL in products over several tokens (the
-// code folds away), the decode stream in the one-token gemv, advanced by each block's bytes before the block.
+// Every TILE takes a prefetch cursor (slm_prefetch.h) as its last argument: NULL in products over several tokens (the
+// code folds away), in the one-token gemv a cursor over the decode stream, stepped by each block's bytes.
 
 // NAME(n_in, group, act, act_row, n_tok, out, out_tok): TILE(nb, group, act, act_row, out, out_tok, NT) over tiles of
 // TMAX (4 or 8) tokens, then one of 4 (when TMAX is 8), then the remainder as one tile of 1..3. BLOCK: elements per
@@ -48,5 +48,7 @@ PK_INLINE __m256i bcast4(const int8_t *p) {
 #define SLM_PACKED_GEMV(NAME, TILE, BLOCK)                                                                           \
     SLM_TARGET_AVX2 void NAME(int64_t n_in, const void *restrict group, const void *restrict act,                  \
                               float *restrict out, slm_pf_stream *pf) {                                              \
-        TILE(n_in / (BLOCK), group, act, 0, out, 0, 1, pf);                                                          \
+        slm_pf_cursor c = slm_pf_open(pf);                                                                           \
+        TILE(n_in / (BLOCK), group, act, 0, out, 0, 1, &c);                                                          \
+        slm_pf_close(&c);                                                                                            \
     }

@@ -28,7 +28,7 @@ PK_INLINE __m256i bcast_lane(__m128i v, int i) {
 // ---- Q4_K ----
 
 PK_INLINE void q4_K_tile(int64_t nb, const uint8_t *group, const char *act, size_t act_row, float *out,
-                         size_t out_tok, const int NT, slm_pf_stream *pf) {
+                         size_t out_tok, const int NT, slm_pf_cursor *pf) {
     const __m256i m4 = _mm256_set1_epi8(0x0f), m6 = _mm256_set1_epi8(0x3f), m30 = _mm256_set1_epi8(0x30);
     __m256 acc[4], mins[4];
     for (int t = 0; t < NT; t++) acc[t] = mins[t] = _mm256_setzero_ps();
@@ -50,7 +50,7 @@ PK_INLINE void q4_K_tile(int64_t nb, const uint8_t *group, const char *act, size
         const __m256i m_hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(w2, 4), m4),
                                              _mm256_and_si256(_mm256_srli_epi16(w1, 2), m30));
         for (int c = 0; c < 4; c++) {
-            if (pf) slm_pf_advance(pf, SLM_PACK_ROWS * sizeof(slm_block_q4_K) / 4);
+            if (pf) slm_pf_step(pf, SLM_PACK_ROWS * sizeof(slm_block_q4_K) / 4);
             __m256i slo[4], shi[4];
             for (int t = 0; t < NT; t++) slo[t] = shi[t] = _mm256_setzero_si256();
             for (int k = 0; k < 8; k++) {
@@ -97,7 +97,7 @@ PK_INLINE void q4_K_tile(int64_t nb, const uint8_t *group, const char *act, size
 // ---- Q6_K ----
 
 PK_INLINE void q6_K_tile(int64_t nb, const uint8_t *group, const char *act, size_t act_row, float *out,
-                         size_t out_tok, const int NT, slm_pf_stream *pf) {
+                         size_t out_tok, const int NT, slm_pf_cursor *pf) {
     const __m256i m63 = _mm256_set1_epi8(0x3f), m03 = _mm256_set1_epi8(0x03), m0c = _mm256_set1_epi8(0x0c),
                   m30 = _mm256_set1_epi8(0x30);
     __m256 acc[4];
@@ -111,7 +111,7 @@ PK_INLINE void q6_K_tile(int64_t nb, const uint8_t *group, const char *act, size
             isum[t] = _mm256_setzero_si256();
         }
         for (int s = 0; s < 16; s++) {
-            if (pf && s % 4 == 0) slm_pf_advance(pf, SLM_PACK_ROWS * sizeof(slm_block_q6_K) / 4);
+            if (pf && s % 4 == 0) slm_pf_step(pf, SLM_PACK_ROWS * sizeof(slm_block_q6_K) / 4);
             // scale s (int8) into the high bytes of both 16-bit halves of each row's lane, then sign-extended
             const __m256i sv = _mm256_loadu_si256((const __m256i *)(g + 16 + 32 * (s / 4)));
             const uint32_t e = (uint32_t)(s % 4);

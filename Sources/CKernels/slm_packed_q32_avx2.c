@@ -28,13 +28,13 @@ PK_INLINE __m256 scale_add(__m256i isum, __m256 dw, const slm_block_q8_s *y, __m
 // ---- Q4_0 ----
 
 PK_INLINE void q4_0_tile(int64_t nb, const uint8_t *group, const char *act, size_t act_row, float *out,
-                         size_t out_tok, const int NT, slm_pf_stream *pf) {
+                         size_t out_tok, const int NT, slm_pf_cursor *pf) {
     const __m256i m4 = _mm256_set1_epi8(0x0f), ones = _mm256_set1_epi16(1);
     __m256 acc[4];
     for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps();
     const uint8_t *g = group;
     for (int64_t b = 0; b < nb; b++, g += 144) {
-        if (pf) slm_pf_advance(pf, 144);
+        if (pf) slm_pf_step(pf, 144);
         const slm_block_q8_s *y[4];
         __m256i s[4];
         for (int t = 0; t < NT; t++) {
@@ -64,14 +64,14 @@ PK_INLINE void q4_0_tile(int64_t nb, const uint8_t *group, const char *act, size
 // MIN = 0: Q5_0 (176-byte blocks, isum - 16 * sum_a); MIN = 1: Q5_1 (192-byte blocks with m[8] after d[8]; the
 // minimums' term added after the blocks as for Q4_1: mins = fma(m_w, d_a * sum_a, mins), out = acc + mins).
 PK_INLINE void q5_tile(int64_t nb, const uint8_t *group, const char *act, size_t act_row, float *out, size_t out_tok,
-                       const int NT, const int MIN, slm_pf_stream *pf) {
+                       const int NT, const int MIN, slm_pf_cursor *pf) {
     const int block = MIN ? 192 : 176, h_off = MIN ? 32 : 16, q_off = MIN ? 64 : 48;
     const __m256i m4 = _mm256_set1_epi8(0x0f), m5 = _mm256_set1_epi8(0x10), ones = _mm256_set1_epi16(1);
     __m256 acc[8];
     for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps();
     const uint8_t *g = group;
     for (int64_t b = 0; b < nb; b++, g += block) {
-        if (pf) slm_pf_advance(pf, block);
+        if (pf) slm_pf_step(pf, block);
         const __m256i h = _mm256_loadu_si256((const __m256i *)(g + h_off));
         __m256i lo[4], hi[4];
         for (int k = 0; k < 4; k++) {
@@ -109,25 +109,25 @@ PK_INLINE void q5_tile(int64_t nb, const uint8_t *group, const char *act, size_t
 }
 
 PK_INLINE void q5_0_tile(int64_t nb, const uint8_t *group, const char *act, size_t act_row, float *out,
-                         size_t out_tok, const int NT, slm_pf_stream *pf) {
+                         size_t out_tok, const int NT, slm_pf_cursor *pf) {
     q5_tile(nb, group, act, act_row, out, out_tok, NT, 0, pf);
 }
 
 PK_INLINE void q5_1_tile(int64_t nb, const uint8_t *group, const char *act, size_t act_row, float *out,
-                         size_t out_tok, const int NT, slm_pf_stream *pf) {
+                         size_t out_tok, const int NT, slm_pf_cursor *pf) {
     q5_tile(nb, group, act, act_row, out, out_tok, NT, 1, pf);
 }
 
 // ---- Q8_0 ----
 
 PK_INLINE void q8_0_tile(int64_t nb, const uint8_t *group, const char *act, size_t act_row, float *out,
-                         size_t out_tok, const int NT, slm_pf_stream *pf) {
+                         size_t out_tok, const int NT, slm_pf_cursor *pf) {
     const __m256i ones = _mm256_set1_epi16(1);
     __m256 acc[4];
     for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps();
     const uint8_t *g = group;
     for (int64_t b = 0; b < nb; b++, g += 272) {
-        if (pf) slm_pf_advance(pf, 272);
+        if (pf) slm_pf_step(pf, 272);
         const slm_block_q8_s *y[4];
         __m256i s[4];
         for (int t = 0; t < NT; t++) {

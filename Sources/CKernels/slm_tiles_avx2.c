@@ -61,13 +61,13 @@ SLM_TILE_INLINE __m256 block_dot_u8(__m256i u, __m256i s) {
 // block b of row r and returns its f16 scale.
 #define SIGNED_TILE(NAME, WBLOCK, LOAD)                                                                              \
     SLM_TILE_INLINE void NAME(int64_t n, const char *w, size_t ws, const char *a, size_t as, float *out, size_t orow, \
-                              size_t otok, const int NR, const int NT, slm_pf_stream *pf) {                          \
+                              size_t otok, const int NR, const int NT, slm_pf_cursor *pf) {                          \
         __m256 acc[MAXR][MAXT];                                                                                      \
         for (int r = 0; r < NR; r++)                                                                                 \
             for (int t = 0; t < NT; t++) acc[r][t] = _mm256_setzero_ps();                                            \
         const int64_t nb = n / 32;                                                                                   \
         for (int64_t b = 0; b < nb; b++) {                                                                           \
-            if (pf) slm_pf_advance(pf, NR * (int64_t)sizeof(WBLOCK));                                                \
+            if (pf) slm_pf_step(pf, NR * (int64_t)sizeof(WBLOCK));                                                \
             __m256i ax[MAXR], sx[MAXR];                                                                              \
             __m256 dxv[MAXR];                                                                                        \
             for (int r = 0; r < NR; r++) {                                                                           \
@@ -99,14 +99,14 @@ SIGNED_TILE(tile_q5_0, slm_block_q5_0, (xq = q5_0_signed(x), x->d))
 // m * s go into a separate float sum per output (fma per block, in block order), added after the lanes' sum; four
 // tokens' sums share one 4-lane fma.
 SLM_TILE_INLINE void tile_q4_1(int64_t n, const char *w, size_t ws, const char *a, size_t as, float *out, size_t orow,
-                               size_t otok, const int NR, const int NT, slm_pf_stream *pf) {
+                               size_t otok, const int NR, const int NT, slm_pf_cursor *pf) {
     __m256 acc[MAXR][MAXT];
     __m128 mins[MAXR][MAXT];  // NT == 4: mins[r][0] holds the four tokens' sums; else lane 0 of mins[r][t]
     for (int r = 0; r < NR; r++)
         for (int t = 0; t < NT; t++) acc[r][t] = _mm256_setzero_ps(), mins[r][t] = _mm_setzero_ps();
     const int64_t nb = n / 32;
     for (int64_t b = 0; b < nb; b++) {
-        if (pf) slm_pf_advance(pf, NR * (int64_t)sizeof(slm_block_q4_1));
+        if (pf) slm_pf_step(pf, NR * (int64_t)sizeof(slm_block_q4_1));
         __m256i qx[MAXR];
         __m256 dxv[MAXR];
         float mx[MAXR];
@@ -166,7 +166,9 @@ SLM_TILE_INLINE void tile_q4_1(int64_t n, const char *w, size_t ws, const char *
     }                                                                                                                \
     SLM_TARGET_AVX2 static void TYPE##_decode(int64_t n, const void *restrict w, size_t ws, const void *restrict a,  \
                                               float *restrict out, slm_pf_stream *pf) {                              \
-        TILE(n, w, ws, a, 0, out, 1, 0, 2, 1, pf);                                                                   \
+        slm_pf_cursor c = slm_pf_open(pf);                                                                           \
+        TILE(n, w, ws, a, 0, out, 1, 0, 2, 1, &c);                                                                   \
+        slm_pf_close(&c);                                                                                            \
     }                                                                                                                \
     static const slm_dot_tiles TYPE##_tiles = {TYPE##_decode, TYPE##_r2t1, TYPE##_r2t4, TYPE##_r1t4};
 
