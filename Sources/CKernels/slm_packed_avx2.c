@@ -12,10 +12,11 @@
 
 // ---- Q4_1 ----
 
+// The minimums' terms (mins_step) run beside the blocks for one token, as a second pass for several.
 PK_INLINE void q4_1_tile(int64_t nb, const uint8_t *group, const char *act, size_t act_row, float *out,
                          size_t out_tok, const int NT, slm_pf_cursor *pf) {
     const __m256i m4 = _mm256_set1_epi8(0x0f), ones = _mm256_set1_epi16(1);
-    __m256 acc[4];
+    __m256 acc[4], mins1 = _mm256_setzero_ps();
     for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps();
     const uint8_t *g = group;
     for (int64_t b = 0; b < nb; b++, g += 160) {
@@ -40,15 +41,17 @@ PK_INLINE void q4_1_tile(int64_t nb, const uint8_t *group, const char *act, size
             const __m256 isum = _mm256_cvtepi32_ps(_mm256_madd_epi16(s[t], ones));
             acc[t] = _mm256_fmadd_ps(isum, _mm256_mul_ps(dw, _mm256_set1_ps(slm_fp16_table[y[t]->d])), acc[t]);
         }
+        if (NT == 1) mins1 = mins_step(g, y[0], mins1);
+    }
+    if (NT == 1) {
+        _mm256_storeu_ps(out, _mm256_add_ps(acc[0], mins1));
+        return;
     }
     for (int t = 0; t < NT; t++) {
         const slm_block_q8_s *y = (const slm_block_q8_s *)(act + (size_t)t * act_row);
         __m256 mins = _mm256_setzero_ps();
         g = group;
-        for (int64_t b = 0; b < nb; b++, g += 160) {
-            const __m256 mw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(g + 16)));
-            mins = _mm256_fmadd_ps(mw, _mm256_set1_ps(slm_fp16_table[y[b].d] * (float)y[b].sum), mins);
-        }
+        for (int64_t b = 0; b < nb; b++, g += 160) mins = mins_step(g, &y[b], mins);
         _mm256_storeu_ps(out + (size_t)t * out_tok, _mm256_add_ps(acc[t], mins));
     }
 }

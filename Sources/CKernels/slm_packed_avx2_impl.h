@@ -15,6 +15,15 @@ PK_INLINE __m256i bcast4(const int8_t *p) {
     return _mm256_set1_epi32(v);
 }
 
+// Q4_1 and Q5_1 (the types with a minimum): mins + m_w * (d_a * sum_a) for the group block at g (its 8 rows' f16
+// minimums at g + 16) and activation block y; out = acc + mins after the blocks, in block order as the scalar twins.
+// For one token (decode) the tiles run this chain beside the blocks' own; as a pass after them its latency (an FMA per
+// block) was paid once per 8-row group. With several tokens it stays a second pass (registers).
+PK_INLINE __m256 mins_step(const uint8_t *g, const slm_block_q8_s *y, __m256 mins) {
+    const __m256 mw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(g + 16)));
+    return _mm256_fmadd_ps(mw, _mm256_set1_ps(slm_fp16_table[y->d] * (float)y->sum), mins);
+}
+
 // Every TILE takes a prefetch cursor (slm_prefetch.h) as its last argument: NULL in products over several tokens (the
 // code folds away), in the one-token gemv a cursor over the decode stream, stepped by each block's bytes.
 

@@ -62,12 +62,12 @@ PK_INLINE void q4_0_tile(int64_t nb, const uint8_t *group, const char *act, size
 // ---- Q5_0, Q5_1 ----
 
 // MIN = 0: Q5_0 (176-byte blocks, isum - 16 * sum_a); MIN = 1: Q5_1 (192-byte blocks with m[8] after d[8]; the
-// minimums' term added after the blocks as for Q4_1: mins = fma(m_w, d_a * sum_a, mins), out = acc + mins).
+// minimums' term as for Q4_1, mins_step).
 PK_INLINE void q5_tile(int64_t nb, const uint8_t *group, const char *act, size_t act_row, float *out, size_t out_tok,
                        const int NT, const int MIN, slm_pf_cursor *pf) {
     const int block = MIN ? 192 : 176, h_off = MIN ? 32 : 16, q_off = MIN ? 64 : 48;
     const __m256i m4 = _mm256_set1_epi8(0x0f), m5 = _mm256_set1_epi8(0x10), ones = _mm256_set1_epi16(1);
-    __m256 acc[8];
+    __m256 acc[8], mins1 = _mm256_setzero_ps();
     for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps();
     const uint8_t *g = group;
     for (int64_t b = 0; b < nb; b++, g += block) {
@@ -92,16 +92,16 @@ PK_INLINE void q5_tile(int64_t nb, const uint8_t *group, const char *act, size_t
             if (!MIN) dot = _mm256_sub_epi32(dot, _mm256_set1_epi32(16 * y->sum));
             acc[t] = scale_add(dot, dw, y, acc[t]);
         }
+        if (MIN && NT == 1) mins1 = mins_step(g, act_block(act, act_row, 0, b), mins1);
     }
     for (int t = 0; t < NT; t++) {
-        if (MIN) {
+        if (MIN && NT == 1) {
+            acc[t] = _mm256_add_ps(acc[t], mins1);
+        } else if (MIN) {
             const slm_block_q8_s *y = act_block(act, act_row, t, 0);
             __m256 mins = _mm256_setzero_ps();
             g = group;
-            for (int64_t b = 0; b < nb; b++, g += block) {
-                const __m256 mw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(g + 16)));
-                mins = _mm256_fmadd_ps(mw, _mm256_set1_ps(slm_fp16_table[y[b].d] * (float)y[b].sum), mins);
-            }
+            for (int64_t b = 0; b < nb; b++, g += block) mins = mins_step(g, &y[b], mins);
             acc[t] = _mm256_add_ps(acc[t], mins);
         }
         _mm256_storeu_ps(out + (size_t)t * out_tok, acc[t]);
