@@ -57,9 +57,35 @@ struct GGUFCursor {
 
     /// A u64 length then that many bytes of UTF-8 (invalid sequences repaired with U+FFFD).
     mutating func string(_ what: @autoclosure () -> String) throws(GGUFError) -> String {
+        String(decoding: try stringBytes(what()), as: UTF8.self)
+    }
+
+    /// A string's bytes as they are on disk (not yet checked as UTF-8).
+    mutating func stringBytes(_ what: @autoclosure () -> String) throws(GGUFError) -> UnsafeRawBufferPointer {
         let length = try count("length of " + what(), minimumElementSize: 1)
-        let raw = try bytes(length, what())
-        return String(decoding: raw, as: UTF8.self)
+        return try bytes(length, what())
+    }
+
+    /// Checks that `count` strings (u64 length, bytes) follow the cursor without moving it: where they start and end
+    /// and their total bytes, or nil if one does not fit (the checked reads then say where and why).
+    func scanStrings(_ count: Int) -> (start: Int, end: Int, bytes: Int)? {
+        guard let base else { return count == 0 ? (offset, offset, 0) : nil }
+        var at = offset, total = 0
+        for _ in 0..<count {
+            guard size - at >= 8 else { return nil }
+            let length = UInt64(littleEndian: (base + at).loadUnaligned(as: UInt64.self))
+            at += 8
+            guard length <= UInt64(size - at) else { return nil }
+            at += Int(length)
+            total += Int(length)
+        }
+        return (offset, at, total)
+    }
+
+    /// Moves to `position`, which a scan of what lies between has checked (offset <= position <= size).
+    mutating func skip(to position: Int) {
+        precondition(position >= offset && position <= size)
+        offset = position
     }
 
     /// `count` little-endian values of a fixed-size numeric type, copied in one go.

@@ -56,6 +56,15 @@ extension GGUFFile {
     }
 
     public func optionalStringArray(_ key: String) throws(GGUFError) -> [String]? {
+        try optionalStrings(key).map { Array($0) }
+    }
+
+    /// A string array as parsed: one UTF-8 buffer, elements decoded on access.
+    public func strings(_ key: String) throws(GGUFError) -> GGUFStrings {
+        try required(key, optionalStrings(key))
+    }
+
+    public func optionalStrings(_ key: String) throws(GGUFError) -> GGUFStrings? {
         guard let value = metadata[key] else { return nil }
         guard case .array(.string(let a)) = value else { throw mismatch(key, "array<string>", value) }
         return a

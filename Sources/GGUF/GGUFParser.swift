@@ -147,10 +147,7 @@ enum GGUFParser {
             }
             return .bool(bytes.map { $0 == 1 })
         case .string:
-            var strings = [String]()
-            strings.reserveCapacity(n)
-            for _ in 0..<n { strings.append(try c.string("string in array '\(key)'")) }
-            return .string(strings)
+            return .string(try GGUFStrings.read(n, cursor: &c, "string in array '\(key)'"))
         case .array:
             guard depth < maxArrayDepth else { throw .arrayTooDeep(key: key, depth: maxArrayDepth, offset: typeAt) }
             var arrays = [GGUFArray]()

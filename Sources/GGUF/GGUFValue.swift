@@ -86,7 +86,7 @@ public enum GGUFArray: Sendable, Equatable {
     case int32([Int32])
     case float32([Float])
     case bool([Bool])
-    case string([String])
+    case string(GGUFStrings)
     case array([GGUFArray])
     case uint64([UInt64])
     case int64([Int64])

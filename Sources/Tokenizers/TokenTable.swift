@@ -1,3 +1,5 @@
+import GGUF
+
 /// Every token's text as bytes in one buffer, with an open-addressing hash from bytes to id.
 ///
 /// Token texts are compared as bytes, never as `String`: Swift strings compare by canonical equivalence, which
@@ -10,19 +12,26 @@ struct TokenTable: Sendable {
 
     var count: Int { offsets.count - 1 }
 
-    /// Empty texts become "[EMPTY_<id>]" as llama.cpp names them; duplicate texts throw.
-    init(_ texts: [String]) throws(TokenizerError) {
-        var storage: [UInt8] = []
-        storage.reserveCapacity(texts.count * 8)
+    /// Empty texts become "[EMPTY_<id>]" as llama.cpp names them; duplicate texts throw. The texts' buffer is adopted
+    /// as it is when none is empty (no copy).
+    init(_ texts: GGUFStrings) throws(TokenizerError) {
+        var storage = texts.utf8Storage
         var offsets: [Int] = [0]
         offsets.reserveCapacity(texts.count + 1)
-        for (i, text) in texts.enumerated() {
-            if text.isEmpty {
-                storage.append(contentsOf: "[EMPTY_\(i)]".utf8)
-            } else {
-                storage.append(contentsOf: text.utf8)
+        offsets.append(contentsOf: texts.ends)
+        if texts.indices.contains(where: { texts.ends[$0] == offsets[$0] }) {
+            storage = []
+            storage.reserveCapacity(texts.utf8Storage.count + 16)
+            offsets = [0]
+            for i in texts.indices {
+                let text = texts.utf8(i)
+                if text.isEmpty {
+                    storage.append(contentsOf: "[EMPTY_\(i)]".utf8)
+                } else {
+                    storage.append(contentsOf: text)
+                }
+                offsets.append(storage.count)
             }
-            offsets.append(storage.count)
         }
         var size = 16
         while size < texts.count * 2 { size <<= 1 }
@@ -30,24 +39,27 @@ struct TokenTable: Sendable {
         let mask = size - 1
         var duplicate: (Int, Int)?
         storage.withUnsafeBufferPointer { all in
-            slots.withUnsafeMutableBufferPointer { table in
-                for id in 0..<texts.count {
-                    let text = UnsafeBufferPointer(rebasing: all[offsets[id] ..< offsets[id + 1]])
-                    var slot = Int(truncatingIfNeeded: TokenTable.hash(text)) & mask
-                    while table[slot] >= 0 {
-                        let other = Int(table[slot])
-                        if TokenTable.equal(UnsafeBufferPointer(rebasing: all[offsets[other] ..< offsets[other + 1]]), text) {
-                            duplicate = (other, id)
-                            return
+            offsets.withUnsafeBufferPointer { at in
+                slots.withUnsafeMutableBufferPointer { table in
+                    for id in 0..<texts.count {
+                        let text = UnsafeBufferPointer(rebasing: all[at[id] ..< at[id + 1]])
+                        var slot = Int(truncatingIfNeeded: TokenTable.hash(text)) & mask
+                        while table[slot] >= 0 {
+                            let other = Int(table[slot])
+                            if TokenTable.equal(UnsafeBufferPointer(rebasing: all[at[other] ..< at[other + 1]]), text) {
+                                duplicate = (other, id)
+                                return
+                            }
+                            slot = (slot + 1) & mask
                         }
-                        slot = (slot + 1) & mask
+                        table[slot] = Int32(id)
                     }
-                    table[slot] = Int32(id)
                 }
             }
         }
         if let (first, second) = duplicate {
-            throw .duplicateToken(text: texts[first], firstID: first, secondID: second)
+            throw .duplicateToken(text: String(decoding: storage[offsets[first] ..< offsets[first + 1]], as: UTF8.self),
+                                  firstID: first, secondID: second)
         }
         self.storage = storage
         self.offsets = offsets

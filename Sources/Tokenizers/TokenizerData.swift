@@ -1,9 +1,11 @@
+import GGUF
+
 /// The `tokenizer.ggml.*` metadata a tokenizer is built from, as plain values (keys spelled as on disk).
 /// `makeTokenizer(from: GGUFFile)` fills it from a model file; tests may build one by hand.
 public struct TokenizerData: Sendable {
     public var model: String                 // tokenizer.ggml.model: "gpt2" or "llama"
     public var pre: String?                  // tokenizer.ggml.pre (gpt2 only; absent -> unsupported)
-    public var tokens: [String]              // tokenizer.ggml.tokens
+    public var tokens: GGUFStrings           // tokenizer.ggml.tokens (as parsed: one UTF-8 buffer)
     public var scores: [Float]?              // tokenizer.ggml.scores (absent -> 0 for every token)
     public var tokenTypes: [Int]?            // tokenizer.ggml.token_type (absent -> all normal)
     public var merges: [String]?             // tokenizer.ggml.merges (required for gpt2)
@@ -23,7 +25,7 @@ public struct TokenizerData: Sendable {
                 addEOS: Bool? = nil, addSpacePrefix: Bool? = nil, modelName: String? = nil) {
         self.model = model
         self.pre = pre
-        self.tokens = tokens
+        self.tokens = GGUFStrings(tokens)
         self.scores = scores
         self.tokenTypes = tokenTypes
         self.merges = merges

@@ -16,10 +16,15 @@ extension TokenizerData {
                 throw .metadata(key: key, detail: error.description)
             }
         }
+        // Read in the order of the fields (which key a broken file's error names). Tokens stay one byte buffer (no
+        // String per token), checked as UTF-8 here, on the tokenizer's thread, rather than while the header is parsed.
+        let model = try read("tokenizer.ggml.model", file.string)
+        let pre = try read("tokenizer.ggml.pre", file.optionalString)
+        let tokens = try read("tokenizer.ggml.tokens", file.strings).repairingInvalidUTF8()
         self.init(
-            model: try read("tokenizer.ggml.model", file.string),
-            pre: try read("tokenizer.ggml.pre", file.optionalString),
-            tokens: try read("tokenizer.ggml.tokens", file.stringArray),
+            model: model,
+            pre: pre,
+            tokens: [],
             scores: try read("tokenizer.ggml.scores", file.optionalFloatArray),
             tokenTypes: try read("tokenizer.ggml.token_type", file.optionalIntArray),
             merges: try read("tokenizer.ggml.merges", file.optionalStringArray),
@@ -32,5 +37,6 @@ extension TokenizerData {
             addEOS: try read("tokenizer.ggml.add_eos_token", file.optionalBool),
             addSpacePrefix: try read("tokenizer.ggml.add_space_prefix", file.optionalBool),
             modelName: try read("general.name", file.optionalString))
+        self.tokens = tokens
     }
 }
