@@ -44,15 +44,8 @@ static inline __attribute__((always_inline)) slm_pf_cursor slm_pf_open(slm_pf_st
     return (slm_pf_cursor){s->p, s->lim, s->credit, s};
 }
 
-static inline __attribute__((always_inline)) void slm_pf_close(const slm_pf_cursor *c) {
-    c->s->p = c->p;
-    c->s->lim = c->lim;
-    c->s->credit = c->credit;
-}
-
-// Prefetches the lines that `bytes` more of consumption moves into the window (none past the last segment).
-static inline __attribute__((always_inline)) void slm_pf_step(slm_pf_cursor *c, int64_t bytes) {
-    c->credit += bytes;
+// Prefetches until the window is `credit` bytes further on (none past the last segment).
+static inline __attribute__((always_inline)) void slm_pf_catch_up(slm_pf_cursor *c) {
     while (c->credit > 0) {
         if (c->p >= c->lim) {
             const slm_pf_span next = slm_pf_next_segment(c->s);
@@ -66,6 +59,30 @@ static inline __attribute__((always_inline)) void slm_pf_step(slm_pf_cursor *c, 
         __builtin_prefetch(c->p, 0, 3);
         c->p += 64;
         c->credit -= 64;
+    }
+}
+
+// Ends a kernel call: the prefetches still owed, then the position back into the stream.
+static inline __attribute__((always_inline)) void slm_pf_close(slm_pf_cursor *c) {
+    slm_pf_catch_up(c);
+    c->s->p = c->p;
+    c->s->lim = c->lim;
+    c->s->credit = c->credit;
+}
+
+// `bytes` more consumed (a constant in every kernel): one prefetch per whole line, with no data-dependent branch
+// while the segment lasts; the remainder is owed until a later step or the call's end (slm_pf_close). A loop that
+// prefetched exactly as far as the consumption (a branch per block) cost the cache-resident 2-row Q8_0 decode tile
+// 25% of its speed (18.7 against 24.7 GB/s); this form runs at the speed of the tile without prefetches.
+static inline __attribute__((always_inline)) void slm_pf_step(slm_pf_cursor *c, int64_t bytes) {
+    const int64_t lines = bytes / 64;
+    if (lines > 0 && (uintptr_t)c->lim >= (uintptr_t)c->p + 64 * (uintptr_t)lines) {
+        for (int64_t i = 0; i < lines; i++) __builtin_prefetch(c->p + 64 * i, 0, 3);
+        c->p += 64 * lines;
+        c->credit += bytes - 64 * lines;
+    } else {
+        c->credit += bytes;
+        slm_pf_catch_up(c);
     }
 }
 
