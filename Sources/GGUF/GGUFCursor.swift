@@ -66,10 +66,13 @@ struct GGUFCursor {
         return try bytes(length, what())
     }
 
-    /// Checks that `count` strings (u64 length, bytes) follow the cursor without moving it: where they start and end
-    /// and their total bytes, or nil if one does not fit (the checked reads then say where and why).
-    func scanStrings(_ count: Int) -> (start: Int, end: Int, bytes: Int)? {
-        guard let base else { return count == 0 ? (offset, offset, 0) : nil }
+    /// `count` strings (u64 length, bytes) back to back in one buffer, with each one's end offset in it. One pass over
+    /// the lengths checks each against the bytes that remain and sums them, so the buffer is allocated once at its
+    /// final size; a second copies. nil, with the cursor unmoved, when a length does not fit (the checked reads then
+    /// say where and why).
+    mutating func strings(_ count: Int) -> (bytes: [UInt8], ends: [Int])? {
+        guard count > 0 else { return ([], []) }
+        guard let base else { return nil }
         var at = offset, total = 0
         for _ in 0..<count {
             guard size - at >= 8 else { return nil }
@@ -79,13 +82,28 @@ struct GGUFCursor {
             at += Int(length)
             total += Int(length)
         }
-        return (offset, at, total)
-    }
-
-    /// Moves to `position`, which a scan of what lies between has checked (offset <= position <= size).
-    mutating func skip(to position: Int) {
-        precondition(position >= offset && position <= size)
-        offset = position
+        let end = at
+        at = offset
+        var ends = [Int]()
+        let bytes = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+            ends = [Int](unsafeUninitializedCapacity: count) { e, made in
+                var filled = 0
+                for i in 0..<count {
+                    let length = Int(UInt64(littleEndian: (base + at).loadUnaligned(as: UInt64.self)))
+                    if length > 0 {
+                        UnsafeMutableRawPointer(buffer.baseAddress! + filled).copyMemory(from: base + at + 8,
+                                                                                         byteCount: length)
+                    }
+                    at += 8 + length
+                    filled += length
+                    e[i] = filled
+                }
+                made = count
+            }
+            initialized = total
+        }
+        offset = end
+        return (bytes, ends)
     }
 
     /// `count` little-endian values of a fixed-size numeric type, copied in one go.

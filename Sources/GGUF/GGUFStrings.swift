@@ -38,36 +38,17 @@ public struct GGUFStrings: RandomAccessCollection, Sendable, Equatable, Expressi
 }
 
 extension GGUFStrings {
-    /// Reads `count` strings (each a u64 length then its bytes) at the cursor: one pass over the lengths checks each
-    /// against the bytes that remain and sums them, a second copies into a buffer allocated once at its final size.
-    /// A length that does not fit is reported by the cursor's own checked reads, with their messages.
+    /// Reads `count` strings (each a u64 length then its bytes) at the cursor into one buffer
+    /// (`GGUFCursor.strings`); a length that does not fit is reported by the cursor's checked reads, with their
+    /// messages.
     static func read(_ count: Int, cursor c: inout GGUFCursor, _ what: @autoclosure () -> String)
         throws(GGUFError) -> GGUFStrings
     {
-        if count == 0 { return [] }
-        guard let (start, end, total) = c.scanStrings(count) else {
-            for _ in 0..<count { _ = try c.stringBytes(what()) }  // throws where the scan stopped
-            preconditionFailure("scanStrings refused strings that the checked reads accept")
+        guard let (bytes, ends) = c.strings(count) else {
+            for _ in 0..<count { _ = try c.stringBytes(what()) }  // throws where the fast read stopped
+            preconditionFailure("GGUFCursor.strings refused strings that the checked reads accept")
         }
-        let base = c.base!  // scanStrings returns nil without a mapping
-        var at = start
-        var ends = [Int]()
-        let storage = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
-            ends = [Int](unsafeUninitializedCapacity: count) { e, made in
-                var filled = 0
-                for i in 0..<count {
-                    let length = Int(UInt64(littleEndian: (base + at).loadUnaligned(as: UInt64.self)))
-                    UnsafeMutableRawPointer(buffer.baseAddress! + filled).copyMemory(from: base + at + 8, byteCount: length)
-                    at += 8 + length
-                    filled += length
-                    e[i] = filled
-                }
-                made = count
-            }
-            initialized = total
-        }
-        c.skip(to: end)
-        return GGUFStrings(storage: storage, ends: ends)
+        return GGUFStrings(storage: bytes, ends: ends)
     }
 
     /// These strings with every element that is not valid UTF-8 replaced by its bytes as `String(decoding:as:)`
