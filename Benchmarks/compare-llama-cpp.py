@@ -2,7 +2,8 @@
 """Side-by-side speed of slm and llama.cpp's llama-bench on the same GGUF files, thread counts and machine.
 
 Runs the two tools alternately (one repetition each, R rounds) so that machine noise hits both alike, then prints
-medians, the ratio slm / llama.cpp, and decode throughput x bytes per token as a fraction of the measured memory read
+medians, the ratio slm / llama.cpp (with the lowest and highest of the rounds' own ratios: how far the machine's
+noise moves the comparison), and decode throughput x bytes per token as a fraction of the measured memory read
 bandwidth (decoding reads every weight once per token, the tied output matrix included, so bytes per token ~= the
 file size). llama.cpp is only a yardstick: it is built from the llama-cpp-python source distribution (PyPI) into
 Benchmarks/llama.cpp-build/ (gitignored) by --build-llama, or found via $LLAMA_BENCH.
@@ -116,11 +117,16 @@ def main():
                 ours, theirs = statistics.median(samples[("slm", kind)]), statistics.median(samples[("llama", kind)])
                 frac = f"{ours * size / 1e9 / bw:.0%}" if kind == "tg" else "-"
                 test = f"{kind}{n}" + (f" @ d{a.d}" if a.d else "")
-                rows.append((name, t, test, ours, theirs, ours / theirs, frac, bw))
-    print("| model | threads | test | slm tok/s | llama.cpp tok/s | ratio | decode bytes/s of measured bandwidth |")
-    print("| --- | ---: | --- | ---: | ---: | ---: | ---: |")
-    for name, t, test, ours, theirs, ratio, frac, bw in rows:
-        print(f"| {name} | {t} | {test} | {ours:.1f} | {theirs:.1f} | {ratio:.2f}x | {frac} (of {bw:.1f} GB/s) |")
+                # Each round's two runs are minutes apart at most: their ratio shows how far the machine's noise
+                # moves the comparison (the table's ratio is of the two medians).
+                per_round = sorted(x / y for x, y in zip(samples[("slm", kind)], samples[("llama", kind)]))
+                rows.append((name, t, test, ours, theirs, ours / theirs, per_round[0], per_round[-1], frac, bw))
+    print("| model | threads | test | slm tok/s | llama.cpp tok/s | ratio | per-round ratios | "
+          "decode bytes/s of measured bandwidth |")
+    print("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
+    for name, t, test, ours, theirs, ratio, lo, hi, frac, bw in rows:
+        print(f"| {name} | {t} | {test} | {ours:.1f} | {theirs:.1f} | {ratio:.2f}x | {lo:.2f}-{hi:.2f}x | "
+              f"{frac} (of {bw:.1f} GB/s) |")
     print(f"\nmedians of {a.rounds} alternating rounds; load average at end: {os.getloadavg()[0]:.2f}")
 
 
