@@ -11,6 +11,8 @@
 #include <string.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include "slm_internal.h"
 #include "slm_packed_internal.h"
 #include "slm_quants_internal.h"
@@ -173,6 +175,18 @@ typedef struct {
     atomic_llong next;
 } pack_many_ctx;
 
+// The whole pages inside the source rows of groups [g0, g1) leave the process (see slm_pack_job.drop_source). Pages
+// shared with a neighbouring chunk stay; a caller drops them once every chunk is packed.
+static void drop_pages(const void *W, int64_t n_in, slm_type base, int64_t g0, int64_t g1) {
+    static long page;
+    if (!page) page = sysconf(_SC_PAGESIZE) > 0 ? sysconf(_SC_PAGESIZE) : 4096;  // benign race: same value
+    const size_t group_src = SLM_PACK_ROWS * slm_row_size(base, n_in);
+    const uintptr_t a = (uintptr_t)W + (uintptr_t)g0 * group_src, b = (uintptr_t)W + (uintptr_t)g1 * group_src;
+    const uintptr_t start = (a + (uintptr_t)page - 1) / (uintptr_t)page * (uintptr_t)page;
+    const uintptr_t end = b / (uintptr_t)page * (uintptr_t)page;
+    if (end > start) madvise((void *)start, end - start, MADV_DONTNEED);
+}
+
 static void pack_many_task(void *p, int ith, int nth) {
     (void)ith; (void)nth;
     pack_many_ctx *c = p;
@@ -186,6 +200,7 @@ static void pack_many_task(void *p, int ith, int nth) {
         const int64_t g0 = (k - c->first_chunk[i]) * c->chunk_groups[i];
         const int64_t g1 = SLM_MIN(g0 + c->chunk_groups[i], j->n_out / SLM_PACK_ROWS);
         slm_pack_groups(j->base, j->W, j->n_in, j->dst, g0, g1);
+        if (j->drop_source) drop_pages(j->W, j->n_in, j->base, g0, g1);
     }
 }
 

@@ -80,9 +80,7 @@ public final class Gemma3Model: LanguageModel, @unchecked Sendable {
         let nVocab = embInfo.dims.count == 2 ? embInfo.dims[1] : 0
         try Hyper.check("vocabulary size (token_embd rows)", nVocab, 1...4_194_304)
         tokenEmbedding = try w.table(TensorName.tokenEmbedding, rowLength: nEmbd, rows: nVocab)
-        // The output matrix stays in the file mapping: its product is memory-bound (packing measured no decode gain)
-        // and it is the largest tensor, so packing it would only cost load time and memory.
-        output = try w.optionalTable(TensorName.output, rowLength: nEmbd, rows: nVocab) ?? tokenEmbedding
+        output = try w.output(tiedTo: tokenEmbedding, rowLength: nEmbd, rows: nVocab)
         outputNorm = try w.vector(TensorName.outputNorm, length: nEmbd)
         let qDim = nHead * headDim, kvDim = nHeadKV * headDim
         var layers = ContiguousArray<Layer>()

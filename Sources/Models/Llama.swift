@@ -71,9 +71,7 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
             throw .tensorShape(name: TensorName.tokenEmbedding, expected: [nEmbd, declared], actual: embInfo.dims)
         }
         tokenEmbedding = try w.table(TensorName.tokenEmbedding, rowLength: nEmbd, rows: nVocab)
-        // The output matrix stays in the file mapping: its product is memory-bound (packing measured no decode gain)
-        // and it is the largest tensor, so packing it would only cost load time and memory.
-        output = try w.optionalTable(TensorName.output, rowLength: nEmbd, rows: nVocab) ?? tokenEmbedding
+        output = try w.output(tiedTo: tokenEmbedding, rowLength: nEmbd, rows: nVocab)
         outputNorm = try w.vector(TensorName.outputNorm, length: nEmbd)
         let qDim = nHead * headDim, kvDim = nHeadKV * headDim
         var layers = ContiguousArray<Layer>()

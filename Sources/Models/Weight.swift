@@ -46,7 +46,14 @@ struct WeightLoader {
         return arena.pack(try check(info, rowLength: rowLength, rows: rows))
     }
 
-    /// A matrix left in the file mapping (an embedding table, the output matrix).
+    /// The output matrix: `output.weight`, else the embedding table tied to it; packed when it is small enough
+    /// (PackedArena.outputPackLimit). Row lookups of a tied table keep reading the file's layout.
+    func output(tiedTo embedding: Weight, rowLength: Int, rows: Int) throws(ModelError) -> Weight {
+        let w = try optionalTable(TensorName.output, rowLength: rowLength, rows: rows) ?? embedding
+        return slm_row_size(w.type, Int64(rowLength)) * rows <= PackedArena.outputPackLimit ? arena.pack(w) : w
+    }
+
+    /// A matrix left in the file mapping (an embedding table).
     func table(_ name: String, rowLength: Int, rows: Int) throws(ModelError) -> Weight {
         guard let info = file.tensor(named: name) else { throw .missingTensor(name) }
         return try check(info, rowLength: rowLength, rows: rows)

@@ -1,4 +1,5 @@
 import CKernels
+import Foundation
 import XCTest
 
 /// Packed weights (slm_packed.h): the layout is a lossless permutation of the GGUF blocks, the SIMD kernels equal their
@@ -82,7 +83,7 @@ final class PackedTests: XCTestCase {
             var outputs = expected.map { [UInt8](repeating: 0xAA, count: $0.count) }
             let rc = withPointers(weights, &outputs) { src, dst in
                 let jobs = shapes.indices.map {
-                    slm_pack_job(base: shapes[$0].0, W: src[$0], n_out: Int64(shapes[$0].1), n_in: Int64(shapes[$0].2), dst: dst[$0])
+                    slm_pack_job(base: shapes[$0].0, W: src[$0], n_out: Int64(shapes[$0].1), n_in: Int64(shapes[$0].2), dst: dst[$0], drop_source: 0)
                 }
                 return slm_pack_matrices(pool, jobs, Int32(jobs.count))
             }
@@ -93,13 +94,58 @@ final class PackedTests: XCTestCase {
             }
             var untouched = [[UInt8](repeating: 0xAA, count: expected[0].count), [UInt8](repeating: 0xAA, count: 64)]
             let refused = withPointers([weights[0], weights[0]], &untouched) { src, dst in
-                let jobs = [slm_pack_job(base: shapes[0].0, W: src[0], n_out: Int64(shapes[0].1), n_in: Int64(shapes[0].2), dst: dst[0]),
-                            slm_pack_job(base: shapes[0].0, W: src[1], n_out: 12, n_in: Int64(shapes[0].2), dst: dst[1])]
+                let jobs = [slm_pack_job(base: shapes[0].0, W: src[0], n_out: Int64(shapes[0].1), n_in: Int64(shapes[0].2), dst: dst[0], drop_source: 0),
+                            slm_pack_job(base: shapes[0].0, W: src[1], n_out: 12, n_in: Int64(shapes[0].2), dst: dst[1], drop_source: 0)]
                 return slm_pack_matrices(pool, jobs, 2)
             }
             XCTAssertEqual(refused, -1, "12 rows are not whole groups of 8")
             XCTAssertTrue(untouched[0].allSatisfy { $0 == 0xAA }, "a refused call writes nothing")
         }
+    }
+
+    /// drop_source: packing from a read-only file mapping gives the same bytes, the mapping still reads the file's
+    /// bytes afterwards (its pages refault from the page cache), and the pages leave the process as chunks are packed.
+    func testPackingFromAFileMappingCanDropItsPagesAsItGoes() throws {
+        var rng = SeededFloats(seed: 21)
+        let (nOut, nIn) = (4000, 576)  // Q8_0: 2.4 MB, ~38 chunks of 64 KiB
+        let weights = quantize(rng.array(nOut * nIn), SLM_TYPE_Q8_0)
+        let expected = pack(weights, SLM_TYPE_Q8_0, nOut: nOut, nIn: nIn)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("slm-pack-\(UUID().uuidString).bin")
+        try Data(weights).write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let fd = open(url.path, O_RDONLY)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        defer { close(fd) }
+        let map = try XCTUnwrap(mmap(nil, weights.count, PROT_READ, MAP_PRIVATE, fd, 0))
+        XCTAssertNotEqual(map, MAP_FAILED)
+        defer { munmap(map, weights.count) }
+        var sum = 0  // fault every page in
+        for i in stride(from: 0, to: weights.count, by: 4096) { sum &+= Int(map.load(fromByteOffset: i, as: UInt8.self)) }
+        let before = try residentFileKiB()
+        var out = [UInt8](repeating: 0, count: expected.count)
+        let pool = try XCTUnwrap(slm_threadpool_create(2))
+        defer { slm_threadpool_destroy(pool) }
+        let rc = out.withUnsafeMutableBytes { dst in
+            var job = slm_pack_job(base: SLM_TYPE_Q8_0, W: map, n_out: Int64(nOut), n_in: Int64(nIn),
+                                   dst: dst.baseAddress, drop_source: 1)
+            return slm_pack_matrices(pool, &job, 1)
+        }
+        XCTAssertEqual(rc, 0)
+        let after = try residentFileKiB()
+        XCTAssertTrue(out == expected, "packed bytes differ from packing the same rows from memory")
+        XCTAssertLessThan(after, before - weights.count / 1024 * 3 / 4,
+                          "at least 3/4 of the source's pages leave the process (resident file KiB \(before) -> \(after), sum \(sum))")
+        XCTAssertTrue(UnsafeRawBufferPointer(start: map, count: weights.count).elementsEqual(weights),
+                      "the mapping reads the file's bytes after its pages were dropped")
+    }
+
+    /// RssFile of this process (Linux); skips elsewhere.
+    private func residentFileKiB() throws -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("RssFile:") }),
+              let kib = Int(line.split(separator: " ").dropFirst().first ?? "")
+        else { throw XCTSkip("no RssFile in /proc/self/status") }
+        return kib
     }
 
     /// Base addresses of `inputs` and `outputs` for the duration of `body`.

@@ -40,11 +40,16 @@ size_t slm_packed_size(slm_type base, int64_t n_out, int64_t n_in);
 void slm_pack_groups(slm_type base, const void *W, int64_t n_in, void *dst, int64_t g0, int64_t g1);
 
 // One matrix of a slm_pack_matrices call: W [n_out, n_in] in `base` packed into dst (slm_packed_size bytes).
+// drop_source != 0: W lies in a read-only file mapping, and the whole pages of each chunk of it are dropped from the
+// process (madvise MADV_DONTNEED; they refault from the page cache if read again) as soon as the chunk is packed, so
+// that peak resident memory stays near one copy of the weights instead of the file plus its packed copy. Never set
+// it for anonymous memory: dropping its pages would zero them.
 typedef struct {
     slm_type base;
     const void *W;
     int64_t n_out, n_in;
     void *dst;
+    int drop_source;
 } slm_pack_job;
 
 // Every job in one pool run (tp may be NULL): chunks of groups across all the matrices are handed out from one counter,
