@@ -281,13 +281,22 @@ SLM_TARGET_AVX2 static inline void prefetch_row(const uint16_t *p, int64_t w) {
     for (int64_t d = 0; d < w; d += 32) _mm_prefetch((const char *)(p + d), _MM_HINT_T0);
 }
 
-// sc[h][j0 + p] = scale * q_h . k_(j0 + p) for h < H, p < P; kr is K row j0.
+// K rows are requested this many positions ahead of the scores pass (the same width as the V rows, so whole rows
+// where the call prefetches whole rows and later kv heads of a chunk find theirs in cache). Decode attention time,
+// measured inside whole-model runs: SmolLM2 tg128 -34% (1 thread) and -25% (2 threads), gemma-3 tg128 -14%; at depth
+// 2048 -9% and -5%. Without it the K rows came cold from DRAM, a few lines in flight at a time.
+#define SLM_ATTN_K_AHEAD 8
+
+// sc[h][j0 + p] = scale * q_h . k_(j0 + p) for h < H, p < P; kr is K row j0 (rows past the chunk may be prefetched).
 SLM_TARGET_AVX2 static inline __attribute__((always_inline)) void attn_scores(const float *q, int H, int P,
                                                                                const uint16_t *kr, int64_t stride,
                                                                                int64_t D, float scale, float *sc,
                                                                                int64_t j0, const uint16_t *pf,
                                                                                int64_t pw) {
-    for (int p = 0; p < P; p++) prefetch_row(pf + p * stride, pw);
+    for (int p = 0; p < P; p++) {
+        prefetch_row(pf + p * stride, pw);
+        prefetch_row(kr + (SLM_ATTN_K_AHEAD + p) * stride, pw);
+    }
     __m256 a[4][8];
     for (int h = 0; h < H; h++)
         for (int p = 0; p < P; p++) a[h][p] = _mm256_setzero_ps();
