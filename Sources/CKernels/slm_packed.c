@@ -176,7 +176,7 @@ typedef struct {
 } pack_many_ctx;
 
 // The whole pages inside the source rows of groups [g0, g1) leave the process (see slm_pack_job.drop_source). Pages
-// shared with a neighbouring chunk stay; a caller drops them once every chunk is packed.
+// shared with a neighbouring chunk stay until slm_pack_matrices drops the whole matrix once every chunk is packed.
 static void drop_pages(const void *W, int64_t n_in, slm_type base, int64_t g0, int64_t g1) {
     static long page;
     if (!page) page = sysconf(_SC_PAGESIZE) > 0 ? sysconf(_SC_PAGESIZE) : 4096;  // benign race: same value
@@ -221,6 +221,8 @@ int slm_pack_matrices(slm_threadpool *tp, const slm_pack_job *jobs, int n_jobs) 
     pack_many_ctx c = {jobs, n_jobs, first, per, 0};
     atomic_init(&c.next, 0);
     slm_threadpool_run(tp, pack_many_task, &c);  // a NULL pool runs the task on this thread
+    for (int i = 0; i < n_jobs; i++)  // the pages chunks shared
+        if (jobs[i].drop_source) drop_pages(jobs[i].W, jobs[i].n_in, jobs[i].base, 0, jobs[i].n_out / SLM_PACK_ROWS);
     free(first);
     return 0;
 }

@@ -5,9 +5,9 @@ import GGUF
 /// Anonymous memory holding the packed copies of a model's matrices (slm_packed.h: 8 rows interleaved per block, what
 /// the matmul kernels read fastest), on transparent huge pages where the kernel allows (long prefetch streams, fewer
 /// TLB misses). `pack` only reserves a matrix's place; `finishLoading` packs them all in one pool run (one dispatch
-/// for a model's ~100-200 matrices) and then drops their file pages from the process (they stay in the page cache), so
-/// resident memory stays near one copy of the weights. Set SLM_PACK=0 to multiply straight from the file mapping
-/// instead. Immutable once the model is loaded; no packed weight may be read before `finishLoading`.
+/// for a model's ~100-200 matrices), dropping their file pages from the process as it goes (they stay in the page
+/// cache), so resident memory stays near one copy of the weights. Set SLM_PACK=0 to multiply straight from the file
+/// mapping instead. Immutable once the model is loaded; no packed weight may be read before `finishLoading`.
 final class PackedArena: @unchecked Sendable {
     private let base: UnsafeMutableRawPointer?
     private let capacity: Int
@@ -29,7 +29,8 @@ final class PackedArena: @unchecked Sendable {
     init(file: GGUFFile) {
         var bytes = 0
         if Self.enabled {
-            let outputName = file.tensor(named: TensorName.output) != nil ? TensorName.output : TensorName.tokenEmbedding
+            let outputName = file.tensor(named: TensorName.output) != nil
+                ? TensorName.output : TensorName.tokenEmbedding
             for t in file.tensors where t.dims.count == 2 {
                 let table = t.name == TensorName.tokenEmbedding || t.name == TensorName.output
                 if table && (t.name != outputName || t.byteCount > Self.outputPackLimit) { continue }
@@ -50,7 +51,7 @@ final class PackedArena: @unchecked Sendable {
         if let base { munmap(base, capacity) }
     }
 
-    /// Loading is over: packs every reserved matrix (all threads, one pool run), then drops the file pages they were
+    /// Loading is over: packs every reserved matrix (all threads, one pool run), dropping the file pages they were
     /// read from. Called once, before any product runs.
     func finishLoading() {
         guard !jobs.isEmpty else { return }
@@ -59,7 +60,6 @@ final class PackedArena: @unchecked Sendable {
         slm_threadpool_destroy(pool)
         // pack() only reserves matrices slm_can_pack accepts, so the call cannot refuse them.
         precondition(status == 0, "slm_pack_matrices refused a matrix that slm_can_pack accepted")
-        for j in jobs { Self.dropPages(j.W, count: Int(slm_row_size(j.base, j.n_in)) * Int(j.n_out)) }
         jobs = []
     }
 
@@ -75,14 +75,5 @@ final class PackedArena: @unchecked Sendable {
                                  drop_source: 1))
         return Weight(type: w.type, data: w.data, rowLength: w.rowLength, rows: w.rows,
                       mmType: slm_packed_type(w.type), mmData: UnsafeRawPointer(dst))
-    }
-
-    /// Drops the whole pages of a read-only file range from this process (they refault from the page cache if read).
-    private static func dropPages(_ p: UnsafeRawPointer, count: Int) {
-        let page = 4096
-        let start = (Int(bitPattern: p) + page - 1) / page * page
-        let end = (Int(bitPattern: p) + count) / page * page
-        guard end > start, let q = UnsafeMutableRawPointer(bitPattern: start) else { return }
-        madvise(q, end - start, MADV_DONTNEED)
     }
 }

@@ -41,8 +41,9 @@ void slm_pack_groups(slm_type base, const void *W, int64_t n_in, void *dst, int6
 
 // One matrix of a slm_pack_matrices call: W [n_out, n_in] in `base` packed into dst (slm_packed_size bytes).
 // drop_source != 0: W lies in a read-only file mapping, and the whole pages of each chunk of it are dropped from the
-// process (madvise MADV_DONTNEED; they refault from the page cache if read again) as soon as the chunk is packed, so
-// that peak resident memory stays near one copy of the weights instead of the file plus its packed copy. Never set
+// process (madvise MADV_DONTNEED; they refault from the page cache if read again) as soon as the chunk is packed, and
+// the pages chunks shared once all are, so that peak resident memory stays near one copy of the weights instead of
+// the file plus its packed copy. Never set
 // it for anonymous memory: dropping its pages would zero them.
 typedef struct {
     slm_type base;
