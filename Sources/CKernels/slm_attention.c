@@ -7,7 +7,8 @@
 //   whole: a batch has many (sub-group, token) pairs; each pair is one work item, its chunks run one after another
 //          and are merged as they come (two stack buffers).
 //   split: a decode has few pairs (SmolLM2: 3, gemma-3: 1) and would leave threads idle; every chunk is a work item,
-//          partials go to heap scratch, and the calling thread merges them once the pool is done.
+//          partials go to the pool's scratch (slm_threadpool_scratch: grown only while the context grows, so a decode
+//          allocates nothing per token), and the calling thread merges them once the pool is done.
 #include <stdlib.h>
 #include "slm_internal.h"
 #include "slm_ops.h"
@@ -15,6 +16,8 @@
 
 // Floats of the stack buffers a whole-schedule item keeps: one partial's acc and ml (sub * head_dim + 2 * sub).
 #define ATTN_STACK_PART (SLM_ATTN_GROUP_MAX * SLM_ATTN_MAX_HEAD_DIM + 2 * SLM_ATTN_GROUP_MAX)
+// Largest split-schedule scratch taken from the pool (a 64K-position decode of either reference model needs ~1 MB).
+#define ATTN_POOL_SCRATCH_MAX ((size_t)8 << 20)
 
 typedef void (*attn_chunk_fn)(const float *q, int64_t g, const uint16_t *k, const uint16_t *v, int64_t kv_stride,
                               int64_t p0, int64_t n, int64_t head_dim, float scale, int64_t prefetch, float *acc,
@@ -118,7 +121,7 @@ static void attention(attn_chunk_fn chunk, slm_threadpool *tp, const float *q, c
     if (n_tokens <= 0 || n_head <= 0 || n_head_kv <= 0 || n_head % n_head_kv != 0 || head_dim <= 0 || pos0 < 0) return;
     const int64_t group = n_head / n_head_kv;
     // The largest divisor of the group that attn_chunk takes and whose partial fits the stack buffers (heads wider
-    // than SLM_ATTN_MAX_HEAD_DIM: one head at a time, from heap scratch). Depends on the model only.
+    // than SLM_ATTN_MAX_HEAD_DIM: one head at a time, with the split schedule). Depends on the model only.
     int64_t sub = SLM_MIN(group, (int64_t)SLM_ATTN_GROUP_MAX);
     while (group % sub != 0 || (sub > 1 && sub * head_dim + 2 * sub > ATTN_STACK_PART)) sub--;
     const int64_t D = head_dim, part = (sub * D + 2 * sub + 7) & ~(int64_t)7;
@@ -130,16 +133,16 @@ static void attention(attn_chunk_fn chunk, slm_threadpool *tp, const float *q, c
         slm_threadpool_run(tp, whole_worker, &a);
         return;
     }
-    // Split schedule: scratch for every partial, token t's items start at first_item[t].
-    int64_t *first_item = malloc((size_t)(n_tokens + 1) * sizeof(int64_t));
-    float *parts = NULL;
-    if (first_item) {
-        first_item[0] = 0;
-        for (int64_t t = 0; t < n_tokens; t++) first_item[t + 1] = first_item[t] + n_chunks(&a, t) * a.n_sub;
-        parts = aligned_alloc(32, (size_t)first_item[n_tokens] * (size_t)part * sizeof(float));
-    }
-    if (!parts) {  // out of memory: the whole schedule needs none when the partial fits the stack
-        free(first_item);
+    // Split schedule: room for every partial, token t's items start at first_item[t]. The pool's scratch (a decode
+    // allocates only while its context grows), or the heap without a pool and for needs beyond ATTN_POOL_SCRATCH_MAX
+    // (prefill of heads too wide for the stack buffers), which the pool would otherwise keep for its lifetime.
+    int64_t items = 0;
+    for (int64_t t = 0; t < n_tokens; t++) items += n_chunks(&a, t) * a.n_sub;
+    const size_t index_bytes = ((size_t)(n_tokens + 1) * sizeof(int64_t) + 63) & ~(size_t)63;
+    const size_t bytes = index_bytes + (size_t)items * (size_t)part * sizeof(float);
+    char *owned = NULL, *mem = bytes <= ATTN_POOL_SCRATCH_MAX ? slm_threadpool_scratch(tp, bytes) : NULL;
+    if (!mem) mem = owned = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
+    if (!mem) {  // out of memory: the whole schedule needs none when the partial fits the stack
         if (stack_ok) {
             slm_threadpool_run(tp, whole_worker, &a);
         } else {
@@ -147,6 +150,10 @@ static void attention(attn_chunk_fn chunk, slm_threadpool *tp, const float *q, c
         }
         return;
     }
+    int64_t *first_item = (int64_t *)mem;
+    float *parts = (float *)(mem + index_bytes);
+    first_item[0] = 0;
+    for (int64_t t = 0; t < n_tokens; t++) first_item[t + 1] = first_item[t] + n_chunks(&a, t) * a.n_sub;
     a.parts = parts;
     a.first_item = first_item;
     slm_threadpool_run(tp, split_worker, &a);
@@ -161,8 +168,7 @@ static void attention(attn_chunk_fn chunk, slm_threadpool *tp, const float *q, c
             normalize(p0, p0 + sub * D, sub, D, out_rows(&a, t, sg));
         }
     }
-    free(parts);
-    free(first_item);
+    free(owned);
 }
 
 void slm_attention(slm_threadpool *tp, const float *q, const uint16_t *k, const uint16_t *v, int64_t kv_stride,

@@ -39,6 +39,8 @@ struct slm_threadpool {
     atomic_int stop;
     slm_task_fn fn;                       // written before next_ith is reset (release), read after claiming
     void *ctx;
+    void *scratch;                        // slm_threadpool_scratch: the caller's, grown by doubling
+    size_t scratch_bytes;
     pthread_mutex_t mutex;
     pthread_cond_t wake;
 };
@@ -135,7 +137,21 @@ void slm_threadpool_destroy(slm_threadpool *tp) {
     pthread_mutex_destroy(&tp->mutex);
     pthread_cond_destroy(&tp->wake);
     free(tp->threads);
+    free(tp->scratch);
     free(tp);
+}
+
+void *slm_threadpool_scratch(slm_threadpool *tp, size_t bytes) {
+    if (!tp) return NULL;
+    if (bytes <= tp->scratch_bytes) return tp->scratch;
+    size_t grown = tp->scratch_bytes * 2 > bytes ? tp->scratch_bytes * 2 : bytes;
+    grown = (grown + 63) & ~(size_t)63;
+    void *p = aligned_alloc(64, grown);
+    if (!p) return NULL;  // the old buffer stays for smaller requests
+    free(tp->scratch);
+    tp->scratch = p;
+    tp->scratch_bytes = grown;
+    return p;
 }
 
 int slm_threadpool_n_threads(const slm_threadpool *tp) { return tp ? tp->n_threads : 1; }

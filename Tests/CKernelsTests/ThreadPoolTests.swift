@@ -71,6 +71,26 @@ final class ThreadPoolTests: XCTestCase {
         XCTAssertEqual(slm_threadpool_n_threads(nil), 1)
     }
 
+    /// The pool's scratch: aligned, kept (same address, same bytes) while requests fit, grown by at least doubling
+    /// when they do not, none without a pool. slm_attention's decode schedule takes its partials from it, so a decode
+    /// allocates only while its context grows.
+    func testScratchIsKeptWhileRequestsFitAndGrowsByDoubling() throws {
+        XCTAssertNil(slm_threadpool_scratch(nil, 16))
+        let tp = slm_threadpool_create(2)
+        defer { slm_threadpool_destroy(tp) }
+        let a = try XCTUnwrap(slm_threadpool_scratch(tp, 1000))
+        XCTAssertEqual(UInt(bitPattern: a) % 64, 0)
+        a.storeBytes(of: 0x5a5a_5a5a, toByteOffset: 996, as: UInt32.self)
+        XCTAssertEqual(slm_threadpool_scratch(tp, 10), a)
+        XCTAssertEqual(slm_threadpool_scratch(tp, 1000), a)
+        XCTAssertEqual(a.load(fromByteOffset: 996, as: UInt32.self), 0x5a5a_5a5a)
+        XCTAssertEqual(slm_threadpool_scratch(tp, 1024), a, "sizes are rounded up to 64 bytes")
+        let b = try XCTUnwrap(slm_threadpool_scratch(tp, 1025))
+        XCTAssertNotEqual(b, a)
+        XCTAssertEqual(UInt(bitPattern: b) % 64, 0)
+        XCTAssertEqual(slm_threadpool_scratch(tp, 2000), b, "grown to twice the old size, not just to the request")
+    }
+
     func testCreateClampsThreadCount() {
         let tp = slm_threadpool_create(0)
         XCTAssertEqual(slm_threadpool_n_threads(tp), 1)

@@ -21,6 +21,12 @@ int slm_threadpool_n_threads(const slm_threadpool *tp);
 // Not re-entrant: one run at a time per pool.
 void slm_threadpool_run(slm_threadpool *tp, slm_task_fn fn, void *ctx);
 
+// Memory for the pool's caller between or around runs (the pool's owner uses it from one thread at a time, as it
+// does runs): at least `bytes`, 64-byte aligned, kept until the next call or slm_threadpool_destroy; grown by
+// doubling and never shrunk, so that a per-token caller allocates only while its need grows. NULL when tp is NULL
+// or memory runs out.
+void *slm_threadpool_scratch(slm_threadpool *tp, size_t bytes);
+
 // Splits [0, n) into nth nearly equal contiguous ranges, each a multiple of `align` except the last.
 void slm_split_range(int64_t n, int64_t align, int ith, int nth, int64_t *begin, int64_t *end);
 
