@@ -21,10 +21,13 @@ final class PackedArena: @unchecked Sendable {
     /// ones (gemma-3-270m: 178 MB) stay in the mapping: packing them would cost more load time than it gains.
     static let outputPackLimit = 64 << 20
 
+    /// Whether an output matrix of `byteCount` bytes is packed (the one rule the arena's sizing and
+    /// `WeightLoader.output` share).
+    static func packsOutput(byteCount: Int) -> Bool { byteCount <= outputPackLimit }
+
     /// Sized for every packable matrix of `file` but the embedding table and a large output matrix (which stay in the
-    /// mapping). Not
-    /// populated here: the packing threads fault the (huge) pages in as they write, so zeroing them is split across the
-    /// cores too (gemma3, 10 alternating loads: median 86 -> 82 ms, and fewer 120-180 ms outliers from compaction
+    /// mapping). Not populated here: the packing threads fault the (huge) pages in as they write, so zeroing them is
+    /// split across the cores too (gemma3, 10 alternating loads: median 86 -> 82 ms, and fewer 120-180 ms outliers from compaction
     /// stalls in one thread's MADV_POPULATE_WRITE).
     init(file: GGUFFile) {
         var bytes = 0
@@ -33,7 +36,7 @@ final class PackedArena: @unchecked Sendable {
                 ? TensorName.output : TensorName.tokenEmbedding
             for t in file.tensors where t.dims.count == 2 {
                 let table = t.name == TensorName.tokenEmbedding || t.name == TensorName.output
-                if table && (t.name != outputName || t.byteCount > Self.outputPackLimit) { continue }
+                if table && (t.name != outputName || !Self.packsOutput(byteCount: t.byteCount)) { continue }
                 let size = slm_packed_size(slm_type(rawValue: t.type.rawValue), Int64(t.dims[1]), Int64(t.dims[0]))
                 bytes += (size + 4095) / 4096 * 4096
             }

@@ -50,7 +50,7 @@ struct WeightLoader {
     /// (PackedArena.outputPackLimit). Row lookups of a tied table keep reading the file's layout.
     func output(tiedTo embedding: Weight, rowLength: Int, rows: Int) throws(ModelError) -> Weight {
         let w = try optionalTable(TensorName.output, rowLength: rowLength, rows: rows) ?? embedding
-        return slm_row_size(w.type, Int64(rowLength)) * rows <= PackedArena.outputPackLimit ? arena.pack(w) : w
+        return PackedArena.packsOutput(byteCount: slm_row_size(w.type, Int64(rowLength)) * rows) ? arena.pack(w) : w
     }
 
     /// A matrix left in the file mapping (an embedding table).
