@@ -3,7 +3,7 @@ public enum StopReason: String, Sendable, Codable {
     case eos, length, stop, budget
 }
 
-/// The `--stats-file` object (../shared/INTERFACE.md).
+/// The `--stats-file` object (docs/INTERFACE.md).
 public struct GenerationStats: Sendable, Codable, Equatable {
     public var promptTokens = 0
     public var cachedTokens = 0

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 
-/// The `slm` command line (../shared/INTERFACE.md is the contract).
+/// The `slm` command line (docs/INTERFACE.md is the contract).
 struct SLM: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "slm",
