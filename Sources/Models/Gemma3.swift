@@ -140,35 +140,32 @@ final class Gemma3Runner: RunnerBase, ModelRunner {
         try super.init(config: model.config, threads: threads, maxBatch: maxBatch, weights: model.allWeights)
     }
 
-    override func step(_ tokens: UnsafeBufferPointer<Int32>, cache: KVCache, outputRows: Range<Int>,
-                       logits: UnsafeMutablePointer<Float>) {
-        let m = model, c = m.config, n = tokens.count
+    override func step(rows n: Int, logits: UnsafeMutablePointer<Float>) {
+        let m = model, c = m.config
         let E = c.embeddingLength, D = c.headDim, QD = c.headCount * D, KV = c.kvDim, F = c.feedForwardLength
-        let pos0 = cache.count
         let a = buffers
         let x = a.x.pointer, h = a.h.pointer, q = a.q.pointer, k = a.k.pointer, v = a.v.pointer
         let att = a.att.pointer, gate = a.gate.pointer, up = a.up.pointer, out = a.out.pointer
         let emb = m.tokenEmbedding
-        for t in 0..<n { slm_get_row(emb.type, emb.data, Int64(E), Int64(tokens[t]), x + t * E) }
+        for t in 0..<n { slm_get_row(emb.type, emb.data, Int64(E), Int64(rowTokens[t]), x + t * E) }
         slm_scale(x, m.embeddingScale, Int64(n * E))
         traced(-1, "inp_scaled", x, n * E)
-        for r in ropes { r.fill(from: pos0, count: n) }
+        for r in ropes { r.fill(positions: rowPositions, count: n) }
 
         for l in 0..<c.layerCount {
             let L = m.layers[l], rope = ropes[ropeOfLayer[l]]
             for t in 0..<n { slm_rmsnorm(x + t * E, L.attnNorm, h + t * E, Int64(E), m.normEps) }
+            traced(l, "attn_norm", h, n * E)
             mm3(h, n, L.wq, q, L.wk, k, L.wv, v)
             for t in 0..<n {
                 for hd in 0..<c.headCount { let p = q + t * QD + hd * D; slm_rmsnorm(p, L.qNorm, p, Int64(D), m.normEps) }
                 for hd in 0..<c.headCountKV { let p = k + t * KV + hd * D; slm_rmsnorm(p, L.kNorm, p, Int64(D), m.normEps) }
                 rope.apply(q + t * QD, heads: c.headCount, headDim: D, row: t, neox: true)
                 rope.apply(k + t * KV, heads: c.headCountKV, headDim: D, row: t, neox: true)
-                storeKV(cache, layer: l, pos: pos0 + t, k: k + t * KV, v: v + t * KV)
             }
+            storeKV(layer: l, k: k, v: v)
             traced(l, "Qcur", q, n * QD); traced(l, "Kcur", k, n * KV)
-            slm_attention(pool.pool, q, cache.keyBase(l), cache.valueBase(l), Int64(KV), Int64(n),
-                          Int64(pos0 - cache.layerBase(l)), Int64(c.headCount), Int64(c.headCountKV), Int64(D),
-                          Int64(L.window), m.attentionScale, att)
+            attention(layer: l, q: q, window: L.window, scale: m.attentionScale, out: att)
             traced(l, "attn", att, n * QD)
             mm(L.wo, att, n, out)
             for t in 0..<n { slm_rmsnorm(out + t * E, L.postAttnNorm, out + t * E, Int64(E), m.normEps) }
@@ -181,11 +178,9 @@ final class Gemma3Runner: RunnerBase, ModelRunner {
             slm_add(x, out, Int64(n * E))
             traced(l, "l_out", x, n * E)
         }
-        guard !outputRows.isEmpty else { return }
-        for (i, t) in outputRows.enumerated() { slm_rmsnorm(x + t * E, m.outputNorm, h + i * E, Int64(E), m.normEps) }
-        mm(m.output, h, outputRows.count, logits)
+        let rows = outputLogits(x: x, norm: m.outputNorm, eps: m.normEps, output: m.output, h: h, logits: logits)
         if m.softcap > 0 {
-            let total = outputRows.count * c.vocabularySize
+            let total = rows * c.vocabularySize
             for i in 0..<total { logits[i] = m.softcap * tanhf(logits[i] / m.softcap) }
         }
     }

@@ -26,6 +26,9 @@ public enum OutputRows: Sendable, Equatable {
     /// Positions `index..<count` of this call (perplexity scores only the second half of each chunk).
     case from(Int)
 
+    /// No logits (a prefill chunk that does not end its prompt).
+    public static let noRows = OutputRows.from(.max)
+
     func range(count: Int) -> Range<Int> {
         switch self {
         case .last: return (count - 1)..<count
@@ -42,15 +45,38 @@ public protocol LanguageModel: AnyObject, Sendable {
     func makeRunner(threads: Int, maxBatch: Int) throws(ModelError) -> any ModelRunner
 }
 
+/// One sequence's part of a batched forward step: its next tokens (one for a decoding sequence, a chunk for one that
+/// is prefilling), evaluated at positions `cache.count ..< cache.count + tokens.count` and appended to its cache.
+public struct BatchEntry {
+    public var cache: KVCache
+    public var tokens: [Int32]
+    /// Which of this entry's rows produce logits.
+    public var outputs: OutputRows
+
+    public init(cache: KVCache, tokens: [Int32], outputs: OutputRows) {
+        self.cache = cache
+        self.tokens = tokens
+        self.outputs = outputs
+    }
+}
+
 /// Runs forward passes. Holds mutable scratch: one runner is used by one thread at a time.
 public protocol ModelRunner: AnyObject {
     var config: ModelConfig { get }
     var threads: Int { get }
+    /// Most rows (positions, summed over sequences) one step evaluates.
+    var maxBatch: Int { get }
     /// Evaluates `tokens` at positions `cache.count ..< cache.count + tokens.count`, appending their K/V to `cache`,
     /// and writes the logits of `outputs` rows to `logits` ([rows, vocabularySize], row-major). Splits the tokens into
     /// batches of at most maxBatch; the result does not depend on that split (the matmul kernels are per-row exact).
     func forward(tokens: UnsafeBufferPointer<Int32>, cache: KVCache, outputs: OutputRows,
                  logits: UnsafeMutablePointer<Float>) throws(ModelError)
+    /// Evaluates several sequences in one step (at most maxBatch rows in all, each cache once): the projections and
+    /// the feed-forward run as one product over every row, so the weights are read once for the whole batch, and
+    /// attention runs per sequence over its own cache. Writes the logits of each entry's `outputs` rows to `logits`,
+    /// entry after entry ([rows, vocabularySize]). A row's logits are bit-identical to those of the same sequence run
+    /// alone: every kernel's result for a row depends on that row and its own cache only.
+    func forward(batch: [BatchEntry], logits: UnsafeMutablePointer<Float>) throws(ModelError)
     /// Optional per-op trace for bisecting a mismatch: (layer or -1, op name, values). Nil costs nothing.
     var trace: ((Int, String, UnsafeBufferPointer<Float>) -> Void)? { get set }
 }

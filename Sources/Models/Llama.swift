@@ -115,19 +115,17 @@ final class LlamaRunner: RunnerBase, ModelRunner {
         try super.init(config: model.config, threads: threads, maxBatch: maxBatch, weights: model.allWeights)
     }
 
-    override func step(_ tokens: UnsafeBufferPointer<Int32>, cache: KVCache, outputRows: Range<Int>,
-                       logits: UnsafeMutablePointer<Float>) {
-        let m = model, c = m.config, n = tokens.count
+    override func step(rows n: Int, logits: UnsafeMutablePointer<Float>) {
+        let m = model, c = m.config
         let E = c.embeddingLength, D = c.headDim, QD = c.headCount * D, KV = c.kvDim, F = c.feedForwardLength
-        let pos0 = cache.count
         let a = buffers
         let x = a.x.pointer, h = a.h.pointer, q = a.q.pointer, k = a.k.pointer, v = a.v.pointer
         let att = a.att.pointer, gate = a.gate.pointer, up = a.up.pointer, out = a.out.pointer
         let emb = m.tokenEmbedding
-        for t in 0..<n { slm_get_row(emb.type, emb.data, Int64(E), Int64(tokens[t]), x + t * E) }
+        for t in 0..<n { slm_get_row(emb.type, emb.data, Int64(E), Int64(rowTokens[t]), x + t * E) }
         traced(-1, "embd", x, n * E)
         let scale = 1 / Float(D).squareRoot()
-        rope.fill(from: pos0, count: n)
+        rope.fill(positions: rowPositions, count: n)
 
         for l in 0..<c.layerCount {
             let L = m.layers[l]
@@ -137,12 +135,10 @@ final class LlamaRunner: RunnerBase, ModelRunner {
             for t in 0..<n {
                 rope.apply(q + t * QD, heads: c.headCount, headDim: D, row: t, neox: false)
                 rope.apply(k + t * KV, heads: c.headCountKV, headDim: D, row: t, neox: false)
-                storeKV(cache, layer: l, pos: pos0 + t, k: k + t * KV, v: v + t * KV)
             }
-            traced(l, "q_rope", q, n * QD); traced(l, "k_rope", k, n * KV)
-            slm_attention(pool.pool, q, cache.keyBase(l), cache.valueBase(l), Int64(KV), Int64(n),
-                          Int64(pos0 - cache.layerBase(l)), Int64(c.headCount), Int64(c.headCountKV), Int64(D),
-                          0, scale, att)
+            storeKV(layer: l, k: k, v: v)
+            traced(l, "Qcur", q, n * QD); traced(l, "Kcur", k, n * KV)
+            attention(layer: l, q: q, window: 0, scale: scale, out: att)
             traced(l, "attn", att, n * QD)
             mm(L.wo, att, n, out)
             slm_add(x, out, Int64(n * E))
@@ -153,9 +149,7 @@ final class LlamaRunner: RunnerBase, ModelRunner {
             slm_add(x, out, Int64(n * E))
             traced(l, "l_out", x, n * E)
         }
-        guard !outputRows.isEmpty else { return }
-        for (i, t) in outputRows.enumerated() { slm_rmsnorm(x + t * E, m.outputNorm, h + i * E, Int64(E), m.normEps) }
-        mm(m.output, h, outputRows.count, logits)
+        _ = outputLogits(x: x, norm: m.outputNorm, eps: m.normEps, output: m.output, h: h, logits: logits)
     }
 }
 

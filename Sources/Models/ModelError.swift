@@ -13,6 +13,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case cannotRewind(to: Int, oldestKept: Int)
     case outOfMemory(what: String, bytes: Int)
     case threadPool(Int)
+    case invalidBatch(String)
 
     public var description: String {
         switch self {
@@ -30,6 +31,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
             return "cannot rewind the KV cache to \(to) positions: sliding-window layers keep positions from \(oldest) on"
         case .outOfMemory(let what, let bytes): return "cannot allocate \(bytes) bytes for \(what)"
         case .threadPool(let n): return "cannot start a thread pool of \(n) threads"
+        case .invalidBatch(let why): return "invalid batch: \(why)"
         }
     }
 }

@@ -1,31 +1,37 @@
 import CKernels
 
-/// The rotary-embedding cos/sin tables of one step's positions for one frequency base: computed once per step
+/// The rotary-embedding cos/sin tables of one step's rows for one frequency base: computed once per step
 /// (slm_rope_angles, double precision) and shared by every layer that uses that base, instead of per layer and per
-/// q and k. Holds maxBatch positions of nRot/2 pairs each.
+/// q and k. Holds maxBatch rows of nRot/2 pairs each; row t holds the angles of that row's position, whichever
+/// sequence it belongs to (a batched step mixes sequences at unrelated positions).
 final class RopeTable {
     let nRot: Int
     let base: Float
     private let half: Int
     private let cosines, sines: FloatBuffer
-    private var filled: Range<Int> = 0..<0
+    /// The position whose angles row t holds (-1: none yet).
+    private let rowPosition: UnsafeMutablePointer<Int>
+    private let rows: Int
 
     init(nRot: Int, base: Float, maxBatch: Int) {
         self.nRot = nRot
         self.base = base
         half = nRot / 2
-        cosines = FloatBuffer(maxBatch * half)
-        sines = FloatBuffer(maxBatch * half)
+        rows = max(1, maxBatch)
+        cosines = FloatBuffer(rows * half)
+        sines = FloatBuffer(rows * half)
+        rowPosition = .allocate(capacity: rows)
+        rowPosition.initialize(repeating: -1, count: rows)
     }
 
-    /// Makes row t hold the angles of position pos0 + t for t < count (count <= maxBatch); a no-op when they already do.
-    func fill(from pos0: Int, count: Int) {
-        let wanted = pos0..<(pos0 + count)
-        guard wanted != filled else { return }
-        for t in 0..<count {
-            slm_rope_angles(Int64(nRot), Int64(pos0 + t), base, cosines.pointer + t * half, sines.pointer + t * half)
+    deinit { rowPosition.deallocate() }
+
+    /// Makes row t hold the angles of `positions[t]` for t < count (count <= maxBatch); rows that already do are kept.
+    func fill(positions: UnsafePointer<Int>, count: Int) {
+        for t in 0..<count where rowPosition[t] != positions[t] {
+            slm_rope_angles(Int64(nRot), Int64(positions[t]), base, cosines.pointer + t * half, sines.pointer + t * half)
+            rowPosition[t] = positions[t]
         }
-        filled = wanted
     }
 
     /// Rotates x ([heads, headDim], the first nRot dims of each head) for row t of the last fill.

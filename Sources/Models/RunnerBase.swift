@@ -10,6 +10,20 @@ class RunnerBase {
     var vocabularySize: Int { config.vocabularySize }
     var trace: ((Int, String, UnsafeBufferPointer<Float>) -> Void)?
     private let work: UnsafeMutableRawPointer
+    /// The current step's rows: token and position of each (maxBatch of each), and the sequences they belong to.
+    let rowTokens: UnsafeMutablePointer<Int32>
+    let rowPositions: UnsafeMutablePointer<Int>
+    var segments: ContiguousArray<Segment> = []
+
+    /// One sequence's rows in the current step: rows row ..< row + count, at positions pos0 ..< pos0 + count of
+    /// `cache`; `outputs` (relative to row) produce logits.
+    struct Segment {
+        let cache: KVCache
+        let row: Int
+        let count: Int
+        let pos0: Int
+        let outputs: Range<Int>
+    }
 
     var threads: Int { pool.threads }
 
@@ -24,9 +38,16 @@ class RunnerBase {
         }
         workBytes *= 3  // mm3: up to three activation formats at once
         work = UnsafeMutableRawPointer.allocate(byteCount: workBytes, alignment: 64)
+        rowTokens = .allocate(capacity: self.maxBatch)
+        rowPositions = .allocate(capacity: self.maxBatch)
+        segments.reserveCapacity(self.maxBatch)
     }
 
-    deinit { work.deallocate() }
+    deinit {
+        work.deallocate()
+        rowTokens.deallocate()
+        rowPositions.deallocate()
+    }
 
     /// Validates the call, then runs `step` on consecutive batches; each batch writes the logits of the requested rows
     /// that fall inside it (ModelRunner.forward).
@@ -45,18 +66,100 @@ class RunnerBase {
             let chunk = start..<(start + n)
             let rows = chunk.clamped(to: wanted)
             try cache.reserve(n)
-            step(UnsafeBufferPointer(rebasing: tokens[chunk]), cache: cache,
-                 outputRows: (rows.lowerBound - start)..<(rows.upperBound - start),
-                 logits: logits + (rows.lowerBound - wanted.lowerBound) * vocab)
+            for i in 0..<n {
+                rowTokens[i] = tokens[start + i]
+                rowPositions[i] = cache.count + i
+            }
+            segments.removeAll(keepingCapacity: true)
+            segments.append(Segment(cache: cache, row: 0, count: n, pos0: cache.count,
+                                    outputs: (rows.lowerBound - start)..<(rows.upperBound - start)))
+            step(rows: n, logits: logits + (rows.lowerBound - wanted.lowerBound) * vocab)
             cache.advance(n)
             start += n
         }
     }
 
-    /// One batch of n <= maxBatch tokens at positions cache.count ..< cache.count + n (room already reserved).
-    func step(_ tokens: UnsafeBufferPointer<Int32>, cache: KVCache, outputRows: Range<Int>,
-              logits: UnsafeMutablePointer<Float>) {
+    /// ModelRunner.forward(batch:): checks every entry before any work, then one `step` over all rows.
+    func forward(batch: [BatchEntry], logits: UnsafeMutablePointer<Float>) throws(ModelError) {
+        let vocab = vocabularySize
+        var total = 0
+        for (i, e) in batch.enumerated() {
+            for t in e.tokens where t < 0 || Int(t) >= vocab { throw .tokenOutOfRange(token: t, vocabularySize: vocab) }
+            guard e.cache.count + e.tokens.count <= e.cache.capacity else {
+                throw .contextFull(needed: e.cache.count + e.tokens.count, capacity: e.cache.capacity)
+            }
+            guard e.cache.layerCount == config.layerCount, e.cache.kvDim == config.kvDim else {
+                throw .invalidBatch("entry \(i): KV cache shaped for another model")
+            }
+            for j in 0..<i where batch[j].cache === e.cache { throw .invalidBatch("entries \(j) and \(i) share a KV cache") }
+            total += e.tokens.count
+        }
+        guard total <= maxBatch else { throw .invalidBatch("\(total) rows exceed the runner's batch of \(maxBatch)") }
+        guard total > 0 else { return }
+        segments.removeAll(keepingCapacity: true)
+        var row = 0
+        for e in batch where !e.tokens.isEmpty {
+            let n = e.tokens.count
+            try e.cache.reserve(n)
+            for i in 0..<n {
+                rowTokens[row + i] = e.tokens[i]
+                rowPositions[row + i] = e.cache.count + i
+            }
+            segments.append(Segment(cache: e.cache, row: row, count: n, pos0: e.cache.count,
+                                    outputs: e.outputs.range(count: n)))
+            row += n
+        }
+        step(rows: total, logits: logits)
+        for s in segments { s.cache.advance(s.count) }
+    }
+
+    /// One step over `rows` <= maxBatch rows: rowTokens / rowPositions hold each row's token and position, `segments`
+    /// the sequences they belong to (room already reserved in each cache). Writes the logits of every segment's
+    /// output rows to `logits`, segment after segment.
+    func step(rows n: Int, logits: UnsafeMutablePointer<Float>) {
         fatalError("subclass must implement step")
+    }
+
+    /// Writes the K and V rows of every row (f32, kvDim each, row-major) into its sequence's cache at its position,
+    /// as f16.
+    @inline(__always)
+    final func storeKV(layer l: Int, k: UnsafePointer<Float>, v: UnsafePointer<Float>) {
+        for s in segments {
+            for t in s.row..<(s.row + s.count) {
+                let pos = s.pos0 + t - s.row
+                slm_fp32_to_fp16_row(k + t * s.cache.kvDim, s.cache.keyRow(l, pos), Int64(s.cache.kvDim))
+                slm_fp32_to_fp16_row(v + t * s.cache.kvDim, s.cache.valueRow(l, pos), Int64(s.cache.kvDim))
+            }
+        }
+    }
+
+    /// Causal attention of every segment's queries (q: [rows, H*D]) over its own cache for layer l -> att [rows, H*D].
+    @inline(__always)
+    final func attention(layer l: Int, q: UnsafePointer<Float>, window: Int, scale: Float,
+                         out att: UnsafeMutablePointer<Float>) {
+        let c = config, QD = c.headCount * c.headDim
+        for s in segments {
+            slm_attention(pool.pool, q + s.row * QD, s.cache.keyBase(l), s.cache.valueBase(l), Int64(c.kvDim),
+                          Int64(s.count), Int64(s.pos0 - s.cache.layerBase(l)), Int64(c.headCount),
+                          Int64(c.headCountKV), Int64(c.headDim), Int64(window), scale, att + s.row * QD)
+        }
+    }
+
+    /// The final norm of every segment's output rows of x, gathered into h ([outputs, E]), then the output matrix
+    /// into logits. Returns the number of rows written.
+    @inline(__always)
+    final func outputLogits(x: UnsafePointer<Float>, norm: UnsafePointer<Float>, eps: Float, output: Weight,
+                            h: UnsafeMutablePointer<Float>, logits: UnsafeMutablePointer<Float>) -> Int {
+        let E = config.embeddingLength
+        var i = 0
+        for s in segments {
+            for r in s.outputs {
+                slm_rmsnorm(x + (s.row + r) * E, norm, h + i * E, Int64(E), eps)
+                i += 1
+            }
+        }
+        if i > 0 { mm(output, h, i, logits) }
+        return i
     }
 
     /// Y[n, w.rows] = X[n, w.rowLength] * W^T; one row goes through matvec, several through matmul (same per-row result).
@@ -89,13 +192,6 @@ class RunnerBase {
     @inline(__always)
     final func traced(_ layer: Int, _ name: String, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
         if let trace { trace(layer, name, UnsafeBufferPointer(start: p, count: count)) }
-    }
-
-    /// Writes the K and V rows of token t (f32, kvDim each) into the cache as f16 at `pos`.
-    @inline(__always)
-    final func storeKV(_ cache: KVCache, layer l: Int, pos: Int, k: UnsafePointer<Float>, v: UnsafePointer<Float>) {
-        slm_fp32_to_fp16_row(k, cache.keyRow(l, pos), Int64(cache.kvDim))
-        slm_fp32_to_fp16_row(v, cache.valueRow(l, pos), Int64(cache.kvDim))
     }
 }
 
