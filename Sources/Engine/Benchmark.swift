@@ -10,6 +10,8 @@ public struct BenchmarkResult: Sendable {
     public var generatedTokens: Int
     public var depth: Int
     public var samplesNs: [Double]
+    /// Sequences decoded together (batched decode); 1 for llama-bench's tests.
+    public var sequences = 1
 
     public var tokens: Int { promptTokens + generatedTokens }
     public var samplesTs: [Double] { samplesNs.map { Double(tokens) / ($0 / 1e9) } }

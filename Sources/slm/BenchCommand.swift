@@ -17,6 +17,14 @@ struct Bench: ParsableCommand {
     @Option(name: .customShort("r"), help: "Repetitions of each test.") var reps: Int = 5
     @Option(name: .customShort("d"), help: "Tokens already in the KV cache before each test.") var depth: Int = 0
     @Option(name: .customShort("o"), help: "Output: md or json.") var output: String = "md"
+    @Option(name: .long, help: ArgumentHelp(
+        "Also run batched decode: N sequences generating -n tokens each, stepped together (comma-separated list).",
+        valueName: "N,N,...")) var parallel: String?
+
+    /// --parallel as numbers.
+    var parallelCounts: [Int] {
+        (parallel ?? "").split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+    }
 
     func validate() throws {
         guard (0...65_536).contains(prompt), (0...65_536).contains(generate) else { throw ValidationError("-p and -n must be in 0...65536") }
@@ -25,6 +33,13 @@ struct Bench: ParsableCommand {
         guard (0...1_048_576).contains(depth) else { throw ValidationError("-d must be in 0...1048576") }
         if let t, !(1...256).contains(t) { throw ValidationError("-t must be in 1...256") }
         guard ["md", "json"].contains(output) else { throw ValidationError("-o must be md or json, got '\(output)'") }
+        if let parallel {
+            let parts = parallel.split(separator: ",", omittingEmptySubsequences: false)
+            guard !parts.isEmpty, parts.count == parallelCounts.count, parallelCounts.allSatisfy({ (1...256).contains($0) }) else {
+                throw ValidationError("--parallel takes a comma-separated list of counts in 1...256, got '\(parallel)'")
+            }
+            guard generate > 0 else { throw ValidationError("--parallel needs -n > 0") }
+        }
     }
 
     func run() throws {
@@ -32,7 +47,7 @@ struct Bench: ParsableCommand {
         if let t { options.threads = t }
         // The -d tokens are evaluated in batches too (as llama-bench does), not one at a time.
         let started = DispatchTime.now().uptimeNanoseconds
-        let engine = try options.loadEngine(maxBatch: max(prompt, depth > 0 ? min(depth, 512) : 1, 1))
+        let engine = try options.loadEngine(maxBatch: max(prompt, depth > 0 ? min(depth, 512) : 1, parallelCounts.max() ?? 1, 1))
         Stdio.info(String(format: "model loaded in %.1f ms", Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6))
         guard depth + max(prompt, generate) <= engine.config.trainedContextLength else {
             throw CLIError.usage("-d \(depth) plus the test's tokens exceed the model's context of \(engine.config.trainedContextLength)")
@@ -41,6 +56,13 @@ struct Bench: ParsableCommand {
         for (p, n) in [(prompt, 0), (0, generate)] where p + n > 0 {
             let r = try runtime { () throws(EngineError) in try engine.benchmark(prompt: p, generate: n, depth: depth, repetitions: reps) }
             Stdio.info("\(r.name)\(depth > 0 ? " @ d\(depth)" : ""): \(String(format: "%.2f", r.avgTs)) tok/s")
+            results.append(r)
+        }
+        for np in parallelCounts {
+            let r = try runtime { () throws(EngineError) in
+                try engine.benchmarkBatchedDecode(sequences: np, generate: generate, depth: depth, repetitions: reps)
+            }
+            Stdio.info("\(r.name)\(depth > 0 ? " @ d\(depth)" : ""): \(String(format: "%.2f", r.avgTs)) tok/s in all")
             results.append(r)
         }
         let file = URL(fileURLWithPath: engine.file.path).lastPathComponent
@@ -52,6 +74,7 @@ struct Bench: ParsableCommand {
                 return """
                   {"model_filename": "\(file)", "model_type": "\(type)", "model_size": \(engine.file.fileSize), \
                 "n_prompt": \(r.promptTokens), "n_gen": \(r.generatedTokens), "n_depth": \(r.depth), \
+                "n_parallel": \(r.sequences), \
                 "n_threads": \(engine.threads), "avg_ns": \(String(format: "%.0f", r.avgNs)), \
                 "stddev_ns": \(String(format: "%.0f", r.stddevNs)), "avg_ts": \(String(format: "%.6f", r.avgTs)), \
                 "stddev_ts": \(String(format: "%.6f", r.stddevTs)), "samples_ns": [\(ns)], "samples_ts": [\(samples)]}
