@@ -28,82 +28,36 @@ extension Engine {
     /// Prefills the prompt, then decodes one token at a time, streaming text through `emit` (never half a UTF-8
     /// character, never stop-string text). Fails before any work if prompt + maxTokens exceed the context.
     public func generate(_ request: GenerationRequest, emit: (String) -> Void) throws(EngineError) -> GenerationStats {
-        var stats = GenerationStats()
-        let prompt = request.prompt
-        guard !prompt.isEmpty else { throw .emptyPrompt }
-        stats.promptTokens = prompt.count
-        var control = DecodeControl(request: request, tokenizer: tokenizer, vocabularyKey: file.path)
-        let input = prompt + control.promptSuffix
-        let (total, overflow) = (input.count + control.insertedTokenAllowance).addingReportingOverflow(max(request.maxTokens, 0))
-        guard !overflow, total <= request.contextLength else {
-            throw .invalidArgument("prompt (\(prompt.count) tokens) + --max-tokens (\(request.maxTokens)) exceeds the context of \(request.contextLength) tokens; raise --ctx or lower --max-tokens")
-        }
+        var decoder = try SequenceDecoder(request: request, engine: self)
         let cache = try makeCache(capacity: request.contextLength)
-        var sampler = Sampler(request.sampling, history: prompt)
-        var detok = StreamingDetokenizer(tokenizer: tokenizer, renderSpecial: false)
-        var stopper = StopMatcher(stops: request.stops)
         var logits: [Float] = []
         let clock = ContinuousClock()
-
-        // A model whose weights hold NaN yields NaN logits; sampling from them would emit garbage (or worse). A NaN
-        // inside the network reaches every logit, so per decode step the ends of the row suffice (an isolated NaN
-        // logit from one bad output row is treated as -inf by the sampler); the prompt's row is checked in full.
-        func checkLogits(_ position: Int, full: Bool = false) throws(EngineError) {
-            let v = config.vocabularySize
-            let bad = full ? logits[0..<v].contains(where: { $0.isNaN }) : (logits[0].isNaN || logits[v - 1].isNaN)
-            if bad { throw .nanLogits(position: position) }
-        }
-
         let t0 = clock.now
-        let prefilled = try prefill(input, cache: cache, prefixCache: request.prefixCache, into: &logits)
-        try checkLogits(input.count - 1, full: true)
-        stats.prefillMs = (clock.now - t0).milliseconds
-        stats.cachedTokens = prefilled.cachedTokens
+        let prefilled = try prefill(decoder.input, cache: cache, prefixCache: request.prefixCache, into: &logits)
+        let prefillMs = (clock.now - t0).milliseconds
+        try logits.withUnsafeBufferPointer { (l) throws(EngineError) in
+            try SequenceDecoder.check(UnsafeBufferPointer(rebasing: l[0..<config.vocabularySize]), full: true,
+                                      position: cache.count - 1)
+        }
         defer { request.prefixCache?.store(prefilled.blocks) }
-        stats.stopReason = .length
-        guard request.maxTokens > 0 else { return stats }
-
+        func text(_ piece: String, _: TextChannel) { emit(piece) }
         let t1 = clock.now
-        if !control.openingText.isEmpty { emit(control.openingText) }
-        var token: Int32 = 0
-        var step: [Int32] = [0]
-        decode: while true {
-            let next = logits.withUnsafeBufferPointer {
-                control.next(UnsafeBufferPointer(rebasing: $0[0..<config.vocabularySize]), sampler: &sampler)
+        if decoder.begin(emit: text) {
+            var next = try logits.withUnsafeBufferPointer { (row) throws(EngineError) in
+                try decoder.advance(row, position: cache.count - 1, emit: text)
             }
-            var visible = true
-            switch next {
-            case .end: stats.stopReason = .eos; break decode
-            case .insert(let tokens, let text):
-                let (out, stopped) = stopper.feed(detok.flush() + text)
-                if !out.isEmpty { emit(out) }
-                if stopped { stats.stopReason = .stop; break decode }
+            while case .evaluate(let tokens) = next {
                 try evaluate(tokens, cache: cache, outputs: .last, into: &logits)
-                continue decode
-            case .token(let t, let reasoning):
-                token = t
-                visible = !reasoning || control.printsReasoning
+                next = try logits.withUnsafeBufferPointer { (row) throws(EngineError) in
+                    try decoder.advance(row, position: cache.count - 1, emit: text)
+                }
             }
-            sampler.accept(token)
-            if !request.ignoreEOS && tokenizer.eogTokens.contains(token) { stats.stopReason = .eos; break }
-            stats.generatedTokens += 1
-            if visible {
-                let piece = detok.append(token)
-                let (out, stopped) = stopper.feed(piece)
-                if !out.isEmpty { emit(out) }
-                if stopped { stats.stopReason = .stop; break }
-            }
-            if stats.generatedTokens >= request.maxTokens { stats.stopReason = control.stopReasonAtLimit; break }
-            step[0] = token
-            try evaluate(step, cache: cache, outputs: .last, into: &logits)
-            try checkLogits(input.count + stats.generatedTokens - 1)
         }
-        stats.reasoningTokens = control.reasoningTokens
-        stats.decodeMs = (clock.now - t1).milliseconds
-        if stats.stopReason != .stop {
-            let rest = stopper.feed(detok.flush())
-            emit(rest.emit + (rest.stopped ? "" : stopper.finish()))
-        }
+        let decodeMs = (clock.now - t1).milliseconds
+        var stats = decoder.finish(emit: text)
+        stats.prefillMs = prefillMs
+        stats.cachedTokens = prefilled.cachedTokens
+        stats.decodeMs = request.maxTokens > 0 ? decodeMs : 0
         return stats
     }
 }
