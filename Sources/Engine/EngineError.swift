@@ -11,6 +11,10 @@ public enum EngineError: Error, CustomStringConvertible {
     case invalidArgument(String)
     /// The forward pass produced NaN logits (non-finite weights in the file, or a numeric fault).
     case nanLogits(position: Int)
+    /// The request was cancelled (its client went away) before it finished.
+    case cancelled
+    /// The scheduler stopped before the request could run.
+    case shuttingDown
 
     public var description: String {
         switch self {
@@ -20,6 +24,8 @@ public enum EngineError: Error, CustomStringConvertible {
         case .emptyPrompt: return "the prompt is empty (nothing to evaluate)"
         case .invalidArgument(let s): return s
         case .nanLogits(let p): return "the model produced NaN logits at position \(p) (its weights or activations are not finite)"
+        case .cancelled: return "the request was cancelled"
+        case .shuttingDown: return "the server is shutting down"
         }
     }
 }

@@ -123,6 +123,13 @@ public final class KVCache {
         count = newCount
     }
 
+    /// Forgets every position, so the cache can serve a new sequence (its pages stay mapped: a server reuses a slot's
+    /// memory instead of mapping it again).
+    public func reset() {
+        count = 0
+        for l in 0..<layerCount { base[l] = 0 }
+    }
+
     /// Forgets positions from `newCount` on (to reuse a shared prefix). Sliding-window layers can only rewind while
     /// they still hold what the next query needs.
     public func rewind(to newCount: Int) throws(ModelError) {

@@ -97,6 +97,13 @@ public final class PrefixCache: @unchecked Sendable {
         disk.enforceLimit()
     }
 
+    /// Adds blocks to the in-memory index only, so that other sequences find them at once; `store` later writes them
+    /// to disk as well.
+    public func publish(_ blocks: [KVBlock]) {
+        guard !blocks.isEmpty else { return }
+        insert(blocks)
+    }
+
     /// Empties the in-memory index (the disk tier is untouched).
     public func clearMemory() {
         lock.withLock {

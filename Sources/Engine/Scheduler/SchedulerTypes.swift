@@ -1,0 +1,83 @@
+import Foundation
+
+/// How a scheduler shares the engine among sequences.
+public struct SchedulerOptions: Sendable {
+    /// Most sequences decoded together. Their KV caches are mapped once, `parallel` x `contextLength` positions;
+    /// pages cost memory only once written.
+    public var parallel = 4
+    /// Positions each sequence may hold (prompt + generated).
+    public var contextLength = 4096
+    /// Requests that may wait for a free sequence; beyond that, `submit` refuses (a server answers 503).
+    public var maxQueue = 64
+    /// Most prompt tokens prefilled per step: a decode step waits for at most one such chunk, so a long prompt
+    /// arriving does not stall the streams already running.
+    public var prefillChunk = 128
+    /// Shared by every sequence: a prefix computed once serves every later request (and, with a disk tier, the
+    /// next process).
+    public var prefixCache: PrefixCache?
+    /// Receives one line per problem the scheduler recovers from.
+    public var warn: @Sendable (String) -> Void = { _ in }
+
+    public init() {}
+}
+
+/// What a submitted request asks of the scheduler beyond the generation itself.
+public struct ScheduledRequest: Sendable {
+    public var generation: GenerationRequest
+    /// nil: no logprobs; k >= 0: the chosen token's log-probability and the k most likely alternatives.
+    public var logprobs: Int?
+    /// Reasoning text on its own channel without markers (true: the server's reasoning_content), or inline.
+    public var separateReasoning: Bool
+
+    public init(_ generation: GenerationRequest, logprobs: Int? = nil, separateReasoning: Bool = true) {
+        self.generation = generation
+        self.logprobs = logprobs
+        self.separateReasoning = separateReasoning
+    }
+}
+
+/// What a sequence reports, in order, on the scheduler's thread; the last event is `.finished` or `.failed`.
+public enum SequenceEvent: Sendable {
+    /// The prompt is evaluated (`cachedTokens` of it restored from the prefix cache); generation starts.
+    case prefilled(promptTokens: Int, cachedTokens: Int)
+    case text(String, TextChannel)
+    /// Sent before the text of the token it describes, when the request asked for logprobs.
+    case logprob(TokenLogprob)
+    case finished(GenerationStats)
+    case failed(EngineError)
+}
+
+public enum SchedulerError: Error, CustomStringConvertible, Sendable {
+    /// The wait queue holds `maxQueue` requests already.
+    case queueFull(Int)
+    case shuttingDown
+    /// The request can never run (empty prompt, prompt + max tokens beyond the context, ...).
+    case invalidRequest(EngineError)
+
+    public var description: String {
+        switch self {
+        case .queueFull(let n): return "the server is busy: \(n) requests are already waiting"
+        case .shuttingDown: return "the server is shutting down"
+        case .invalidRequest(let e): return e.description
+        }
+    }
+}
+
+/// A submitted request, to cancel it (a client that went away): its sequence leaves at the next step.
+public struct SequenceTicket: Sendable, Hashable {
+    public let id: UInt64
+}
+
+/// The scheduler's state at one moment (for /metrics and /health).
+public struct SchedulerSnapshot: Sendable, Equatable {
+    public var waiting = 0
+    public var running = 0
+    public var parallel = 0
+    /// Bytes of KV the running sequences hold.
+    public var kvBytesInUse = 0
+    /// Prompt tokens admitted so far, and how many of them came from the prefix cache.
+    public var promptTokens = 0
+    public var cachedTokens = 0
+    public var generatedTokens = 0
+    public var steps = 0
+}
