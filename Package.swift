@@ -13,6 +13,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .systemLibrary(
@@ -24,11 +28,23 @@ let package = Package(
         .target(name: "SLMModels", dependencies: ["CKernels", "GGUF"], path: "Sources/Models"),
         .target(name: "SLMEngine", dependencies: ["SLMModels", "Tokenizers", "CKernels"], path: "Sources/Engine"),
         .target(name: "ModelStore", path: "Sources/ModelStore"),
+        .target(
+            name: "SLMServer",
+            dependencies: [
+                "SLMEngine", "SLMModels", "Tokenizers",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Server"),
         .executableTarget(
             name: "slm",
             dependencies: [
-                "SLMEngine", "ModelStore", "GGUF", "Tokenizers", "SLMModels",
+                "SLMEngine", "ModelStore", "GGUF", "Tokenizers", "SLMModels", "SLMServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/slm"),
 
@@ -38,6 +54,12 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "GGUF", "TestSupport"], path: "Tests/TokenizersTests"),
         .testTarget(name: "ModelsTests", dependencies: ["SLMModels", "GGUF", "Tokenizers", "TestSupport"], path: "Tests/ModelsTests"),
         .testTarget(name: "EngineTests", dependencies: ["SLMEngine", "TestSupport"], path: "Tests/EngineTests"),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: ["SLMServer", "SLMEngine", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            path: "Tests/ServerTests",
+            // The tests call XCTest helpers from HummingbirdTesting's @Sendable closures.
+            swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore", "TestSupport"], path: "Tests/ModelStoreTests"),
         .testTarget(name: "EndToEndTests", dependencies: ["slm", "TestSupport", "GGUF"], path: "Tests/EndToEndTests"),
     ]

@@ -80,7 +80,9 @@ public final class Scheduler: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         if stopping { throw .shuttingDown }
-        guard waiting.count < options.maxQueue else { throw .queueFull(waiting.count) }
+        // Requests that would wait for a slot: those queued beyond the slots free now.
+        let wouldWait = waiting.count + 1 - freeSlots.count
+        guard wouldWait <= options.maxQueue else { throw .queueFull(max(waiting.count - freeSlots.count, 0)) }
         let ticket = SequenceTicket(id: nextID)
         nextID += 1
         let seq = ScheduledSequence(ticket: ticket, request: ScheduledRequest(gen, logprobs: request.logprobs,

@@ -7,7 +7,8 @@ public struct SchedulerOptions: Sendable {
     public var parallel = 4
     /// Positions each sequence may hold (prompt + generated).
     public var contextLength = 4096
-    /// Requests that may wait for a free sequence; beyond that, `submit` refuses (a server answers 503).
+    /// Requests that may wait for a free sequence (0: none waits; a request that finds every slot busy is refused);
+    /// beyond that, `submit` refuses (a server answers 503).
     public var maxQueue = 64
     /// Most prompt tokens prefilled per step: a decode step waits for at most one such chunk, so a long prompt
     /// arriving does not stall the streams already running.

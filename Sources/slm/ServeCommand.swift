@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SLMEngine
+import SLMServer
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the model over HTTP with OpenAI's API (chat and text completions), batching many clients.",
+        discussion: """
+            Endpoints: POST /v1/chat/completions, POST /v1/completions, GET /v1/models, GET /health, GET /metrics \
+            (Prometheus), POST /tokenize, POST /detokenize. Up to --parallel requests are decoded together (one read \
+            of the weights per step serves all of them); more wait in a queue of --max-queue, beyond which the server \
+            answers 503. Prompt prefixes (a shared system prompt) are computed once and kept in the prefix cache. \
+            SIGINT/SIGTERM stop gracefully.
+
+            Example: slm serve --parallel 8, then
+              curl http://127.0.0.1:8080/v1/chat/completions -H 'Content-Type: application/json' \\
+                -d '{"messages":[{"role":"user","content":"Hello!"}]}'
+            """)
+
+    @OptionGroup var modelOptions: ModelOptions
+    @Option(name: .long, help: "Address to listen on (127.0.0.1: this machine only).") var host = "127.0.0.1"
+    @Option(name: .long, help: "Port to listen on (0: any free port).") var port = 8080
+    @Option(name: .long, help: "Requests decoded together.") var parallel = 4
+    @Option(name: .long, help: "Context per request, prompt plus answer (default: min(model's, 4096)).") var ctx: Int?
+    @Option(name: .long, help: ArgumentHelp("Require 'Authorization: Bearer KEY' on every route but /health.", valueName: "KEY"))
+    var apiKey: String?
+    @Option(name: .long, help: ArgumentHelp("Read the API key from this file (first line).", valueName: "PATH"))
+    var apiKeyFile: String?
+    @Option(name: .long, help: "Requests that may wait for a slot; beyond that the server answers 503.") var maxQueue = 64
+    @Option(name: .long, help: "Most prompt tokens evaluated per step beside running decodes.") var prefillChunk = 128
+    @Option(name: .long, help: ArgumentHelp(
+        "Default reasoning budget of requests that set no 'reasoning_budget' (none: no reasoning section).", valueName: "N"))
+    var thinkBudget: Int?
+    @Option(name: .long, help: "The model name /v1/models lists (default: the model's name).") var name: String?
+    @Option(name: .long, help: "Largest request body in bytes (413 beyond).") var maxBody = 8 << 20
+    @OptionGroup var cacheOptions: CacheOptions
+
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be in 0...65535, got \(port)") }
+        guard (1...256).contains(parallel) else { throw ValidationError("--parallel must be in 1...256, got \(parallel)") }
+        if let c = ctx, !(16...16_777_216).contains(c) { throw ValidationError("--ctx must be in 16...16777216, got \(c)") }
+        guard (0...100_000).contains(maxQueue) else { throw ValidationError("--max-queue must be in 0...100000, got \(maxQueue)") }
+        guard (1...4096).contains(prefillChunk) else { throw ValidationError("--prefill-chunk must be in 1...4096, got \(prefillChunk)") }
+        if let b = thinkBudget, !(0...1_000_000).contains(b) { throw ValidationError("--think-budget must be in 0...1000000, got \(b)") }
+        guard (1024...(1 << 30)).contains(maxBody) else { throw ValidationError("--max-body must be in 1024...1073741824") }
+        if apiKey != nil && apiKeyFile != nil { throw ValidationError("give --api-key or --api-key-file, not both") }
+        if let k = apiKey, k.isEmpty { throw ValidationError("--api-key must not be empty") }
+    }
+
+    func run() throws {
+        var key = apiKey
+        if let path = apiKeyFile {
+            guard let data = FileManager.default.contents(atPath: path) else { throw CLIError.runtime("cannot read --api-key-file '\(path)'") }
+            let text = try Stdio.utf8(data, what: "--api-key-file '\(path)'")
+            key = text.split(whereSeparator: \.isNewline).first.map { $0.trimmingCharacters(in: .whitespaces) }
+            guard let k = key, !k.isEmpty else { throw CLIError.runtime("--api-key-file '\(path)' holds no key") }
+        }
+        // Room in one step for every sequence's token (and a few inserted marker tokens) beside a prefill chunk.
+        let engine = try modelOptions.loadEngine(maxBatch: prefillChunk + parallel * 4)
+        let context = ctx ?? engine.defaultContext
+        guard context <= engine.config.trainedContextLength else {
+            throw CLIError.usage("--ctx \(context) exceeds the model's trained context of \(engine.config.trainedContextLength)")
+        }
+        var scheduler = SchedulerOptions()
+        scheduler.parallel = parallel
+        scheduler.contextLength = context
+        scheduler.maxQueue = maxQueue
+        scheduler.prefillChunk = prefillChunk
+        scheduler.prefixCache = cacheOptions.makeCache(for: engine, quiet: modelOptions.quiet)
+        let quiet = modelOptions.quiet
+        scheduler.warn = { line in if !quiet { Stdio.info("warning: \(line)") } }
+        var options = ServerOptions()
+        options.modelName = name ?? URL(fileURLWithPath: engine.file.path).deletingPathExtension().lastPathComponent
+        if name == nil, !modelOptions.model.hasSuffix(".gguf") { options.modelName = modelOptions.model }
+        options.host = host
+        options.port = port
+        options.apiKey = key
+        options.thinkBudget = thinkBudget
+        options.maxBodyBytes = maxBody
+        let service = try runtime { () throws(EngineError) in try ModelService(engine: engine, scheduler: scheduler, options: options) }
+
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = quiet ? .error : .info
+            return h
+        }
+        let logger = Logger(label: "slm.serve")
+        let modelName = options.modelName
+        let threads = engine.threads
+        let app = buildApplication(service: service, logger: logger) { url in
+            Stdio.info("serving \(modelName) at \(url)/v1 (parallel \(parallel), context \(context), threads \(threads))")
+        }
+        let done = DispatchSemaphore(value: 0)
+        let failure = ErrorBox()
+        Task {
+            do { try await runServer(app, service: service, logger: logger) } catch { failure.set(error) }
+            done.signal()
+        }
+        done.wait()
+        if let e = failure.error { throw CLIError.runtime("server stopped: \(e)") }
+        Stdio.info("stopped")
+    }
+}
+
+/// An error handed from the server task to the main thread.
+final class ErrorBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Error?
+    func set(_ e: Error) { lock.withLock { value = e } }
+    var error: Error? { lock.withLock { value } }
+}
