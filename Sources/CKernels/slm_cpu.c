@@ -13,7 +13,6 @@ void slm_ops_init(slm_isa isa);  // slm_ops.h
 
 static slm_isa g_best = SLM_ISA_REF;
 static slm_isa g_active = SLM_ISA_REF;
-static int g_vnni = 0;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
 #if SLM_HAVE_X86
@@ -39,10 +38,8 @@ static void detect(void) {
     int avx512f = (b >> 16) & 1, avx512dq = (b >> 17) & 1, avx512bw = (b >> 30) & 1, avx512vl = (b >> 31) & 1;
     int vnni = (c >> 11) & 1;
     if (ymm_os && avx2 && fma && f16c) g_best = SLM_ISA_AVX2;
-    if (g_best == SLM_ISA_AVX2 && zmm_os && avx512f && avx512dq && avx512bw && avx512vl) {
-        g_best = SLM_ISA_AVX512;
-        g_vnni = vnni;
-    }
+    if (g_best == SLM_ISA_AVX2 && zmm_os && avx512f && avx512dq && avx512bw && avx512vl)
+        g_best = vnni ? SLM_ISA_AVX512_VNNI : SLM_ISA_AVX512;
 #endif
 }
 
@@ -58,22 +55,27 @@ static void init_once(void) {
         if (strcmp(env, "ref") == 0) cap = SLM_ISA_REF;
         else if (strcmp(env, "avx2") == 0) cap = SLM_ISA_AVX2;
         else if (strcmp(env, "avx512") == 0) cap = SLM_ISA_AVX512;
+        else if (strcmp(env, "avx512vnni") == 0) cap = SLM_ISA_AVX512_VNNI;
         if (cap < g_active) g_active = cap;
     }
-    if (g_active != SLM_ISA_AVX512) g_vnni = 0;
     slm_ops_init(g_active);
 }
 
 void slm_kernels_init(void) { pthread_once(&g_once, init_once); }
 slm_isa slm_active_isa(void) { slm_kernels_init(); return g_active; }
 slm_isa slm_cpu_best_isa(void) { slm_kernels_init(); return g_best; }
-int slm_cpu_has_avx512_vnni(void) { slm_kernels_init(); return g_vnni; }
+slm_isa slm_isa_runnable(slm_isa isa) {
+    const slm_isa best = slm_cpu_best_isa();
+    if ((int)isa < 0) return SLM_ISA_REF;
+    return isa > best ? best : isa;
+}
 
 const char *slm_isa_name(slm_isa isa) {
     switch (isa) {
     case SLM_ISA_REF: return "ref";
     case SLM_ISA_AVX2: return "avx2";
     case SLM_ISA_AVX512: return "avx512";
+    case SLM_ISA_AVX512_VNNI: return "avx512vnni";
     }
     return "unknown";
 }

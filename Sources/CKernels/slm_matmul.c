@@ -434,6 +434,44 @@ void slm_matmul_multi(slm_threadpool *tp, const slm_matmul_job *jobs, int n_jobs
     matmul_dots(tp, jobs, n_jobs, n_in, X, n_tokens, work);
 }
 
+// ---- dispatch description ----
+
+// The ISA a kernel of `isa`'s table is written for: the lowest ISA whose table holds the same function (each ISA's
+// table starts as a copy of the one below). Every type has a table entry on every ISA.
+static slm_isa vec_dot_isa(slm_isa isa, slm_type type) {
+    const slm_vec_dot_fn f = slm_type_traits_of(type, isa)->vec_dot;
+    int i = 0;
+    while (slm_type_traits_of(type, (slm_isa)i)->vec_dot != f) i++;
+    return (slm_isa)i;
+}
+
+static slm_isa packed_isa(slm_isa isa, slm_type base, int gemv) {
+    const slm_packed_traits *p = slm_packed_traits_of(base, isa);
+    int i = 0;
+    if (gemv && p->gemv) {
+        while (slm_packed_traits_of(base, (slm_isa)i)->gemv != p->gemv) i++;
+    } else {
+        while (slm_packed_traits_of(base, (slm_isa)i)->gemm != p->gemm) i++;
+    }
+    return (slm_isa)i;
+}
+
+int slm_kernel_choice_of(slm_isa isa, slm_type type, slm_kernel_choice *out) {
+    if ((int)isa < 0 || isa >= SLM_ISA_COUNT) return -1;
+    if (slm_type_is_packed(type)) {
+        const slm_packed_traits *p = slm_packed_traits_of(type, isa);
+        if (!p || !p->gemm) return -1;
+        *out = (slm_kernel_choice){packed_isa(isa, type, 1), packed_isa(isa, type, 0), 0, p->gemv != NULL};
+        return 0;
+    }
+    const slm_type_traits *t = slm_type_traits_of(type, isa);
+    if (!t || !t->vec_dot) return -1;
+    const int tiles = slm_dot_tiles_for(t->vec_dot) != NULL;
+    const slm_isa k = vec_dot_isa(isa, type);
+    *out = (slm_kernel_choice){k, k, tiles, tiles};
+    return 0;
+}
+
 // ---- reference and row access ----
 
 void slm_matmul_ref(slm_type wtype, const void *W, int64_t n_out, int64_t n_in,

@@ -72,14 +72,14 @@ static void unpack_q4_1(const void *restrict group, int64_t n_in, int r, void *r
 // ---- tables ----
 
 enum { N_LAYOUTS = 7 };
-static slm_packed_traits g_tables[3][N_LAYOUTS];
+static slm_packed_traits g_tables[SLM_ISA_COUNT][N_LAYOUTS];
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
 static void init_tables(void) {
     slm_packed_traits *ref = g_tables[SLM_ISA_REF];
     ref[0] = (slm_packed_traits){SLM_TYPE_Q4_1, SLM_ACT_Q8_S, 32, sizeof(slm_block_q8_s), slm_quant_q8_s_ref,
                                  group_bytes_q4_1, pack_q4_1, unpack_q4_1, slm_packed_gemm_q4_1_ref};
-    const slm_quant_row_fn q8_K_ref = slm_get_type_traits_isa(SLM_TYPE_Q8_K, SLM_ISA_REF)->quant;
+    const slm_quant_row_fn q8_K_ref = slm_type_traits_of(SLM_TYPE_Q8_K, SLM_ISA_REF)->quant;
     ref[1] = (slm_packed_traits){SLM_TYPE_Q4_K, SLM_TYPE_Q8_K, SLM_QK_K, sizeof(slm_block_q8_K), q8_K_ref,
                                  slm_packed_group_bytes_q4_K, slm_pack_q4_K, slm_unpack_q4_K, slm_packed_gemm_q4_K_ref};
     ref[2] = (slm_packed_traits){SLM_TYPE_Q6_K, SLM_TYPE_Q8_K, SLM_QK_K, sizeof(slm_block_q8_K), q8_K_ref,
@@ -92,15 +92,15 @@ static void init_tables(void) {
                                  slm_packed_group_bytes_q8_0, slm_pack_q8_0, slm_unpack_q8_0, slm_packed_gemm_q8_0_ref};
     ref[6] = (slm_packed_traits){SLM_TYPE_Q5_1, SLM_ACT_Q8_S, 32, sizeof(slm_block_q8_s), slm_quant_q8_s_ref,
                                  slm_packed_group_bytes_q5_1, slm_pack_q5_1, slm_unpack_q5_1, slm_packed_gemm_q5_1_ref};
-    for (int isa = SLM_ISA_AVX2; isa <= SLM_ISA_AVX512; isa++) memcpy(g_tables[isa], ref, sizeof g_tables[isa]);
+    for (int isa = SLM_ISA_AVX2; isa < SLM_ISA_COUNT; isa++) memcpy(g_tables[isa], ref, sizeof g_tables[isa]);
 #if SLM_HAVE_X86
     // AVX-512 machines run the AVX2 kernels (no AVX-512 packed kernels yet).
-    for (int isa = SLM_ISA_AVX2; isa <= SLM_ISA_AVX512; isa++) {
+    for (int isa = SLM_ISA_AVX2; isa < SLM_ISA_COUNT; isa++) {
         slm_packed_traits *t = g_tables[isa];
         t[0].act_quant = slm_quant_q8_s_avx2;
         t[0].gemm = slm_packed_gemm_q4_1_avx2;
         t[0].gemv = slm_packed_gemv_q4_1_avx2;
-        t[1].act_quant = t[2].act_quant = slm_get_type_traits_isa(SLM_TYPE_Q8_K, (slm_isa)isa)->quant;
+        t[1].act_quant = t[2].act_quant = slm_type_traits_of(SLM_TYPE_Q8_K, (slm_isa)isa)->quant;
         t[1].gemm = slm_packed_gemm_q4_K_avx2;
         t[2].gemm = slm_packed_gemm_q6_K_avx2;
         t[1].gemv = slm_packed_gemv_q4_K_avx2;
@@ -118,15 +118,18 @@ static void init_tables(void) {
 #endif
 }
 
-const slm_packed_traits *slm_get_packed_traits_isa(slm_type base, slm_isa isa) {
+const slm_packed_traits *slm_packed_traits_of(slm_type base, slm_isa isa) {
     pthread_once(&g_once, init_tables);
     base = slm_packed_base(base);
-    if (isa > slm_cpu_best_isa()) isa = slm_cpu_best_isa();
-    if ((int)isa < 0 || isa > SLM_ISA_AVX512) return NULL;
+    if ((int)isa < 0 || isa >= SLM_ISA_COUNT) return NULL;
     for (int i = 0; i < N_LAYOUTS; i++) {
         if (g_tables[isa][i].base == base) return &g_tables[isa][i];
     }
     return NULL;
+}
+
+const slm_packed_traits *slm_get_packed_traits_isa(slm_type base, slm_isa isa) {
+    return slm_packed_traits_of(base, slm_isa_runnable(isa));
 }
 
 const slm_packed_traits *slm_get_packed_traits(slm_type type) {

@@ -46,6 +46,9 @@ typedef struct {
 
 // The packed layout of `base` with the kernels of `isa` (falling back to lower ISAs), or NULL.
 const slm_packed_traits *slm_get_packed_traits_isa(slm_type base, slm_isa isa);
+// The same without the cap to this CPU's ISA (the dispatch is a pure function of the ISA; never call its kernels
+// without checking).
+const slm_packed_traits *slm_packed_traits_of(slm_type base, slm_isa isa);
 const slm_packed_traits *slm_get_packed_traits(slm_type type);  // active ISA; accepts base or packed type
 
 // Activation quantizers (slm_packed.c)

@@ -232,8 +232,7 @@ void slm_vec_dot_q8_0_q8_0_ref(int64_t n, const void *restrict w, const void *re
 
 // ---- traits tables, one per ISA, built once ----
 
-enum { ISA_COUNT = 3 };
-static slm_type_traits g_traits[ISA_COUNT][SLM_TYPE_COUNT];
+static slm_type_traits g_traits[SLM_ISA_COUNT][SLM_TYPE_COUNT];
 static pthread_once_t g_traits_once = PTHREAD_ONCE_INIT;
 
 static void set(slm_isa isa, slm_type t, const char *name, int64_t bs, int64_t ts, slm_type vdt,
@@ -241,6 +240,9 @@ static void set(slm_isa isa, slm_type t, const char *name, int64_t bs, int64_t t
     g_traits[isa][t] = (slm_type_traits){name, bs, ts, vdt, dq, q, vd};
 }
 
+// Each ISA starts from the one below and replaces only the kernels that are faster. On AVX-512 the AVX2 dots stay
+// for Q4_0/Q4_1/Q8_0 (their register tiles and the decode prefetch stream, slm_tiles_avx2.c, beat one-row AVX-512
+// dots) and F32; F16 takes its AVX-512 dot (faster in prefill). VNNI adds nothing to the unpacked kernels.
 static void build_tables(void) {
     set(SLM_ISA_REF, SLM_TYPE_F32, "F32", 1, 4, SLM_TYPE_F32, slm_dequant_f32_ref, slm_quant_f32_ref, slm_vec_dot_f32_ref);
     set(SLM_ISA_REF, SLM_TYPE_F16, "F16", 1, 2, SLM_TYPE_F32, slm_dequant_f16_ref, slm_quant_f16_ref, slm_vec_dot_f16_ref);
@@ -274,30 +276,27 @@ static void build_tables(void) {
 
     memcpy(g_traits[SLM_ISA_AVX512], g_traits[SLM_ISA_AVX2], sizeof g_traits[0]);
     t = g_traits[SLM_ISA_AVX512];
-    int vnni = slm_cpu_has_avx512_vnni();
-    t[SLM_TYPE_F32].vec_dot = slm_vec_dot_f32_avx512;
     t[SLM_TYPE_F16].vec_dot = slm_vec_dot_f16_avx512;
-    t[SLM_TYPE_Q4_0].vec_dot = vnni ? slm_vec_dot_q4_0_q8_0_avx512vnni : slm_vec_dot_q4_0_q8_0_avx512;
-    t[SLM_TYPE_Q4_1].vec_dot = vnni ? slm_vec_dot_q4_1_q8_1_avx512vnni : slm_vec_dot_q4_1_q8_1_avx512;
-    t[SLM_TYPE_Q8_0].vec_dot = vnni ? slm_vec_dot_q8_0_q8_0_avx512vnni : slm_vec_dot_q8_0_q8_0_avx512;
     t[SLM_TYPE_Q8_0].quant = slm_quant_q8_0_avx512;
     t[SLM_TYPE_Q8_1].quant = slm_quant_q8_1_avx512;
 #else
     memcpy(g_traits[SLM_ISA_AVX2], g_traits[SLM_ISA_REF], sizeof g_traits[0]);
     memcpy(g_traits[SLM_ISA_AVX512], g_traits[SLM_ISA_REF], sizeof g_traits[0]);
 #endif
+    memcpy(g_traits[SLM_ISA_AVX512_VNNI], g_traits[SLM_ISA_AVX512], sizeof g_traits[0]);
 }
 
-const slm_type_traits *slm_get_type_traits_isa(slm_type type, slm_isa isa) {
-    if ((int)type < 0 || type >= SLM_TYPE_COUNT) return NULL;
-    slm_isa best = slm_cpu_best_isa();
-    if (isa > best) isa = best;
-    if ((int)isa < 0) isa = SLM_ISA_REF;
-    const slm_type_traits *k = slm_kquant_traits_isa(type, isa);
+const slm_type_traits *slm_type_traits_of(slm_type type, slm_isa isa) {
+    if ((int)type < 0 || type >= SLM_TYPE_COUNT || (int)isa < 0 || isa >= SLM_ISA_COUNT) return NULL;
+    const slm_type_traits *k = slm_kquant_traits_of(type, isa);
     if (k) return k;
     pthread_once(&g_traits_once, build_tables);
     const slm_type_traits *t = &g_traits[isa][type];
     return t->name ? t : NULL;
+}
+
+const slm_type_traits *slm_get_type_traits_isa(slm_type type, slm_isa isa) {
+    return slm_type_traits_of(type, slm_isa_runnable(isa));
 }
 
 const slm_type_traits *slm_get_type_traits(slm_type type) { return slm_get_type_traits_isa(type, slm_active_isa()); }

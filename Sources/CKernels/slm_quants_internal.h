@@ -31,6 +31,12 @@ void slm_quant_bf16_ref(const float *restrict src, void *restrict dst, int64_t n
 void slm_quant_q4_0_ref(const float *restrict src, void *restrict dst, int64_t n);
 void slm_quant_q4_1_ref(const float *restrict src, void *restrict dst, int64_t n);
 
+// The traits table of `isa` whatever this CPU runs (never call its kernels without checking): the dispatch is a pure
+// function of the ISA. slm_get_type_traits_isa is this capped to the CPU.
+const slm_type_traits *slm_type_traits_of(slm_type type, slm_isa isa);
+// Its K-quant / Q5_x part (slm_kquants.c): NULL for the other types.
+const slm_type_traits *slm_kquant_traits_of(slm_type type, slm_isa isa);
+
 // AVX-512 provides the integer dot products and activation quantization; the rest falls back to AVX2.
 void slm_vec_dot_q4_0_q8_0_avx512(int64_t n, const void *restrict w, const void *restrict a, float *restrict out);
 void slm_vec_dot_q4_1_q8_1_avx512(int64_t n, const void *restrict w, const void *restrict a, float *restrict out);
