@@ -55,9 +55,6 @@ void slm_vec_dot_q5_0_q8_0_avx2(int64_t n, const void *restrict w, const void *r
 void slm_vec_dot_q5_1_q8_1_avx2(int64_t n, const void *restrict w, const void *restrict act, float *restrict out);
 
 // ---- AVX-512 F/BW/VL/DQ (slm_kquants_avx512.c) ----
-void slm_vec_dot_q4_K_q8_K_avx512(int64_t n, const void *restrict w, const void *restrict act, float *restrict out);
-void slm_vec_dot_q5_K_q8_K_avx512(int64_t n, const void *restrict w, const void *restrict act, float *restrict out);
 void slm_vec_dot_q6_K_q8_K_avx512(int64_t n, const void *restrict w, const void *restrict act, float *restrict out);
-void slm_vec_dot_q5_0_q8_0_avx512(int64_t n, const void *restrict w, const void *restrict act, float *restrict out);
 void slm_vec_dot_q5_1_q8_1_avx512(int64_t n, const void *restrict w, const void *restrict act, float *restrict out);
 #endif

@@ -37,14 +37,7 @@ const slm_type_traits *slm_type_traits_of(slm_type type, slm_isa isa);
 // Its K-quant / Q5_x part (slm_kquants.c): NULL for the other types.
 const slm_type_traits *slm_kquant_traits_of(slm_type type, slm_isa isa);
 
-// AVX-512 provides the integer dot products and activation quantization; the rest falls back to AVX2.
-void slm_vec_dot_q4_0_q8_0_avx512(int64_t n, const void *restrict w, const void *restrict a, float *restrict out);
-void slm_vec_dot_q4_1_q8_1_avx512(int64_t n, const void *restrict w, const void *restrict a, float *restrict out);
-void slm_vec_dot_q8_0_q8_0_avx512(int64_t n, const void *restrict w, const void *restrict a, float *restrict out);
-void slm_vec_dot_q4_0_q8_0_avx512vnni(int64_t n, const void *restrict w, const void *restrict a, float *restrict out);
-void slm_vec_dot_q4_1_q8_1_avx512vnni(int64_t n, const void *restrict w, const void *restrict a, float *restrict out);
-void slm_vec_dot_q8_0_q8_0_avx512vnni(int64_t n, const void *restrict w, const void *restrict a, float *restrict out);
-void slm_vec_dot_f32_avx512(int64_t n, const void *restrict w, const void *restrict a, float *restrict out);
+// AVX-512 (slm_quants_avx512.c): the F16 dot and the activation quantizers.
 void slm_vec_dot_f16_avx512(int64_t n, const void *restrict w, const void *restrict a, float *restrict out);
 void slm_quant_q8_0_avx512(const float *restrict src, void *restrict dst, int64_t n);
 void slm_quant_q8_1_avx512(const float *restrict src, void *restrict dst, int64_t n);
