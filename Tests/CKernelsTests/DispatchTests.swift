@@ -78,6 +78,17 @@ final class DispatchTests: XCTestCase {
         }
     }
 
+    /// slm_cpu.c fills every ISA's table once: every kernel the reference has is set in every ISA's table.
+    func testEveryEntryIsSetForEveryISA() {
+        for isa in Self.isas {
+            var first = [CChar](repeating: 0, count: 128)
+            let missing = first.withUnsafeMutableBufferPointer { slm_dispatch_missing(isa, $0.baseAddress, $0.count) }
+            let what = first.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            XCTAssertEqual(missing, 0, "\(name(isa)): \(what)")
+        }
+        XCTAssertEqual(slm_dispatch_missing(slm_isa(rawValue: 4), nil, 0), -1, "no such ISA")
+    }
+
     func testTypesWithoutProductsHaveNoChoice() {
         for isa in Self.isas {
             XCTAssertNil(choice(isa, SLM_TYPE_Q8_1), "Q8_1 is an activation format")

@@ -27,6 +27,8 @@ slm_isa slm_cpu_best_isa(void);
 // `isa` capped to what this CPU runs (tests ask for an ISA's kernels and get the best runnable ones).
 slm_isa slm_isa_runnable(slm_isa isa);
 const char *slm_isa_name(slm_isa isa);
+// Tests: how many dispatch-table entries of `isa` are unset (-1: no such ISA); the first is described in `first`.
+int slm_dispatch_missing(slm_isa isa, char *first, size_t cap);
 
 #ifdef __cplusplus
 }

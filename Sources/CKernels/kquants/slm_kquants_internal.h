@@ -1,5 +1,5 @@
 // Kernels of the K-quant family (Q4_K, Q5_K, Q6_K, Q8_K) and Q5_0/Q5_1, shared between slm_kquants_ref.c,
-// slm_kquants_avx2.c, slm_kquants_avx512.c and the traits in slm_kquants.c (not part of the public headers).
+// slm_kquants_avx2.c, slm_kquants_avx512.c and the dispatch-table entries in slm_kquants.c (not public).
 // Every SIMD kernel has a scalar twin with the same signature and the suffix _ref.
 #pragma once
 #include <stdint.h>
