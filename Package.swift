@@ -2,8 +2,11 @@
 import PackageDescription
 
 // C kernels are compiled optimized even in debug builds: tests that run a real model need them fast, and the
-// numerics must not depend on the build configuration.
+// numerics must not depend on the build configuration. Each family's folder is on the header path (internal headers
+// are shared across families).
+let kernelFolders = [".", "quants", "kquants", "packed", "ops", "matmul"]
 let kernelFlags: [CSetting] = [.unsafeFlags(["-O3", "-fno-math-errno", "-Wall", "-Wno-unused-function"])]
+    + kernelFolders.map { .headerSearchPath($0) }
 
 let package = Package(
     name: "slm",

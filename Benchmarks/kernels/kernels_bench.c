@@ -6,10 +6,8 @@
 // The matrices of one shape are replicated until they exceed the last-level cache (64 MiB), and consecutive calls walk
 // through the copies, so each matvec reads its weights from DRAM as it does in a real decode.
 //
-// Build and run (Benchmarks/kernels/run.sh does this):
-//   clang -O3 -fno-math-errno -ISources/CKernels/include $(pkg-config --cflags openblas) Sources/CKernels/*.c \
-//         Benchmarks/kernels/kernels_bench.c $(pkg-config --libs openblas) -lpthread -lm -o .build/kernels_bench
-//   .build/kernels_bench [THREADS...]        (default: 1 2)
+// Build and run:
+//   Benchmarks/kernels/run.sh [THREADS...]        (default: 1 2)
 #include <cblas.h>
 #include <immintrin.h>
 #include <pthread.h>

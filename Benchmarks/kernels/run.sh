@@ -6,7 +6,8 @@
 set -e
 cd "$(dirname "$0")/../.."
 mkdir -p .build
-clang -O3 -fno-math-errno -Wall -Wno-unused-function -ISources/CKernels/include $(pkg-config --cflags openblas) \
-    Sources/CKernels/*.c Benchmarks/kernels/kernels_bench.c $(pkg-config --libs openblas) -lpthread -lm \
-    -o .build/kernels_bench
+K=Sources/CKernels
+clang -O3 -fno-math-errno -Wall -Wno-unused-function -I$K/include -I$K -I$K/quants -I$K/kquants -I$K/packed -I$K/ops \
+    -I$K/matmul $(pkg-config --cflags openblas) $(find $K -name '*.c') Benchmarks/kernels/kernels_bench.c \
+    $(pkg-config --libs openblas) -lpthread -lm -o .build/kernels_bench
 exec .build/kernels_bench "$@"

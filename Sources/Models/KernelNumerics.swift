@@ -5,8 +5,9 @@ import CKernels
 /// version bumped whenever a kernel change alters any result bit. The prefix cache keys its blocks by it, so a hit
 /// always equals what this process would compute.
 public enum KernelNumerics {
-    /// 2: packed weights (row-interleaved kernels), position-chunked attention.
-    static let version: UInt32 = 2
+    /// 2: packed weights (row-interleaved kernels), position-chunked attention. 3: AVX-512 machines run the AVX2
+    /// dots of unpacked Q4_0/Q4_1/Q5_0/Q8_0/Q4_K/Q5_K/F32 weights, and VNNI is an ISA of its own.
+    static let version: UInt32 = 3
 
     public static var id: UInt32 {
         slm_kernels_init()

@@ -80,10 +80,7 @@ func accumulationBound(n: Int, absSum: Double) -> Double {
     2 * Double(n) * 0x1p-24 * absSum + 1e-30
 }
 
-/// The ISAs above the reference that this CPU can run (AVX-512 is skipped, with a message, where absent).
-func simdISAs(file: StaticString = #filePath, line: UInt = #line) -> [slm_isa] {
-    var out: [slm_isa] = []
-    if slm_cpu_best_isa().rawValue >= SLM_ISA_AVX2.rawValue { out.append(SLM_ISA_AVX2) }
-    if slm_cpu_best_isa().rawValue >= SLM_ISA_AVX512.rawValue { out.append(SLM_ISA_AVX512) }
-    return out
+/// The ISAs above the reference that this CPU can run.
+func simdISAs() -> [slm_isa] {
+    [SLM_ISA_AVX2, SLM_ISA_AVX512, SLM_ISA_AVX512_VNNI].filter { slm_cpu_best_isa().rawValue >= $0.rawValue }
 }

@@ -10,19 +10,25 @@ extern "C" {
 typedef enum {
     SLM_ISA_REF = 0,     // portable scalar reference kernels
     SLM_ISA_AVX2 = 1,    // AVX2 + FMA + F16C
-    SLM_ISA_AVX512 = 2,  // AVX-512 F/BW/VL (+ VNNI where present)
+    SLM_ISA_AVX512 = 2,  // AVX-512 F/BW/VL/DQ
+    SLM_ISA_AVX512_VNNI = 3,  // AVX-512 F/BW/VL/DQ + VNNI
 } slm_isa;
+#define SLM_ISA_COUNT 4
 
 // Detects the CPU once and fills every dispatch table. Idempotent and thread-safe; every other entry point calls it
-// lazily, so callers need not. The environment variable SLM_ISA=ref|avx2|avx512 caps the choice (ref forces the
-// scalar twins: "is it the kernel?" becomes a one-line question).
+// lazily, so callers need not. The environment variable SLM_ISA=ref|avx2|avx512|avx512vnni caps the choice (ref
+// forces the scalar twins: "is it the kernel?" becomes a one-line question). Each ISA's tables are a pure function
+// of the ISA (the same on every machine); the CPU only decides which one is active.
 void slm_kernels_init(void);
 
 slm_isa slm_active_isa(void);
 // The best ISA this CPU supports, ignoring SLM_ISA.
 slm_isa slm_cpu_best_isa(void);
-int slm_cpu_has_avx512_vnni(void);
+// `isa` capped to what this CPU runs (tests ask for an ISA's kernels and get the best runnable ones).
+slm_isa slm_isa_runnable(slm_isa isa);
 const char *slm_isa_name(slm_isa isa);
+// Tests: how many dispatch-table entries of `isa` are unset (-1: no such ISA); the first is described in `first`.
+int slm_dispatch_missing(slm_isa isa, char *first, size_t cap);
 
 #ifdef __cplusplus
 }

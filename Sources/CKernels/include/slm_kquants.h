@@ -42,8 +42,7 @@ typedef struct {
 } slm_block_q8_K;
 _Static_assert(sizeof(slm_block_q8_K) == 292, "q8_K block size");
 
-// Filled by the K-quant family: traits for Q4_K, Q5_K, Q6_K, Q8_K, Q5_0, Q5_1 for the given ISA (falling back to
-// the next lower ISA where a kernel is missing); NULL for any other type. Called by slm_get_type_traits_isa.
+// slm_get_type_traits_isa for the types of this family (Q4_K, Q5_K, Q6_K, Q8_K, Q5_0, Q5_1); NULL for any other type.
 const slm_type_traits *slm_kquant_traits_isa(slm_type type, slm_isa isa);
 
 #ifdef __cplusplus

@@ -40,6 +40,18 @@ void slm_matmul_multi(slm_threadpool *tp, const slm_matmul_job *jobs, int n_jobs
 void slm_matmul_ref(slm_type wtype, const void *W, int64_t n_out, int64_t n_in,
                     const float *X, int64_t n_tokens, float *Y);
 
+// Which kernels serve the products over a matrix of `type` (a tensor type, or its packed type slm_packed_type(base))
+// in the tables of `isa`, each named by the ISA it is written for. A pure function of `isa`, whatever this CPU runs
+// (nothing is called), so a test can check the dispatch of every ISA on any machine.
+typedef struct {
+    slm_isa decode;     // one token (slm_matvec)
+    slm_isa prefill;    // several tokens (slm_matmul)
+    int tiles;          // unpacked weights: register tiles (several rows and tokens per call)
+    int stream;         // decode advances the prefetch stream block by block inside the kernel (packed gemv, tiles)
+} slm_kernel_choice;
+// 0, or -1 when `type` has no product kernel.
+int slm_kernel_choice_of(slm_isa isa, slm_type type, slm_kernel_choice *out);
+
 // One row of an embedding table: dst[0..n) = dequant(row `row` of W).
 void slm_get_row(slm_type wtype, const void *W, int64_t n, int64_t row, float *dst);
 

@@ -85,8 +85,6 @@ typedef struct {
                        int64_t n, int64_t head_dim, float scale, int64_t prefetch, float *acc, float *ml);
 } slm_ops_table;
 const slm_ops_table *slm_get_ops_isa(slm_isa isa);
-// Called once by slm_kernels_init with the chosen ISA.
-void slm_ops_init(slm_isa isa);
 
 #ifdef __cplusplus
 }

@@ -3,7 +3,7 @@
 // A packed matrix stores its rows in groups of SLM_PACK_ROWS (8) consecutive rows. Inside a group, block b of all 8
 // rows is stored together, with the rows interleaved so that one 32-byte vector holds 4 quants of each of the 8 rows:
 // one integer multiply-add then yields 8 partial dot products, one per 32-bit lane, and a block's scales for the 8
-// rows are one 8-lane vector. The layouts (per type, see slm_packed.c) keep every bit of the original blocks, so a
+// rows are one 8-lane vector. The layouts (per type, see packed/) keep every bit of the original blocks, so a
 // packed group has exactly the bytes of its 8 rows in GGUF order, only permuted (unpack(pack(x)) == x).
 //
 // Products over packed weights go through slm_matvec / slm_matmul / slm_matmul_multi with the packed type

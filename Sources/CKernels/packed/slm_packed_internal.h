@@ -1,4 +1,4 @@
-// Packed-weight kernels (see include/slm_packed.h), gathered into per-ISA tables by slm_packed.c (not public).
+// Packed-weight kernels (see include/slm_packed.h), put into the dispatch table by slm_packed.c (not public).
 #pragma once
 #include <stdint.h>
 #include <stddef.h>
@@ -40,11 +40,13 @@ typedef struct {
     size_t (*group_bytes)(int64_t n_in);  // bytes of one packed group of 8 rows (a multiple of 8; may exceed 8 rows)
     slm_pack_group_fn pack;
     slm_unpack_row_fn unpack;
-    slm_packed_gemm_fn gemm;    // NULL: no kernel for this ISA (the table falls back to the lower ISA)
+    slm_packed_gemm_fn gemm;
     slm_packed_gemv_fn gemv;    // NULL: decode calls gemm after prefetching the group's bytes at once
 } slm_packed_traits;
 
-// The packed layout of `base` with the kernels of `isa` (falling back to lower ISAs), or NULL.
+// The packed layout of `base` (or its packed type) in the table of `isa` whatever this CPU runs (never call its kernels
+// without checking), or NULL; slm_get_packed_traits_isa is this capped to the CPU.
+const slm_packed_traits *slm_packed_traits_of(slm_type base, slm_isa isa);
 const slm_packed_traits *slm_get_packed_traits_isa(slm_type base, slm_isa isa);
 const slm_packed_traits *slm_get_packed_traits(slm_type type);  // active ISA; accepts base or packed type
 
@@ -52,12 +54,6 @@ const slm_packed_traits *slm_get_packed_traits(slm_type type);  // active ISA; a
 void slm_quant_q8_s_ref(const float *restrict src, void *restrict dst, int64_t n);
 void slm_quant_q8_s_avx2(const float *restrict src, void *restrict dst, int64_t n);
 
-// Per-type kernels: slm_packed_ref.c (scalar twins) and slm_packed_avx2.c.
-#define SLM_PACKED_GEMMS(sfx)                                                                                        \
-    void slm_packed_gemm_q4_1_##sfx(int64_t n_in, const void *restrict group, const void *restrict act,            \
-                                    size_t act_row, int64_t n_tok, float *restrict out, size_t out_tok);
-SLM_PACKED_GEMMS(ref)
-SLM_PACKED_GEMMS(avx2)
 // One-token kernels (slm_packed_gemv_fn) of the AVX2 files.
 #define SLM_PACKED_GEMV_DECL(t)                                                                                      \
     void slm_packed_gemv_##t##_avx2(int64_t n_in, const void *restrict group, const void *restrict act,            \
@@ -85,17 +81,21 @@ void slm_q6_K_quants(const slm_block_q6_K *x, uint8_t q[SLM_QK_K]);  // the 256 
                                     size_t act_row, int64_t n_tok, float *restrict out, size_t out_tok);
 SLM_PACKED_KQ_GEMMS(ref)
 SLM_PACKED_KQ_GEMMS(avx2)
-// Q4_0 / Q5_0 / Q5_1 / Q8_0: layouts in slm_packed_q32.c, kernels in slm_packed_q32_ref.c and slm_packed_q32_avx2.c.
+// Q4_0 / Q4_1 / Q5_0 / Q5_1 / Q8_0: layouts in slm_packed_q32.c, kernels in slm_packed_q32_ref.c and
+// slm_packed_q32_avx2.c.
 #define SLM_PACKED_Q32_LAYOUT(t)                                                                                     \
     size_t slm_packed_group_bytes_##t(int64_t n_in);                                                                \
     void slm_pack_##t(const void *restrict src, size_t src_row, int64_t n_in, void *restrict dst);                  \
     void slm_unpack_##t(const void *restrict group, int64_t n_in, int r, void *restrict dst_row);
 SLM_PACKED_Q32_LAYOUT(q4_0)
+SLM_PACKED_Q32_LAYOUT(q4_1)
 SLM_PACKED_Q32_LAYOUT(q5_0)
 SLM_PACKED_Q32_LAYOUT(q5_1)
 SLM_PACKED_Q32_LAYOUT(q8_0)
 #define SLM_PACKED_Q32_GEMMS(sfx)                                                                                    \
     void slm_packed_gemm_q4_0_##sfx(int64_t n_in, const void *restrict group, const void *restrict act,            \
+                                    size_t act_row, int64_t n_tok, float *restrict out, size_t out_tok);            \
+    void slm_packed_gemm_q4_1_##sfx(int64_t n_in, const void *restrict group, const void *restrict act,            \
                                     size_t act_row, int64_t n_tok, float *restrict out, size_t out_tok);            \
     void slm_packed_gemm_q5_0_##sfx(int64_t n_in, const void *restrict group, const void *restrict act,            \
                                     size_t act_row, int64_t n_tok, float *restrict out, size_t out_tok);            \

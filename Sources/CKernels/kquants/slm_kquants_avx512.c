@@ -23,85 +23,6 @@ SLM_TARGET_AVX512 static inline __m512i load_2x256(const void *p, const void *q)
                               _mm256_loadu_si256((const __m256i *)q), 1);
 }
 
-SLM_TARGET_AVX512 static inline float hsum_ps128_512(__m128 s) {
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-// Mins term of a Q4_K/Q5_K block: sum_j m_j * (bsums[2j] + bsums[2j+1]) as 4 i32 lanes.
-SLM_TARGET_AVX512 static inline __m128i k45_mins(const uint8_t mn[8], const int16_t *bsums) {
-    const __m128i bs = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)bsums), _mm_loadu_si128((const __m128i *)(bsums + 8)));
-    return _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)mn)), bs);
-}
-
-// Q4_K x Q8_K. Pass p covers elements 128p..128p+127: the 64 bytes qs[64p..64p+63] are chunks 2p and 2p+1; their low
-// nibbles are sub-blocks 4p (bytes 0..31) and 4p+2 (bytes 32..63), their high nibbles sub-blocks 4p+1 and 4p+3.
-SLM_TARGET_AVX512 void slm_vec_dot_q4_K_q8_K_avx512(int64_t n, const void *restrict w, const void *restrict act,
-                                                    float *restrict out) {
-    const slm_block_q4_K *x = w;
-    const slm_block_q8_K *y = act;
-    const __m512i m4 = _mm512_set1_epi8(0x0f);
-    __m512 acc = _mm512_setzero_ps();
-    __m128 acc_m = _mm_setzero_ps();
-    for (int64_t i = 0; i < n / SLM_QK_K; i++) {
-        uint8_t sc[8], mn[8];
-        slm_k4_unpack_scales(x[i].scales, sc, mn);
-        const float d = y[i].d * half_to_float(x[i].d), dmin = -y[i].d * half_to_float(x[i].dmin);
-        acc_m = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(k45_mins(mn, y[i].bsums)), acc_m);
-        const int8_t *q8 = y[i].qs;
-        __m512i sumi = _mm512_setzero_si512();
-        for (int p = 0; p < 2; p++) {
-            const __m512i q4 = _mm512_loadu_si512((const void *)(x[i].qs + 64 * p));
-            const __m512i lo = _mm512_and_si512(q4, m4), hi = _mm512_and_si512(_mm512_srli_epi16(q4, 4), m4);
-            const __m512i a_lo = load_2x256(q8 + 128 * p, q8 + 128 * p + 64);
-            const __m512i a_hi = load_2x256(q8 + 128 * p + 32, q8 + 128 * p + 96);
-            const __m512i p0 = _mm512_madd_epi16(_mm512_maddubs_epi16(lo, a_lo), pair_epi16(sc[4 * p], sc[4 * p + 2]));
-            const __m512i p1 = _mm512_madd_epi16(_mm512_maddubs_epi16(hi, a_hi), pair_epi16(sc[4 * p + 1], sc[4 * p + 3]));
-            sumi = _mm512_add_epi32(sumi, _mm512_add_epi32(p0, p1));
-        }
-        acc = _mm512_fmadd_ps(_mm512_set1_ps(d), _mm512_cvtepi32_ps(sumi), acc);
-    }
-    *out = _mm512_reduce_add_ps(acc) + hsum_ps128_512(acc_m);
-}
-
-// Q5_K x Q8_K: as Q4_K; the 5th bits of sub-block s = 2c + (high nibble) sit at bit s of qh[l]. With qh broadcast to
-// both 256-bit halves, pass p tests bit 4p / 4p+2 (low nibbles) and 4p+1 / 4p+3 (high nibbles).
-SLM_TARGET_AVX512 void slm_vec_dot_q5_K_q8_K_avx512(int64_t n, const void *restrict w, const void *restrict act,
-                                                    float *restrict out) {
-    const slm_block_q5_K *x = w;
-    const slm_block_q8_K *y = act;
-    const __m512i m4 = _mm512_set1_epi8(0x0f), sixteen = _mm512_set1_epi8(16);
-    __m512 acc = _mm512_setzero_ps();
-    __m128 acc_m = _mm_setzero_ps();
-    for (int64_t i = 0; i < n / SLM_QK_K; i++) {
-        uint8_t sc[8], mn[8];
-        slm_k4_unpack_scales(x[i].scales, sc, mn);
-        const float d = y[i].d * half_to_float(x[i].d), dmin = -y[i].d * half_to_float(x[i].dmin);
-        acc_m = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(k45_mins(mn, y[i].bsums)), acc_m);
-        const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)x[i].qh));
-        const int8_t *q8 = y[i].qs;
-        __m512i sumi = _mm512_setzero_si512();
-        for (int p = 0; p < 2; p++) {
-            const __m512i q4 = _mm512_loadu_si512((const void *)(x[i].qs + 64 * p));
-            const __m512i bit_lo = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi8((char)(1 << (4 * p)))),
-                                                      _mm256_set1_epi8((char)(1 << (4 * p + 2))), 1);
-            const __m512i bit_hi = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi8((char)(1 << (4 * p + 1)))),
-                                                      _mm256_set1_epi8((char)(1 << (4 * p + 3))), 1);
-            __m512i lo = _mm512_and_si512(q4, m4), hi = _mm512_and_si512(_mm512_srli_epi16(q4, 4), m4);
-            lo = _mm512_mask_add_epi8(lo, _mm512_test_epi8_mask(qh, bit_lo), lo, sixteen);
-            hi = _mm512_mask_add_epi8(hi, _mm512_test_epi8_mask(qh, bit_hi), hi, sixteen);
-            const __m512i a_lo = load_2x256(q8 + 128 * p, q8 + 128 * p + 64);
-            const __m512i a_hi = load_2x256(q8 + 128 * p + 32, q8 + 128 * p + 96);
-            const __m512i p0 = _mm512_madd_epi16(_mm512_maddubs_epi16(lo, a_lo), pair_epi16(sc[4 * p], sc[4 * p + 2]));
-            const __m512i p1 = _mm512_madd_epi16(_mm512_maddubs_epi16(hi, a_hi), pair_epi16(sc[4 * p + 1], sc[4 * p + 3]));
-            sumi = _mm512_add_epi32(sumi, _mm512_add_epi32(p0, p1));
-        }
-        acc = _mm512_fmadd_ps(_mm512_set1_ps(d), _mm512_cvtepi32_ps(sumi), acc);
-    }
-    *out = _mm512_reduce_add_ps(acc) + hsum_ps128_512(acc_m);
-}
-
 // Q6_K x Q8_K. In half h, the 64 bytes ql[64h..] give elements 0..63 of the half in their low nibbles and 64..127 in
 // their high nibbles, in order; qh (32 bytes, broadcast) gives their 2 high bits at shifts 0/2 and 4/6. A maddubs
 // result holds 4 sub-blocks of 16 (8 i16 lanes each), scaled by a permutation of the 16 scales.
@@ -160,29 +81,6 @@ SLM_TARGET_AVX512 static inline __m512i q5_pair(const uint8_t qs_a[16], const ui
 // [a in f32 lanes 0..7, b in lanes 8..15]
 SLM_TARGET_AVX512 static inline __m512 pair_ps(float a, float b) {
     return _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_set1_ps(a)), _mm256_set1_ps(b), 1);
-}
-
-// Q5_0 x Q8_0, two blocks per step; an odd last block goes through the AVX2 kernel.
-SLM_TARGET_AVX512 void slm_vec_dot_q5_0_q8_0_avx512(int64_t n, const void *restrict w, const void *restrict act,
-                                                    float *restrict out) {
-    const slm_block_q5_0 *x = w;
-    const slm_block_q8_0 *y = act;
-    const int64_t nb = n / SLM_QK5_0;
-    const __m512i off = _mm512_set1_epi8(16), ones = _mm512_set1_epi16(1);
-    __m512 acc = _mm512_setzero_ps();
-    int64_t i = 0;
-    for (; i + 1 < nb; i += 2) {
-        const __m512i q = _mm512_sub_epi8(q5_pair(x[i].qs, x[i].qh, x[i + 1].qs, x[i + 1].qh), off);
-        const __m512i a = load_2x256(y[i].qs, y[i + 1].qs);
-        const __m512i p = _mm512_madd_epi16(_mm512_maddubs_epi16(_mm512_abs_epi8(q),
-                                                                 _mm512_mask_sub_epi8(a, _mm512_movepi8_mask(q), _mm512_setzero_si512(), a)),
-                                            ones);
-        const __m512 dd = pair_ps(half_to_float(x[i].d) * half_to_float(y[i].d), half_to_float(x[i + 1].d) * half_to_float(y[i + 1].d));
-        acc = _mm512_fmadd_ps(dd, _mm512_cvtepi32_ps(p), acc);
-    }
-    float tail = 0;
-    if (i < nb) slm_vec_dot_q5_0_q8_0_avx2(SLM_QK5_0, &x[i], &y[i], &tail);
-    *out = _mm512_reduce_add_ps(acc) + tail;
 }
 
 // Q5_1 x Q8_1, two blocks per step; an odd last block goes through the AVX2 kernel.

@@ -1,7 +1,8 @@
-// Per-ISA row kernels of the basic types, gathered into the traits tables by slm_quants.c (not public).
+// Per-ISA row kernels of the basic types, put into the dispatch table by slm_quants.c (not public).
 #pragma once
 #include <stdint.h>
 #include "slm_quants.h"
+#include "slm_internal.h"
 #include "slm_prefetch.h"
 
 #define SLM_ROW_KERNELS(sfx)                                                                        \
@@ -31,14 +32,11 @@ void slm_quant_bf16_ref(const float *restrict src, void *restrict dst, int64_t n
 void slm_quant_q4_0_ref(const float *restrict src, void *restrict dst, int64_t n);
 void slm_quant_q4_1_ref(const float *restrict src, void *restrict dst, int64_t n);
 
-// AVX-512 provides the integer dot products and activation quantization; the rest falls back to AVX2.
-void slm_vec_dot_q4_0_q8_0_avx512(int64_t n, const void *restrict w, const void *restrict a, float *restrict out);
-void slm_vec_dot_q4_1_q8_1_avx512(int64_t n, const void *restrict w, const void *restrict a, float *restrict out);
-void slm_vec_dot_q8_0_q8_0_avx512(int64_t n, const void *restrict w, const void *restrict a, float *restrict out);
-void slm_vec_dot_q4_0_q8_0_avx512vnni(int64_t n, const void *restrict w, const void *restrict a, float *restrict out);
-void slm_vec_dot_q4_1_q8_1_avx512vnni(int64_t n, const void *restrict w, const void *restrict a, float *restrict out);
-void slm_vec_dot_q8_0_q8_0_avx512vnni(int64_t n, const void *restrict w, const void *restrict a, float *restrict out);
-void slm_vec_dot_f32_avx512(int64_t n, const void *restrict w, const void *restrict a, float *restrict out);
+// The traits of `type` in the table of `isa` whatever this CPU runs (never call its kernels without checking), or
+// NULL; slm_get_type_traits_isa is this capped to the CPU.
+const slm_type_traits *slm_type_traits_of(slm_type type, slm_isa isa);
+
+// AVX-512 (slm_quants_avx512.c): the F16 dot and the activation quantizers.
 void slm_vec_dot_f16_avx512(int64_t n, const void *restrict w, const void *restrict a, float *restrict out);
 void slm_quant_q8_0_avx512(const float *restrict src, void *restrict dst, int64_t n);
 void slm_quant_q8_1_avx512(const float *restrict src, void *restrict dst, int64_t n);
@@ -57,5 +55,7 @@ typedef struct {
     slm_dot_tile_fn r2t4;  // prefill: 2 rows x 4 tokens
     slm_dot_tile_fn r1t4;  // prefill, last odd row
 } slm_dot_tiles;
-// The tiles of a vec_dot, or NULL when it has none (then every output goes through vec_dot itself).
-const slm_dot_tiles *slm_dot_tiles_for(slm_vec_dot_fn single);
+// The AVX2 tiles of the 32-element block types (slm_tiles_avx2.c), each bit-identical to that type's AVX2 vec_dot.
+#if SLM_HAVE_X86
+extern const slm_dot_tiles slm_tiles_q4_0_avx2, slm_tiles_q4_1_avx2, slm_tiles_q5_0_avx2, slm_tiles_q8_0_avx2;
+#endif

@@ -27,18 +27,6 @@ SLM_TARGET_AVX2 static inline __m256i nibbles_to_bytes(const uint8_t *qs) {
     return _mm256_set_m128i(hi, lo);
 }
 
-// Sum of products of 32 unsigned bytes u with 32 signed bytes s, as 8 float partial sums (exact: |sum| < 2^24).
-SLM_TARGET_AVX2 static inline __m256 dot_u8_s8(__m256i u, __m256i s) {
-    __m256i p16 = _mm256_maddubs_epi16(u, s);  // no saturation: |u*s + u*s| <= 2*128*127 < 32767
-    __m256i p32 = _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
-    return _mm256_cvtepi32_ps(p32);
-}
-
-// Signed x signed: move x's sign onto y so the first operand is |x|.
-SLM_TARGET_AVX2 static inline __m256 dot_s8_s8(__m256i x, __m256i y) {
-    return dot_u8_s8(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
-}
-
 // ---- floats ----
 
 void slm_dequant_f32_avx2(const void *restrict src, float *restrict dst, int64_t n) { slm_dequant_f32_ref(src, dst, n); }

@@ -1,4 +1,4 @@
-// Internal declarations of the ops family: the per-ISA functions that slm_ops.c puts into its dispatch tables.
+// Internal declarations of the ops family: the per-ISA functions that slm_ops.c puts into the dispatch table.
 #pragma once
 #include <stdint.h>
 #include "slm_ops.h"

@@ -1,9 +1,9 @@
-// Scalar twins of the packed Q4_0 / Q5_0 / Q5_1 / Q8_0 kernels (slm_packed_q32_avx2.c), reading the layouts of
+// Scalar twins of the packed Q4_0 / Q4_1 / Q5_0 / Q5_1 / Q8_0 kernels (slm_packed_q32_avx2.c), reading the layouts of
 // slm_packed_q32.c. Per output the float operations are those of the SIMD kernels in the same order (integer sums are
 // exact, so their order is free), hence bit-identical:
 //   acc = fma((float)isum_b, d_w[b] * d_a[b], acc) over blocks b, out = acc, where isum_b is the exact integer dot of
-//   the block's stored quants with the activation quants, minus 8 * sum_a (Q4_0) or 16 * sum_a (Q5_0); Q5_1 adds its
-//   minimums' term as Q4_1 does (below).
+//   the block's stored quants with the activation quants, minus 8 * sum_a (Q4_0) or 16 * sum_a (Q5_0); Q4_1 and Q5_1
+//   add their minimums' term (below).
 #include <math.h>
 #include "slm_internal.h"
 #include "slm_packed_internal.h"
@@ -69,7 +69,40 @@ PACKED_REF(slm_packed_gemm_q4_0_ref, 144, qdot_q4_0)
 PACKED_REF(slm_packed_gemm_q5_0_ref, 176, qdot_q5_0)
 PACKED_REF(slm_packed_gemm_q8_0_ref, 272, qdot_q8_0)
 
-// Q5_1: as Q4_1 (slm_packed_ref.c), acc over blocks, then mins = fma(m_w[b], d_a[b] * (float)sum_a[b], mins) over
+// Q4_1: acc = fma((float)isum_b, d_w[b] * d_a[b], acc) over blocks b, then
+// mins = fma(m_w[b], d_a[b] * (float)sum_a[b], mins) over blocks b, out = acc + mins.
+void slm_packed_gemm_q4_1_ref(int64_t n_in, const void *restrict group, const void *restrict act, size_t act_row,
+                              int64_t n_tok, float *restrict out, size_t out_tok) {
+    const int64_t nb = n_in / 32;
+    for (int64_t t = 0; t < n_tok; t++) {
+        const slm_block_q8_s *y = (const slm_block_q8_s *)((const char *)act + (size_t)t * act_row);
+        for (int r = 0; r < SLM_PACK_ROWS; r++) {
+            float acc = 0.0f, mins = 0.0f;
+            const uint8_t *g = group;
+            for (int64_t b = 0; b < nb; b++, g += 160) {
+                uint16_t dw;
+                memcpy(&dw, g + 2 * r, 2);
+                int isum = 0;
+                for (int k = 0; k < 4; k++) {
+                    for (int e = 0; e < 4; e++) {
+                        const uint8_t q = g[32 + 32 * k + 4 * r + e];
+                        isum += (q & 0x0f) * y[b].qs[4 * k + e] + (q >> 4) * y[b].qs[16 + 4 * k + e];
+                    }
+                }
+                acc = fmaf((float)isum, slm_half_to_float(dw) * slm_half_to_float(y[b].d), acc);
+            }
+            g = group;
+            for (int64_t b = 0; b < nb; b++, g += 160) {
+                uint16_t mw;
+                memcpy(&mw, g + 16 + 2 * r, 2);
+                mins = fmaf(slm_half_to_float(mw), slm_half_to_float(y[b].d) * (float)y[b].sum, mins);
+            }
+            out[(size_t)t * out_tok + (size_t)r] = acc + mins;
+        }
+    }
+}
+
+// Q5_1: as Q4_1, acc over blocks, then mins = fma(m_w[b], d_a[b] * (float)sum_a[b], mins) over
 // blocks, out = acc + mins.
 void slm_packed_gemm_q5_1_ref(int64_t n_in, const void *restrict group, const void *restrict act, size_t act_row,
                               int64_t n_tok, float *restrict out, size_t out_tok) {

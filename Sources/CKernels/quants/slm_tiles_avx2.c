@@ -170,20 +170,11 @@ SLM_TILE_INLINE void tile_q4_1(int64_t n, const char *w, size_t ws, const char *
         TILE(n, w, ws, a, 0, out, 1, 0, 2, 1, &c);                                                                   \
         slm_pf_close(&c);                                                                                            \
     }                                                                                                                \
-    static const slm_dot_tiles TYPE##_tiles = {TYPE##_decode, TYPE##_r2t1, TYPE##_r2t4, TYPE##_r1t4};
+    const slm_dot_tiles slm_tiles_##TYPE##_avx2 = {TYPE##_decode, TYPE##_r2t1, TYPE##_r2t4, TYPE##_r1t4};
 
 INSTANTIATE(q8_0, tile_q8_0, q8_0)
 INSTANTIATE(q4_0, tile_q4_0, q8_0)
 INSTANTIATE(q5_0, tile_q5_0, q8_0)
 INSTANTIATE(q4_1, tile_q4_1, q8_1)
 
-const slm_dot_tiles *slm_dot_tiles_for(slm_vec_dot_fn single) {
-    if (single == slm_vec_dot_q8_0_q8_0_avx2) return &q8_0_tiles;
-    if (single == slm_vec_dot_q4_0_q8_0_avx2) return &q4_0_tiles;
-    if (single == slm_vec_dot_q5_0_q8_0_avx2) return &q5_0_tiles;
-    if (single == slm_vec_dot_q4_1_q8_1_avx2) return &q4_1_tiles;
-    return NULL;
-}
-#else
-const slm_dot_tiles *slm_dot_tiles_for(slm_vec_dot_fn single) { (void)single; return NULL; }
 #endif  // SLM_HAVE_X86

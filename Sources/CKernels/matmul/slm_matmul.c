@@ -11,6 +11,7 @@
 #include "slm_quants_internal.h"
 #include "slm_packed_internal.h"
 #include "slm_prefetch.h"
+#include "slm_dispatch.h"
 
 // Weight rows per BLAS tile: TILE * n_in floats per thread of scratch (64 x 1536 x 4 = 384 KiB).
 #define SLM_BLAS_TILE 64
@@ -341,7 +342,7 @@ static void matmul_dots(slm_threadpool *tp, const slm_matmul_job *jobs, int n_jo
         int64_t chunk = SLM_MAX((int64_t)16, jobs[i].n_out / ((int64_t)nth * 8));
         chunk = (chunk + 3) / 4 * 4;
         dot_job *j = &c.jobs[c.n_jobs++];
-        *j = (dot_job){tt->vec_dot, slm_dot_tiles_for(tt->vec_dot), NULL, NULL, jobs[i].W,
+        *j = (dot_job){tt->vec_dot, slm_kernels()->tiles[jobs[i].wtype], NULL, NULL, jobs[i].W,
                        (size_t)(n_in / tt->block_size) * (size_t)tt->type_size, act, a_row, jobs[i].n_out, jobs[i].Y,
                        chunk, (jobs[i].n_out + chunk - 1) / chunk};
         c.total_chunks += j->n_chunks;
@@ -432,6 +433,44 @@ void slm_matmul_multi(slm_threadpool *tp, const slm_matmul_job *jobs, int n_jobs
         return;
     }
     matmul_dots(tp, jobs, n_jobs, n_in, X, n_tokens, work);
+}
+
+// ---- dispatch description ----
+
+// The ISA a kernel of `isa`'s table is written for: the lowest ISA whose table holds the same function (each ISA's
+// table starts as a copy of the one below). Every type has a table entry on every ISA.
+static slm_isa vec_dot_isa(slm_isa isa, slm_type type) {
+    const slm_vec_dot_fn f = slm_type_traits_of(type, isa)->vec_dot;
+    int i = 0;
+    while (slm_type_traits_of(type, (slm_isa)i)->vec_dot != f) i++;
+    return (slm_isa)i;
+}
+
+static slm_isa packed_isa(slm_isa isa, slm_type base, int gemv) {
+    const slm_packed_traits *p = slm_packed_traits_of(base, isa);
+    int i = 0;
+    if (gemv && p->gemv) {
+        while (slm_packed_traits_of(base, (slm_isa)i)->gemv != p->gemv) i++;
+    } else {
+        while (slm_packed_traits_of(base, (slm_isa)i)->gemm != p->gemm) i++;
+    }
+    return (slm_isa)i;
+}
+
+int slm_kernel_choice_of(slm_isa isa, slm_type type, slm_kernel_choice *out) {
+    if ((int)isa < 0 || isa >= SLM_ISA_COUNT) return -1;
+    if (slm_type_is_packed(type)) {
+        const slm_packed_traits *p = slm_packed_traits_of(type, isa);
+        if (!p || !p->gemm) return -1;
+        *out = (slm_kernel_choice){packed_isa(isa, type, 1), packed_isa(isa, type, 0), 0, p->gemv != NULL};
+        return 0;
+    }
+    const slm_type_traits *t = slm_type_traits_of(type, isa);
+    if (!t || !t->vec_dot) return -1;
+    const int tiles = slm_kernel_table_of(isa)->tiles[type] != NULL;
+    const slm_isa k = vec_dot_isa(isa, type);
+    *out = (slm_kernel_choice){k, k, tiles, tiles};
+    return 0;
 }
 
 // ---- reference and row access ----

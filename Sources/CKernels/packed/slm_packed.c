@@ -1,21 +1,15 @@
-// Packed layouts: packing and unpacking (ISA-independent byte permutations), the activation quantizer, and the per-ISA
-// tables of packed kernels.
-//
-// Q4_1, per block b of a group of 8 rows (160 bytes = 8 x 20):
-//   d[8]   f16 scales of rows 0..7
-//   m[8]   f16 minimums of rows 0..7
-//   qs[4][32]: vector k, byte 4r + e = qs[4k + e] of row r, i.e. low nibble = element 4k + e, high nibble = element
-//          16 + 4k + e (GGUF's nibble order), so one byte vector yields elements 4k..4k+3 of all 8 rows (low nibbles)
-//          and elements 16+4k..16+4k+3 (high nibbles), matching one 4-byte broadcast of the activation each.
+// Packed layouts: packing and unpacking (ISA-independent byte permutations), the activation quantizer, and the
+// family's entries in the dispatch table (slm_dispatch.h).
+
 #include <stdlib.h>
 #include <string.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include "slm_internal.h"
 #include "slm_packed_internal.h"
 #include "slm_quants_internal.h"
+#include "slm_dispatch.h"
 
 // ---- activation format ----
 
@@ -41,97 +35,75 @@ void slm_quant_q8_s_avx2(const float *restrict src, void *restrict dst, int64_t 
 }
 #endif
 
-// ---- Q4_1 ----
+// ---- the family's kernels in the dispatch table ----
 
-#define Q4_1_GROUP_BLOCK (SLM_PACK_ROWS * sizeof(slm_block_q4_1))
-
-static size_t group_bytes_q4_1(int64_t n_in) { return (size_t)(n_in / 32) * Q4_1_GROUP_BLOCK; }
-
-static void pack_q4_1(const void *restrict src, size_t src_row, int64_t n_in, void *restrict dst) {
-    uint8_t *o = dst;
-    for (int64_t b = 0; b < n_in / 32; b++, o += Q4_1_GROUP_BLOCK) {
-        for (int r = 0; r < SLM_PACK_ROWS; r++) {
-            const slm_block_q4_1 *x = (const slm_block_q4_1 *)((const char *)src + (size_t)r * src_row) + b;
-            memcpy(o + 2 * r, &x->d, 2);
-            memcpy(o + 16 + 2 * r, &x->m, 2);
-            for (int k = 0; k < 4; k++) memcpy(o + 32 + 32 * k + 4 * r, x->qs + 4 * k, 4);
-        }
-    }
+static slm_packed_traits q8_s_layout(slm_type base, size_t (*group_bytes)(int64_t), slm_pack_group_fn pack,
+                                     slm_unpack_row_fn unpack, slm_packed_gemm_fn gemm) {
+    return (slm_packed_traits){base, SLM_ACT_Q8_S, 32, sizeof(slm_block_q8_s), slm_quant_q8_s_ref, group_bytes,
+                               pack, unpack, gemm, NULL};
 }
 
-static void unpack_q4_1(const void *restrict group, int64_t n_in, int r, void *restrict dst_row) {
-    const uint8_t *g = group;
-    slm_block_q4_1 *x = dst_row;
-    for (int64_t b = 0; b < n_in / 32; b++, g += Q4_1_GROUP_BLOCK) {
-        memcpy(&x[b].d, g + 2 * r, 2);
-        memcpy(&x[b].m, g + 16 + 2 * r, 2);
-        for (int k = 0; k < 4; k++) memcpy(x[b].qs + 4 * k, g + 32 + 32 * k + 4 * r, 4);
-    }
+static slm_packed_traits q8_K_layout(slm_type base, slm_quant_row_fn q8_K, size_t (*group_bytes)(int64_t),
+                                     slm_pack_group_fn pack, slm_unpack_row_fn unpack, slm_packed_gemm_fn gemm) {
+    return (slm_packed_traits){base, SLM_TYPE_Q8_K, SLM_QK_K, sizeof(slm_block_q8_K), q8_K, group_bytes, pack,
+                               unpack, gemm, NULL};
 }
 
-// ---- tables ----
-
-enum { N_LAYOUTS = 7 };
-static slm_packed_traits g_tables[3][N_LAYOUTS];
-static pthread_once_t g_once = PTHREAD_ONCE_INIT;
-
-static void init_tables(void) {
-    slm_packed_traits *ref = g_tables[SLM_ISA_REF];
-    ref[0] = (slm_packed_traits){SLM_TYPE_Q4_1, SLM_ACT_Q8_S, 32, sizeof(slm_block_q8_s), slm_quant_q8_s_ref,
-                                 group_bytes_q4_1, pack_q4_1, unpack_q4_1, slm_packed_gemm_q4_1_ref};
-    const slm_quant_row_fn q8_K_ref = slm_get_type_traits_isa(SLM_TYPE_Q8_K, SLM_ISA_REF)->quant;
-    ref[1] = (slm_packed_traits){SLM_TYPE_Q4_K, SLM_TYPE_Q8_K, SLM_QK_K, sizeof(slm_block_q8_K), q8_K_ref,
-                                 slm_packed_group_bytes_q4_K, slm_pack_q4_K, slm_unpack_q4_K, slm_packed_gemm_q4_K_ref};
-    ref[2] = (slm_packed_traits){SLM_TYPE_Q6_K, SLM_TYPE_Q8_K, SLM_QK_K, sizeof(slm_block_q8_K), q8_K_ref,
-                                 slm_packed_group_bytes_q6_K, slm_pack_q6_K, slm_unpack_q6_K, slm_packed_gemm_q6_K_ref};
-    ref[3] = (slm_packed_traits){SLM_TYPE_Q4_0, SLM_ACT_Q8_S, 32, sizeof(slm_block_q8_s), slm_quant_q8_s_ref,
-                                 slm_packed_group_bytes_q4_0, slm_pack_q4_0, slm_unpack_q4_0, slm_packed_gemm_q4_0_ref};
-    ref[4] = (slm_packed_traits){SLM_TYPE_Q5_0, SLM_ACT_Q8_S, 32, sizeof(slm_block_q8_s), slm_quant_q8_s_ref,
-                                 slm_packed_group_bytes_q5_0, slm_pack_q5_0, slm_unpack_q5_0, slm_packed_gemm_q5_0_ref};
-    ref[5] = (slm_packed_traits){SLM_TYPE_Q8_0, SLM_ACT_Q8_S, 32, sizeof(slm_block_q8_s), slm_quant_q8_s_ref,
-                                 slm_packed_group_bytes_q8_0, slm_pack_q8_0, slm_unpack_q8_0, slm_packed_gemm_q8_0_ref};
-    ref[6] = (slm_packed_traits){SLM_TYPE_Q5_1, SLM_ACT_Q8_S, 32, sizeof(slm_block_q8_s), slm_quant_q8_s_ref,
-                                 slm_packed_group_bytes_q5_1, slm_pack_q5_1, slm_unpack_q5_1, slm_packed_gemm_q5_1_ref};
-    for (int isa = SLM_ISA_AVX2; isa <= SLM_ISA_AVX512; isa++) memcpy(g_tables[isa], ref, sizeof g_tables[isa]);
+// AVX-512 machines run the AVX2 kernels (no AVX-512 packed kernels yet).
+void slm_packed_fill(slm_kernel_table *k, slm_isa isa) {
+    slm_packed_traits *t = k->packed;
+    switch (isa) {
+    case SLM_ISA_REF: {
+        const slm_quant_row_fn q8_K = k->type[SLM_TYPE_Q8_K].quant;
+        t[SLM_TYPE_Q4_0] = q8_s_layout(SLM_TYPE_Q4_0, slm_packed_group_bytes_q4_0, slm_pack_q4_0, slm_unpack_q4_0,
+                                       slm_packed_gemm_q4_0_ref);
+        t[SLM_TYPE_Q4_1] = q8_s_layout(SLM_TYPE_Q4_1, slm_packed_group_bytes_q4_1, slm_pack_q4_1, slm_unpack_q4_1,
+                                       slm_packed_gemm_q4_1_ref);
+        t[SLM_TYPE_Q5_0] = q8_s_layout(SLM_TYPE_Q5_0, slm_packed_group_bytes_q5_0, slm_pack_q5_0, slm_unpack_q5_0,
+                                       slm_packed_gemm_q5_0_ref);
+        t[SLM_TYPE_Q5_1] = q8_s_layout(SLM_TYPE_Q5_1, slm_packed_group_bytes_q5_1, slm_pack_q5_1, slm_unpack_q5_1,
+                                       slm_packed_gemm_q5_1_ref);
+        t[SLM_TYPE_Q8_0] = q8_s_layout(SLM_TYPE_Q8_0, slm_packed_group_bytes_q8_0, slm_pack_q8_0, slm_unpack_q8_0,
+                                       slm_packed_gemm_q8_0_ref);
+        t[SLM_TYPE_Q4_K] = q8_K_layout(SLM_TYPE_Q4_K, q8_K, slm_packed_group_bytes_q4_K, slm_pack_q4_K,
+                                       slm_unpack_q4_K, slm_packed_gemm_q4_K_ref);
+        t[SLM_TYPE_Q6_K] = q8_K_layout(SLM_TYPE_Q6_K, q8_K, slm_packed_group_bytes_q6_K, slm_pack_q6_K,
+                                       slm_unpack_q6_K, slm_packed_gemm_q6_K_ref);
+        break;
+    }
 #if SLM_HAVE_X86
-    // AVX-512 machines run the AVX2 kernels (no AVX-512 packed kernels yet).
-    for (int isa = SLM_ISA_AVX2; isa <= SLM_ISA_AVX512; isa++) {
-        slm_packed_traits *t = g_tables[isa];
-        t[0].act_quant = slm_quant_q8_s_avx2;
-        t[0].gemm = slm_packed_gemm_q4_1_avx2;
-        t[0].gemv = slm_packed_gemv_q4_1_avx2;
-        t[1].act_quant = t[2].act_quant = slm_get_type_traits_isa(SLM_TYPE_Q8_K, (slm_isa)isa)->quant;
-        t[1].gemm = slm_packed_gemm_q4_K_avx2;
-        t[2].gemm = slm_packed_gemm_q6_K_avx2;
-        t[1].gemv = slm_packed_gemv_q4_K_avx2;
-        t[2].gemv = slm_packed_gemv_q6_K_avx2;
-        for (int i = 3; i <= 6; i++) t[i].act_quant = slm_quant_q8_s_avx2;
-        t[3].gemm = slm_packed_gemm_q4_0_avx2;
-        t[4].gemm = slm_packed_gemm_q5_0_avx2;
-        t[5].gemm = slm_packed_gemm_q8_0_avx2;
-        t[6].gemm = slm_packed_gemm_q5_1_avx2;
-        t[3].gemv = slm_packed_gemv_q4_0_avx2;
-        t[4].gemv = slm_packed_gemv_q5_0_avx2;
-        t[5].gemv = slm_packed_gemv_q8_0_avx2;
-        t[6].gemv = slm_packed_gemv_q5_1_avx2;
+    case SLM_ISA_AVX2: {
+        static const slm_type q8_s_types[] = {SLM_TYPE_Q4_0, SLM_TYPE_Q4_1, SLM_TYPE_Q5_0, SLM_TYPE_Q5_1,
+                                              SLM_TYPE_Q8_0};
+        for (size_t i = 0; i < sizeof q8_s_types / sizeof q8_s_types[0]; i++)
+            t[q8_s_types[i]].act_quant = slm_quant_q8_s_avx2;
+        t[SLM_TYPE_Q4_K].act_quant = t[SLM_TYPE_Q6_K].act_quant = k->type[SLM_TYPE_Q8_K].quant;
+#define AVX2(T, t_)                                                                                                  \
+    t[SLM_TYPE_##T].gemm = slm_packed_gemm_##t_##_avx2;                                                              \
+    t[SLM_TYPE_##T].gemv = slm_packed_gemv_##t_##_avx2;
+        AVX2(Q4_0, q4_0) AVX2(Q4_1, q4_1) AVX2(Q5_0, q5_0) AVX2(Q5_1, q5_1) AVX2(Q8_0, q8_0) AVX2(Q4_K, q4_K)
+        AVX2(Q6_K, q6_K)
+#undef AVX2
+        break;
     }
 #endif
+    default:
+        break;
+    }
+}
+
+const slm_packed_traits *slm_packed_traits_of(slm_type type, slm_isa isa) {
+    const slm_kernel_table *k = slm_kernel_table_of(isa);
+    const slm_type base = slm_packed_base(type);
+    if (!k || (int)base < 0 || base >= SLM_TYPE_COUNT || !k->packed[base].pack) return NULL;
+    return &k->packed[base];
 }
 
 const slm_packed_traits *slm_get_packed_traits_isa(slm_type base, slm_isa isa) {
-    pthread_once(&g_once, init_tables);
-    base = slm_packed_base(base);
-    if (isa > slm_cpu_best_isa()) isa = slm_cpu_best_isa();
-    if ((int)isa < 0 || isa > SLM_ISA_AVX512) return NULL;
-    for (int i = 0; i < N_LAYOUTS; i++) {
-        if (g_tables[isa][i].base == base) return &g_tables[isa][i];
-    }
-    return NULL;
+    return slm_packed_traits_of(base, slm_isa_runnable(isa));
 }
 
-const slm_packed_traits *slm_get_packed_traits(slm_type type) {
-    return slm_get_packed_traits_isa(type, slm_active_isa());
-}
+const slm_packed_traits *slm_get_packed_traits(slm_type type) { return slm_packed_traits_of(type, slm_active_isa()); }
 
 // ---- public API ----
 

@@ -1,7 +1,5 @@
-// The traits table of the basic types (F32, F16, BF16, Q4_0, Q4_1, Q8_0, Q8_1) and their scalar reference kernels.
-// K-quants and Q5_x come from slm_kquant_traits_isa. Layouts follow ggml's block_q4_0 etc. (see slm_quants.h).
-#include <pthread.h>
-
+// The basic types (F32, F16, BF16, Q4_0, Q4_1, Q8_0, Q8_1): their scalar reference kernels and their entries in the
+// dispatch table (slm_dispatch.h). K-quants and Q5_x are filled by slm_kquants.c. Layouts follow ggml's block_q4_0 etc. (see slm_quants.h).
 // The reference kernels round each multiply and add separately (the SIMD twins do the same where they must match).
 #if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
@@ -10,6 +8,7 @@
 #include "slm_kquants.h"
 #include "slm_internal.h"
 #include "slm_quants_internal.h"
+#include "slm_dispatch.h"
 
 float slm_fp16_to_fp32(uint16_t h) { return slm_half_to_float(h); }
 uint16_t slm_fp32_to_fp16(float f) { return slm_float_to_half(f); }
@@ -230,77 +229,76 @@ void slm_vec_dot_q8_0_q8_0_ref(int64_t n, const void *restrict w, const void *re
     *out = s;
 }
 
-// ---- traits tables, one per ISA, built once ----
+// ---- the family's kernels in the dispatch table ----
 
-enum { ISA_COUNT = 3 };
-static slm_type_traits g_traits[ISA_COUNT][SLM_TYPE_COUNT];
-static pthread_once_t g_traits_once = PTHREAD_ONCE_INIT;
-
-static void set(slm_isa isa, slm_type t, const char *name, int64_t bs, int64_t ts, slm_type vdt,
-                slm_dequant_row_fn dq, slm_quant_row_fn q, slm_vec_dot_fn vd) {
-    g_traits[isa][t] = (slm_type_traits){name, bs, ts, vdt, dq, q, vd};
+static slm_type_traits traits(const char *name, int64_t bs, int64_t ts, slm_type vdt, slm_dequant_row_fn dq,
+                              slm_quant_row_fn q, slm_vec_dot_fn vd) {
+    return (slm_type_traits){name, bs, ts, vdt, dq, q, vd};
 }
 
-static void build_tables(void) {
-    set(SLM_ISA_REF, SLM_TYPE_F32, "F32", 1, 4, SLM_TYPE_F32, slm_dequant_f32_ref, slm_quant_f32_ref, slm_vec_dot_f32_ref);
-    set(SLM_ISA_REF, SLM_TYPE_F16, "F16", 1, 2, SLM_TYPE_F32, slm_dequant_f16_ref, slm_quant_f16_ref, slm_vec_dot_f16_ref);
-    set(SLM_ISA_REF, SLM_TYPE_BF16, "BF16", 1, 2, SLM_TYPE_F32, slm_dequant_bf16_ref, slm_quant_bf16_ref, slm_vec_dot_bf16_ref);
-    set(SLM_ISA_REF, SLM_TYPE_Q4_0, "Q4_0", SLM_QK4_0, sizeof(slm_block_q4_0), SLM_TYPE_Q8_0, slm_dequant_q4_0_ref,
-        slm_quant_q4_0_ref, slm_vec_dot_q4_0_q8_0_ref);
-    set(SLM_ISA_REF, SLM_TYPE_Q4_1, "Q4_1", SLM_QK4_1, sizeof(slm_block_q4_1), SLM_TYPE_Q8_1, slm_dequant_q4_1_ref,
-        slm_quant_q4_1_ref, slm_vec_dot_q4_1_q8_1_ref);
-    set(SLM_ISA_REF, SLM_TYPE_Q8_0, "Q8_0", SLM_QK8_0, sizeof(slm_block_q8_0), SLM_TYPE_Q8_0, slm_dequant_q8_0_ref,
-        slm_quant_q8_0_ref, slm_vec_dot_q8_0_q8_0_ref);
-    // Q8_1 is an activation format only: no weight dot product.
-    set(SLM_ISA_REF, SLM_TYPE_Q8_1, "Q8_1", SLM_QK8_1, sizeof(slm_block_q8_1), SLM_TYPE_Q8_1, slm_dequant_q8_1_ref,
-        slm_quant_q8_1_ref, NULL);
+// Each ISA replaces only the kernels that are faster than those of the ISA below. On AVX-512 the AVX2 dots stay for
+// Q4_0/Q4_1/Q8_0 (their register tiles and the decode prefetch stream, slm_tiles_avx2.c, beat one-row AVX-512 dots)
+// and F32; F16 takes its AVX-512 dot (faster in prefill). VNNI adds nothing to the unpacked kernels.
+void slm_quants_fill(slm_kernel_table *k, slm_isa isa) {
+    slm_type_traits *t = k->type;
+    switch (isa) {
+    case SLM_ISA_REF:
+        t[SLM_TYPE_F32] = traits("F32", 1, 4, SLM_TYPE_F32, slm_dequant_f32_ref, slm_quant_f32_ref, slm_vec_dot_f32_ref);
+        t[SLM_TYPE_F16] = traits("F16", 1, 2, SLM_TYPE_F32, slm_dequant_f16_ref, slm_quant_f16_ref, slm_vec_dot_f16_ref);
+        t[SLM_TYPE_BF16] = traits("BF16", 1, 2, SLM_TYPE_F32, slm_dequant_bf16_ref, slm_quant_bf16_ref,
+                                  slm_vec_dot_bf16_ref);
+        t[SLM_TYPE_Q4_0] = traits("Q4_0", SLM_QK4_0, sizeof(slm_block_q4_0), SLM_TYPE_Q8_0, slm_dequant_q4_0_ref,
+                                  slm_quant_q4_0_ref, slm_vec_dot_q4_0_q8_0_ref);
+        t[SLM_TYPE_Q4_1] = traits("Q4_1", SLM_QK4_1, sizeof(slm_block_q4_1), SLM_TYPE_Q8_1, slm_dequant_q4_1_ref,
+                                  slm_quant_q4_1_ref, slm_vec_dot_q4_1_q8_1_ref);
+        t[SLM_TYPE_Q8_0] = traits("Q8_0", SLM_QK8_0, sizeof(slm_block_q8_0), SLM_TYPE_Q8_0, slm_dequant_q8_0_ref,
+                                  slm_quant_q8_0_ref, slm_vec_dot_q8_0_q8_0_ref);
+        // Q8_1 is an activation format only: no weight dot product.
+        t[SLM_TYPE_Q8_1] = traits("Q8_1", SLM_QK8_1, sizeof(slm_block_q8_1), SLM_TYPE_Q8_1, slm_dequant_q8_1_ref,
+                                  slm_quant_q8_1_ref, NULL);
+        break;
 #if SLM_HAVE_X86
-    memcpy(g_traits[SLM_ISA_AVX2], g_traits[SLM_ISA_REF], sizeof g_traits[0]);
-    slm_type_traits *t = g_traits[SLM_ISA_AVX2];
-    t[SLM_TYPE_F32].vec_dot = slm_vec_dot_f32_avx2;
-    t[SLM_TYPE_F16].dequant = slm_dequant_f16_avx2;
-    t[SLM_TYPE_F16].vec_dot = slm_vec_dot_f16_avx2;
-    t[SLM_TYPE_BF16].dequant = slm_dequant_bf16_avx2;
-    t[SLM_TYPE_BF16].vec_dot = slm_vec_dot_bf16_avx2;
-    t[SLM_TYPE_Q4_0].dequant = slm_dequant_q4_0_avx2;
-    t[SLM_TYPE_Q4_0].vec_dot = slm_vec_dot_q4_0_q8_0_avx2;
-    t[SLM_TYPE_Q4_1].dequant = slm_dequant_q4_1_avx2;
-    t[SLM_TYPE_Q4_1].vec_dot = slm_vec_dot_q4_1_q8_1_avx2;
-    t[SLM_TYPE_Q8_0].dequant = slm_dequant_q8_0_avx2;
-    t[SLM_TYPE_Q8_0].quant = slm_quant_q8_0_avx2;
-    t[SLM_TYPE_Q8_0].vec_dot = slm_vec_dot_q8_0_q8_0_avx2;
-    t[SLM_TYPE_Q8_1].dequant = slm_dequant_q8_1_avx2;
-    t[SLM_TYPE_Q8_1].quant = slm_quant_q8_1_avx2;
-
-    memcpy(g_traits[SLM_ISA_AVX512], g_traits[SLM_ISA_AVX2], sizeof g_traits[0]);
-    t = g_traits[SLM_ISA_AVX512];
-    int vnni = slm_cpu_has_avx512_vnni();
-    t[SLM_TYPE_F32].vec_dot = slm_vec_dot_f32_avx512;
-    t[SLM_TYPE_F16].vec_dot = slm_vec_dot_f16_avx512;
-    t[SLM_TYPE_Q4_0].vec_dot = vnni ? slm_vec_dot_q4_0_q8_0_avx512vnni : slm_vec_dot_q4_0_q8_0_avx512;
-    t[SLM_TYPE_Q4_1].vec_dot = vnni ? slm_vec_dot_q4_1_q8_1_avx512vnni : slm_vec_dot_q4_1_q8_1_avx512;
-    t[SLM_TYPE_Q8_0].vec_dot = vnni ? slm_vec_dot_q8_0_q8_0_avx512vnni : slm_vec_dot_q8_0_q8_0_avx512;
-    t[SLM_TYPE_Q8_0].quant = slm_quant_q8_0_avx512;
-    t[SLM_TYPE_Q8_1].quant = slm_quant_q8_1_avx512;
-#else
-    memcpy(g_traits[SLM_ISA_AVX2], g_traits[SLM_ISA_REF], sizeof g_traits[0]);
-    memcpy(g_traits[SLM_ISA_AVX512], g_traits[SLM_ISA_REF], sizeof g_traits[0]);
+    case SLM_ISA_AVX2:
+        t[SLM_TYPE_F32].vec_dot = slm_vec_dot_f32_avx2;
+        t[SLM_TYPE_F16].dequant = slm_dequant_f16_avx2;
+        t[SLM_TYPE_F16].vec_dot = slm_vec_dot_f16_avx2;
+        t[SLM_TYPE_BF16].dequant = slm_dequant_bf16_avx2;
+        t[SLM_TYPE_BF16].vec_dot = slm_vec_dot_bf16_avx2;
+        t[SLM_TYPE_Q4_0].dequant = slm_dequant_q4_0_avx2;
+        t[SLM_TYPE_Q4_0].vec_dot = slm_vec_dot_q4_0_q8_0_avx2;
+        t[SLM_TYPE_Q4_1].dequant = slm_dequant_q4_1_avx2;
+        t[SLM_TYPE_Q4_1].vec_dot = slm_vec_dot_q4_1_q8_1_avx2;
+        t[SLM_TYPE_Q8_0].dequant = slm_dequant_q8_0_avx2;
+        t[SLM_TYPE_Q8_0].quant = slm_quant_q8_0_avx2;
+        t[SLM_TYPE_Q8_0].vec_dot = slm_vec_dot_q8_0_q8_0_avx2;
+        t[SLM_TYPE_Q8_1].dequant = slm_dequant_q8_1_avx2;
+        t[SLM_TYPE_Q8_1].quant = slm_quant_q8_1_avx2;
+        k->tiles[SLM_TYPE_Q4_0] = &slm_tiles_q4_0_avx2;
+        k->tiles[SLM_TYPE_Q4_1] = &slm_tiles_q4_1_avx2;
+        k->tiles[SLM_TYPE_Q8_0] = &slm_tiles_q8_0_avx2;
+        break;
+    case SLM_ISA_AVX512:
+        t[SLM_TYPE_F16].vec_dot = slm_vec_dot_f16_avx512;
+        t[SLM_TYPE_Q8_0].quant = slm_quant_q8_0_avx512;
+        t[SLM_TYPE_Q8_1].quant = slm_quant_q8_1_avx512;
+        break;
 #endif
+    default:
+        break;
+    }
+}
+
+const slm_type_traits *slm_type_traits_of(slm_type type, slm_isa isa) {
+    const slm_kernel_table *k = slm_kernel_table_of(isa);
+    if (!k || (int)type < 0 || type >= SLM_TYPE_COUNT || !k->type[type].name) return NULL;
+    return &k->type[type];
 }
 
 const slm_type_traits *slm_get_type_traits_isa(slm_type type, slm_isa isa) {
-    if ((int)type < 0 || type >= SLM_TYPE_COUNT) return NULL;
-    slm_isa best = slm_cpu_best_isa();
-    if (isa > best) isa = best;
-    if ((int)isa < 0) isa = SLM_ISA_REF;
-    const slm_type_traits *k = slm_kquant_traits_isa(type, isa);
-    if (k) return k;
-    pthread_once(&g_traits_once, build_tables);
-    const slm_type_traits *t = &g_traits[isa][type];
-    return t->name ? t : NULL;
+    return slm_type_traits_of(type, slm_isa_runnable(isa));
 }
 
-const slm_type_traits *slm_get_type_traits(slm_type type) { return slm_get_type_traits_isa(type, slm_active_isa()); }
+const slm_type_traits *slm_get_type_traits(slm_type type) { return slm_type_traits_of(type, slm_active_isa()); }
 
 size_t slm_row_size(slm_type type, int64_t n) {
     const slm_type_traits *t = slm_get_type_traits(type);

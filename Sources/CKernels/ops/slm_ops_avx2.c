@@ -18,14 +18,6 @@ SLM_TARGET_AVX2 static inline float hsum8(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-// [sum(a), sum(b), sum(c), sum(d)]
-SLM_TARGET_AVX2 static inline __m128 hsum8x4(__m256 a, __m256 b, __m256 c, __m256 d) {
-    const __m256 ab = _mm256_hadd_ps(a, b);    // a01 a23 b01 b23 | a45 a67 b45 b67
-    const __m256 cd = _mm256_hadd_ps(c, d);    // c01 c23 d01 d23 | c45 c67 d45 d67
-    const __m256 abcd = _mm256_hadd_ps(ab, cd);  // a0-3 b0-3 c0-3 d0-3 | a4-7 b4-7 c4-7 d4-7
-    return _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1));
-}
-
 // e^x to about 1 ulp. x = n ln2 + r with |r| <= ln2/2; e^r by its degree-7 Taylor polynomial (truncation error
 // < 6e-9 relative); 2^n applied as two factors 2^(n>>1) 2^(n - (n>>1)) so that n in [-150, 128] needs no special
 // case: results below the normal range round once into subnormals or 0, those above FLT_MAX become +inf.

@@ -1,5 +1,5 @@
 // Kernels of the K-quant family (Q4_K, Q5_K, Q6_K, Q8_K) and Q5_0/Q5_1, shared between slm_kquants_ref.c,
-// slm_kquants_avx2.c, slm_kquants_avx512.c and the traits in slm_kquants.c (not part of the public headers).
+// slm_kquants_avx2.c, slm_kquants_avx512.c and the dispatch-table entries in slm_kquants.c (not public).
 // Every SIMD kernel has a scalar twin with the same signature and the suffix _ref.
 #pragma once
 #include <stdint.h>
@@ -55,9 +55,6 @@ void slm_vec_dot_q5_0_q8_0_avx2(int64_t n, const void *restrict w, const void *r
 void slm_vec_dot_q5_1_q8_1_avx2(int64_t n, const void *restrict w, const void *restrict act, float *restrict out);
 
 // ---- AVX-512 F/BW/VL/DQ (slm_kquants_avx512.c) ----
-void slm_vec_dot_q4_K_q8_K_avx512(int64_t n, const void *restrict w, const void *restrict act, float *restrict out);
-void slm_vec_dot_q5_K_q8_K_avx512(int64_t n, const void *restrict w, const void *restrict act, float *restrict out);
 void slm_vec_dot_q6_K_q8_K_avx512(int64_t n, const void *restrict w, const void *restrict act, float *restrict out);
-void slm_vec_dot_q5_0_q8_0_avx512(int64_t n, const void *restrict w, const void *restrict act, float *restrict out);
 void slm_vec_dot_q5_1_q8_1_avx512(int64_t n, const void *restrict w, const void *restrict act, float *restrict out);
 #endif
