@@ -17,6 +17,9 @@ public struct GenerationRequest: Sendable {
     /// Reasoning budget: nil = no reasoning section; 0 = none; N = at most N tokens, then the engine closes it.
     public var thinkBudget: Int? = nil
     public var hideReasoning = false
+    /// Polled between prefill batches and decode steps: once set, generation ends with stop reason `interrupted`,
+    /// keeping what it produced (text emitted, prefix blocks computed).
+    public var cancellation: CancellationFlag? = nil
 
     public init(prompt: [Int32], contextLength: Int) {
         self.prompt = prompt
@@ -29,6 +32,7 @@ extension Engine {
     /// character, never stop-string text). Fails before any work if prompt + maxTokens exceed the context.
     public func generate(_ request: GenerationRequest, emit: (String) -> Void) throws(EngineError) -> GenerationStats {
         var stats = GenerationStats()
+        stats.seed = request.sampling.seed
         let prompt = request.prompt
         guard !prompt.isEmpty else { throw .emptyPrompt }
         stats.promptTokens = prompt.count
@@ -55,11 +59,17 @@ extension Engine {
         }
 
         let t0 = clock.now
-        let prefilled = try prefill(input, cache: cache, prefixCache: request.prefixCache, into: &logits)
-        try checkLogits(input.count - 1, full: true)
+        let prefilled = try prefill(input, cache: cache, prefixCache: request.prefixCache, into: &logits,
+                                    cancellation: request.cancellation)
         stats.prefillMs = (clock.now - t0).milliseconds
         stats.cachedTokens = prefilled.cachedTokens
+        stats.computedTokens = prefilled.interruptedAfter ?? input.count - prefilled.cachedTokens
         defer { request.prefixCache?.store(prefilled.blocks) }
+        if prefilled.interruptedAfter != nil {
+            stats.stopReason = .interrupted
+            return stats
+        }
+        try checkLogits(input.count - 1, full: true)
         stats.stopReason = .length
         guard request.maxTokens > 0 else { return stats }
 
@@ -68,6 +78,7 @@ extension Engine {
         var token: Int32 = 0
         var step: [Int32] = [0]
         decode: while true {
+            if request.cancellation?.isCancelled == true { stats.stopReason = .interrupted; break }
             let next = logits.withUnsafeBufferPointer {
                 control.next(UnsafeBufferPointer(rebasing: $0[0..<config.vocabularySize]), sampler: &sampler)
             }

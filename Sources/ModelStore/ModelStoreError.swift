@@ -12,6 +12,10 @@ public enum ModelStoreError: Error, CustomStringConvertible, Equatable {
     case io(path: String, reason: String)
     /// Every source of `model` was tried and failed; `failures` has one entry per source.
     case allSourcesFailed(model: String, failures: [String])
+    /// A Hugging Face reference or URL that cannot be turned into a file to fetch.
+    case hub(reference: String, reason: String)
+    /// `slm rm NAME` (or `verify NAME`) of a name that no file in the store answers to.
+    case notInStore(name: String)
 
     public var description: String {
         switch self {
@@ -29,6 +33,10 @@ public enum ModelStoreError: Error, CustomStringConvertible, Equatable {
         case .allSourcesFailed(let model, let failures):
             if failures.isEmpty { return "could not fetch model '\(model)': it has no sources" }
             return "could not fetch model '\(model)': every source failed (" + failures.joined(separator: "; ") + ")"
+        case .hub(let reference, let reason):
+            return "cannot pull '\(reference)': \(reason)"
+        case .notInStore(let name):
+            return "no model '\(name)' in the store (see slm models)"
         }
     }
 }
@@ -36,5 +44,10 @@ public enum ModelStoreError: Error, CustomStringConvertible, Equatable {
 /// Why one source of a pull failed; becomes one entry of `ModelStoreError.allSourcesFailed`.
 struct SourceFailure: Error {
     var reason: String
-    init(_ reason: String) { self.reason = reason }
+    /// The bytes fetched so far are good and may be resumed from (an interrupted transfer), rather than wrong.
+    var keepsPartial: Bool
+    init(_ reason: String, keepsPartial: Bool = false) {
+        self.reason = reason
+        self.keepsPartial = keepsPartial
+    }
 }

@@ -21,31 +21,25 @@ enum Stdio {
         _ = writeAll(STDERR_FILENO, s + "\n")  // nowhere left to report a failure to write stderr
     }
 
+    /// One line: the text up to its first line break, with any other control character shown as an escape (a
+    /// corrupted metadata key must not put raw control bytes on the user's terminal).
     static func error(_ s: String) {
         let line = s.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? s
-        _ = writeAll(STDERR_FILENO, "error: \(line)\n")
+        _ = writeAll(STDERR_FILENO, "error: \(Escapes.visible(line))\n")
     }
 
     /// write(2) until all of `s` is out; returns 0, or the errno that stopped it.
     private static func writeAll(_ fd: Int32, _ s: String) -> Int32 {
         var s = s
-        return s.withUTF8 { buf -> Int32 in
-            guard let base = buf.baseAddress else { return 0 }
-            var done = 0
-            while done < buf.count {
-                let n = write(fd, base + done, buf.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return errno
-                }
-                done += n
-            }
-            return 0
-        }
+        return s.withUTF8 { slm.writeAll(fd, UnsafeRawBufferPointer($0)) }
     }
 
-    /// All of stdin, which must be valid UTF-8.
-    static func readStdinText(what: String) throws -> String {
+    /// All of stdin, which must be valid UTF-8. With `hint` and stdin a terminal, first says on stderr what is read
+    /// and how to end it.
+    static func readStdinText(what: String, hint: String? = nil) throws -> String {
+        if let hint, isatty(STDIN_FILENO) != 0 {
+            _ = writeAll(STDERR_FILENO, "reading \(hint) from stdin (end it with Ctrl-D)\n")
+        }
         // readToEnd throws where readDataToEndOfFile traps (stdin a directory: `slm tokenize < /tmp`).
         let data: Data
         do { data = try FileHandle.standardInput.readToEnd() ?? Data() } catch {

@@ -40,19 +40,19 @@ final class CommandTests: EndToEndTestCase {
                                      "\(name) listed: \(r.out)")
             XCTAssertEqual(line.hasSuffix("- installed"), TestPaths.model(file) != nil, String(line))
         }
-        XCTAssertTrue(r.out.contains(TestPaths.modelStore.path), "names the store directory: \(r.out)")
+        XCTAssertTrue(r.out.contains(TestHome.shared.path + "/models"), "names the store directory: \(r.out)")
     }
 
     func testPullOfAPresentModelPrintsItsPath() throws {
-        let path = try requireSmolLM()
+        _ = try requireSmolLM()
         let r = try SLM.succeed(["pull", "smollm2-135m"], timeout: 30)
-        XCTAssertEqual(r.out, path + "\n")
+        XCTAssertEqual(r.out, TestHome.shared.path + "/models/" + TestPaths.smollmFile + "\n")
         SLM.assertError(try SLM.run(["pull", "no-such-model"]), status: 2, mentions: ["no-such-model"])
     }
 
     func testHelpForEveryCommand() throws {
         for command in [[], ["generate"], ["tokenize"], ["detokenize"], ["logits"], ["perplexity"], ["info"],
-                        ["models"], ["pull"]] {
+                        ["models"], ["pull"], ["rm"], ["verify"], ["bench"], ["cache"], ["cache", "stats"]] {
             let r = try SLM.run(command + ["--help"], timeout: 30)
             XCTAssertEqual(r.status, 0, r.summary)
             XCTAssertTrue(r.out.contains("USAGE:"), "help text on stdout for \(command): \(r.out.prefix(200))")

@@ -34,10 +34,12 @@ enum SLM {
     /// The binary SwiftPM built beside the test bundle (the test target depends on the `slm` product).
     static var binary: URL { TestPaths.productsDirectory.appendingPathComponent("slm") }
 
-    /// The test's environment with SLM_HOME set to the real store, so named models resolve without a download.
+    /// The test's environment: SLM_HOME is a temporary home of this test process (`TestHome`) whose `models` is the
+    /// real store, so named models resolve without a download while the prefix cache (`$SLM_HOME/cache`) is never
+    /// the user's.
     static var environment: [String: String] {
         var env = ProcessInfo.processInfo.environment
-        env["SLM_HOME"] = TestPaths.modelStore.deletingLastPathComponent().path
+        env["SLM_HOME"] = TestHome.shared.path
         return env
     }
 

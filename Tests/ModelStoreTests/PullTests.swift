@@ -15,7 +15,7 @@ final class PullTests: StoreTestCase {
 
         XCTAssertEqual(path.path, store.modelsDirectory.appendingPathComponent(manifest.file).path)
         XCTAssertEqual(try Data(contentsOf: path), Data(bytes))
-        XCTAssertEqual(storeEntries(), [".tiny.gguf.lock", "tiny.gguf"], "no temporary file is left behind")
+        XCTAssertEqual(storeEntries(), [".tiny.gguf.json", ".tiny.gguf.lock", "tiny.gguf"], "no temporary file is left behind")
         XCTAssertEqual(store.localPath(for: manifest)?.path, path.path)
         XCTAssertEqual(sink.progressReports.last?.0, Int64(bytes.count), "progress reaches the full size")
     }
@@ -40,7 +40,7 @@ final class PullTests: StoreTestCase {
         let failed = sink.messages.filter { $0.contains(" failed: ") }
         XCTAssertEqual(failed.count, 1, "\(sink.messages)")
         XCTAssertTrue(failed.first?.contains("HTTP status 404") ?? false, "\(failed)")
-        XCTAssertEqual(storeEntries(), [".tiny.gguf.lock", "tiny.gguf"])
+        XCTAssertEqual(storeEntries(), [".tiny.gguf.json", ".tiny.gguf.lock", "tiny.gguf"])
     }
 
     func testWrongSha256FailsAndLeavesNothing() throws {
@@ -85,7 +85,7 @@ final class PullTests: StoreTestCase {
         XCTAssertEqual(failed.count, 3, "\(sink.messages)")
         XCTAssertTrue(failed[0].contains(missing), failed[0])
         XCTAssertTrue(failed[1].contains(refused), failed[1])
-        XCTAssertEqual(storeEntries(), [".tiny.gguf.lock", "tiny.gguf"])
+        XCTAssertEqual(storeEntries(), [".tiny.gguf.json", ".tiny.gguf.lock", "tiny.gguf"])
     }
 
     func testNoWorkingSourceListsEveryFailure() throws {
@@ -111,7 +111,7 @@ final class PullTests: StoreTestCase {
         try Data(repeating: 7, count: 10).write(to: live)
 
         _ = try store.pull(manifest, progress: sink)
-        XCTAssertEqual(storeEntries(), [".tiny.gguf.lock", ".tiny.gguf.partial-1", "tiny.gguf"])
+        XCTAssertEqual(storeEntries(), [".tiny.gguf.json", ".tiny.gguf.lock", ".tiny.gguf.partial-1", "tiny.gguf"])
     }
 
     /// While another holder has the model's lock, a pull waits; when the holder has placed the file meanwhile, the
