@@ -133,8 +133,8 @@ extension ModelStore {
         if matches.count > 1 {
             throw .hub(reference: reference, reason: "\(matches.count) files match \(q) (\(matches.map(\.path).joined(separator: ", "))); name one: slm pull ORG/REPO FILE")
         }
-        let what = quant == nil ? "no quantization given and no Q4_K_M file" : "no file for quantization \(q)"
-        throw .hub(reference: reference, reason: "\(what) (GGUF files: \(listing)); add :QUANT, e.g. \(reference.split(separator: ":")[0]):Q8_0")
+        if quant != nil { throw .hub(reference: reference, reason: "no file for quantization \(q) (GGUF files: \(listing))") }
+        throw .hub(reference: reference, reason: "no quantization given and no Q4_K_M file (GGUF files: \(listing)); name one with :QUANT, e.g. \(reference):Q8_0")
     }
 }
 

@@ -48,7 +48,7 @@ extension ModelStore {
     func writeRecord(_ record: StoreRecord) throws(ModelStoreError) {
         let url = recordURL(for: record.file)
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(record) else {
             throw .io(path: url.path, reason: "cannot encode the record")
         }

@@ -59,6 +59,8 @@ private final class DownloadDelegate: NSObject, URLSessionDataDelegate, @uncheck
     private var offset: Int64 = 0
     private var received: Int64 = 0
     private var expected: Int64?
+    /// Whether `expected` came from the server's Content-Length (rather than our own limit).
+    private var expectedFromServer = false
     private var failureValue: SourceFailure?
 
     var failure: SourceFailure? { lock.withLock { failureValue } }
@@ -120,6 +122,7 @@ private final class DownloadDelegate: NSObject, URLSessionDataDelegate, @uncheck
         lock.withLock {
             offset = start
             expected = length > 0 ? start + length : (maxBytes < Int64.max / 2 ? maxBytes : nil)
+            expectedFromServer = length > 0
         }
         _ = lseek(fd, off_t(start), SEEK_SET)
         completionHandler(.allow)
@@ -145,7 +148,18 @@ private final class DownloadDelegate: NSObject, URLSessionDataDelegate, @uncheck
     }
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
-        if let error { fail(networkReason(error, timeout: timeout), keepsPartial: true) }
+        if let error {
+            let (done, total) = lock.withLock { (offset + received, expected) }
+            var reason = networkReason(error, timeout: timeout)
+            if let total, done < total { reason = "the transfer stopped after \(done) of \(total) bytes (\(reason))" }
+            fail(reason, keepsPartial: true)
+        } else {
+            // A server that closes the connection early without an error still leaves the file short.
+            let (done, total, declared) = lock.withLock { (offset + received, expected, expectedFromServer) }
+            if declared, let total, done < total {
+                fail("the transfer stopped after \(done) of \(total) bytes", keepsPartial: true)
+            }
+        }
         finished.signal()
     }
 }
@@ -171,6 +185,7 @@ func networkReason(_ error: Error, timeout: TimeInterval) -> String {
     case .badServerResponse: return "the server's response is malformed"
     case .unsupportedURL: return "unsupported URL"
     case .cancelled: return "cancelled"
+    case .unknown: return "the connection failed"
     default: return "network error (URLError \(code.rawValue))"
     }
 }

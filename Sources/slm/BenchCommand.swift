@@ -6,8 +6,12 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "llama-bench's tests: pp<p> (prompt processing in one batch) and tg<n> (generation, one token at a time).",
         discussion: """
-            Prints llama-bench's markdown table, or with -o json an array using its field names, so the two tools can be
-            compared side by side (Benchmarks/compare-llama-cpp.py does that). Example: slm bench -p 512 -n 128 -t 2
+            Prints llama-bench's markdown table, or with -o json an array using its field names, so the two tools \
+            can be compared side by side (Benchmarks/compare-llama-cpp.py does that).
+
+            Examples:
+              slm bench -p 512 -n 128 -t 2
+              slm bench -m gemma3-270m -n 128 -d 2048 -o json
             """)
 
     @OptionGroup var modelOptions: ModelOptions

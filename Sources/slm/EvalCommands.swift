@@ -8,7 +8,10 @@ struct Logits: ParsableCommand {
         discussion: """
             Output, one JSON object: "tokens" (the prompt's ids), "pieces" (their text), and per prompt position \
             "top" ([id, logit] pairs, highest first), "top_pieces" (the text of those ids) and "top_probs" (their \
-            probabilities, softmax over the whole vocabulary). Example: slm logits --top 5 "The capital of France is"
+            probabilities, softmax over the whole vocabulary).
+
+            Example:
+              slm logits --top 5 "The capital of France is"
             """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -71,7 +74,12 @@ func jsonString(_ s: String) -> String {
 struct Perplexity: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Perplexity of a text file, by llama.cpp's method.",
-        discussion: "The last line of stdout is `PPL = <value>`. Example: slm perplexity -f ppl-gpl3.txt -c 512")
+        discussion: """
+            The last line of stdout is `PPL = <value>`.
+
+            Example:
+              slm perplexity -f Tests/Fixtures/ppl-gpl3.txt -c 512
+            """)
 
     @OptionGroup var modelOptions: ModelOptions
     @Option(name: [.customShort("f"), .long], help: ArgumentHelp("The text file.", valueName: "PATH")) var file: String

@@ -7,7 +7,11 @@ import SLMModels
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Architecture, hyperparameters, tokenizer, tensor types, file size and kernels of a model.",
-        discussion: "Example: slm info -m gemma3-270m --json")
+        discussion: """
+            Examples:
+              slm info
+              slm info -m gemma3-270m --json
+            """)
 
     @OptionGroup var modelOptions: ModelOptions
     @Flag(name: .long, help: "Print one JSON object instead of text.") var json = false

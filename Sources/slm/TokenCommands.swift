@@ -7,9 +7,9 @@ struct Tokenize: ParsableCommand {
         abstract: "Print the token ids of a text, separated by spaces (--pieces: one token and its text per line).",
         discussion: """
             Examples:
-              slm tokenize "Hello world"              ->  19556 905
+              slm tokenize "Hello world"
               slm tokenize --pieces "Hello world"
-              slm tokenize "Hello world" | slm detokenize
+              slm tokenize -m gemma3-270m < prompt.txt
             """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -41,8 +41,12 @@ struct Detokenize: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the text of token ids, given as arguments or on stdin.",
         discussion: """
-            A leading BOS that the model adds by itself is dropped (--keep-bos keeps it), so that
-            `slm tokenize TEXT | slm detokenize` prints TEXT back. Example: slm detokenize 19556 905
+            A leading BOS that the model adds by itself is dropped (--keep-bos keeps it), so that tokenize's output \
+            turns back into its text.
+
+            Examples:
+              slm detokenize 19556 905
+              slm tokenize "Hello world" | slm detokenize
             """)
 
     @OptionGroup var modelOptions: ModelOptions
