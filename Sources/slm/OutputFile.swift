@@ -13,6 +13,8 @@ final class OutputFile {
         case replace
         /// Write through this descriptor (regular files are truncated first).
         case descriptor(Int32, regular: Bool, owned: Bool)
+        /// A FIFO with no reader yet: opened (blocking until one comes) only when writing, so the run does not wait.
+        case fifoWithoutReader
     }
 
     let path: String
@@ -42,8 +44,18 @@ final class OutputFile {
             }
         }
         if mode == S_IFDIR { throw Self.failure(flag, path, EISDIR) }
-        // A FIFO blocks here until a reader opens it, as a shell's `>` would.
-        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0o644)
+        var fd: Int32
+        if mode == S_IFIFO {
+            fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+            if fd < 0 && errno == ENXIO {
+                guard access(path, W_OK) == 0 else { throw Self.failure(flag, path, errno) }
+                target = .fifoWithoutReader
+                return
+            }
+            if fd >= 0 { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) }
+        } else {
+            fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0o644)
+        }
         guard fd >= 0 else { throw Self.failure(flag, path, errno) }
         var opened = stat()
         _ = fstat(fd, &opened)
@@ -85,6 +97,12 @@ final class OutputFile {
                 _ = lseek(fd, 0, SEEK_SET)
             }
             let err = writeAll(fd, bytes)
+            if err != 0 { throw Self.failure(flag, path, err) }
+        case .fifoWithoutReader:
+            let fd = open(path, O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw Self.failure(flag, path, errno) }
+            let err = writeAll(fd, bytes)
+            close(fd)
             if err != 0 { throw Self.failure(flag, path, err) }
         }
     }

@@ -33,7 +33,8 @@ enum Main {
         } catch {
             let code = SLM.exitCode(for: error)
             if code == .success { SLM.exit(withError: error) }  // --help, --version
-            var message = SLM.message(for: error)
+            // The parser's message is "Error: <what>" then usage lines: keep the first line.
+            var message = SLM.message(for: error).split(separator: "\n").first.map(String.init) ?? ""
             if message.hasPrefix("Error: ") { message.removeFirst(7) }
             Stdio.error(message)
             exit(2)

@@ -21,11 +21,10 @@ enum Stdio {
         _ = writeAll(STDERR_FILENO, s + "\n")  // nowhere left to report a failure to write stderr
     }
 
-    /// One line: the text up to its first line break, with any other control character shown as an escape (a
-    /// corrupted metadata key must not put raw control bytes on the user's terminal).
+    /// One line, with control characters (line breaks included) shown as escapes: a corrupted metadata key must not
+    /// put raw control bytes on the user's terminal, nor split the line.
     static func error(_ s: String) {
-        let line = s.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? s
-        _ = writeAll(STDERR_FILENO, "error: \(Escapes.visible(line))\n")
+        _ = writeAll(STDERR_FILENO, "error: \(Escapes.visible(s))\n")
     }
 
     /// write(2) until all of `s` is out; returns 0, or the errno that stopped it.
