@@ -57,9 +57,33 @@ final class CommandTests: EndToEndTestCase {
             XCTAssertEqual(r.status, 0, r.summary)
             XCTAssertTrue(r.out.contains("USAGE:"), "help text on stdout for \(command): \(r.out.prefix(200))")
             XCTAssertEqual(r.err, "", "nothing on stderr for \(command) --help")
+            checkHelpLayout(r.out, command)
         }
         // A bare `slm` prints the overview too.
         let bare = try SLM.succeed([], timeout: 30)
         XCTAssertTrue(bare.out.contains("SUBCOMMANDS:"), bare.out)
+    }
+
+    /// Examples sit whole on their own indented lines (none wrapped by the 80-column layout), and no option states
+    /// its default twice (our text and the parser's "(default: ...)").
+    func checkHelpLayout(_ help: String, _ command: [String], file: StaticString = #filePath, line: UInt = #line) {
+        let lines = help.components(separatedBy: "\n")
+        if let start = lines.firstIndex(where: { $0 == "Examples:" || $0 == "Example:" }) {
+            let block = lines[(start + 1)...].prefix { !$0.isEmpty }
+            XCTAssertFalse(block.isEmpty, "\(command): examples follow", file: file, line: line)
+            for l in block {
+                XCTAssertTrue(l.hasPrefix("  "), "\(command): an example broken across lines: '\(l)'", file: file, line: line)
+                XCTAssertLessThanOrEqual(l.count, 80, "\(command): '\(l)'", file: file, line: line)
+            }
+        }
+        XCTAssertFalse(help.contains("Example: slm"), "\(command): an inline example wraps: \(help)", file: file, line: line)
+        var entries: [String] = []
+        for l in lines {
+            if l.hasPrefix("  -") { entries.append(l) } else if l.hasPrefix("      "), !entries.isEmpty { entries[entries.count - 1] += l }
+        }
+        for e in entries {
+            let defaults = e.components(separatedBy: "default").count - 1
+            XCTAssertLessThanOrEqual(defaults, 1, "\(command): a default stated twice: \(e)", file: file, line: line)
+        }
     }
 }
