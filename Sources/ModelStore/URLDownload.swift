@@ -190,8 +190,8 @@ func networkReason(_ error: Error, timeout: TimeInterval) -> String {
     }
 }
 
-/// write(2) until all of `bytes` is out; 0, or the errno that stopped it.
-func writeFully(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
+/// write(2) until all of `bytes` is out; 0, or the errno that stopped it. (Public for the CLI's own output files.)
+public func writeFully(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
     guard let base = bytes.baseAddress else { return 0 }
     var done = 0
     while done < bytes.count {

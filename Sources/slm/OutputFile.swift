@@ -1,4 +1,5 @@
 import Foundation
+import ModelStore
 
 /// A file named on the command line that the command writes at the end (`--stats-file`), opened and checked before
 /// any work so that a path that cannot be written fails at once, not after a long run.
@@ -85,7 +86,7 @@ final class OutputFile {
             let temp = (directory.isEmpty ? "" : directory + "/") + ".\(name).tmp-\(getpid())"
             let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             guard fd >= 0 else { throw Self.failure(flag, path, errno, where: temp) }
-            let err = writeAll(fd, bytes)
+            let err = bytes.withUnsafeBytes { writeFully(fd, $0) }
             close(fd)
             if err == 0 && rename(temp, path) == 0 { return }
             let code = err != 0 ? err : errno
@@ -96,12 +97,12 @@ final class OutputFile {
                 _ = ftruncate(fd, 0)
                 _ = lseek(fd, 0, SEEK_SET)
             }
-            let err = writeAll(fd, bytes)
+            let err = bytes.withUnsafeBytes { writeFully(fd, $0) }
             if err != 0 { throw Self.failure(flag, path, err) }
         case .fifoWithoutReader:
             let fd = open(path, O_WRONLY | O_CLOEXEC)
             guard fd >= 0 else { throw Self.failure(flag, path, errno) }
-            let err = writeAll(fd, bytes)
+            let err = bytes.withUnsafeBytes { writeFully(fd, $0) }
             close(fd)
             if err != 0 { throw Self.failure(flag, path, err) }
         }
@@ -112,23 +113,4 @@ final class OutputFile {
         if let other, other != path { return .runtime("cannot write \(flag) '\(path)': '\(other)': \(reason)") }
         return .runtime("cannot write \(flag) '\(path)': \(reason)")
     }
-}
-
-/// write(2) until all of `bytes` is out; 0, or the errno that stopped it.
-func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
-    guard let base = bytes.baseAddress else { return 0 }
-    var done = 0
-    while done < bytes.count {
-        let n = write(fd, base + done, bytes.count - done)
-        if n < 0 {
-            if errno == EINTR { continue }
-            return errno
-        }
-        done += n
-    }
-    return 0
-}
-
-func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Int32 {
-    bytes.withUnsafeBytes { writeAll(fd, $0) }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ModelStore
 
 /// stdout carries only the product; everything else goes to stderr.
 enum Stdio {
@@ -30,7 +31,7 @@ enum Stdio {
     /// write(2) until all of `s` is out; returns 0, or the errno that stopped it.
     private static func writeAll(_ fd: Int32, _ s: String) -> Int32 {
         var s = s
-        return s.withUTF8 { slm.writeAll(fd, UnsafeRawBufferPointer($0)) }
+        return s.withUTF8 { writeFully(fd, UnsafeRawBufferPointer($0)) }
     }
 
     /// All of stdin, which must be valid UTF-8. With `hint` and stdin a terminal, first says on stderr what is read

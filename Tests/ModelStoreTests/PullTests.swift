@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import ModelStore
@@ -24,10 +25,12 @@ final class PullTests: StoreTestCase {
     func testPullOverHTTP() throws {
         let bytes = randomBytes(200_000, seed: 10)
         let (source, manifest) = try makeSourceFile(bytes)
-        let server = try LocalHTTPServer(directory: source.deletingLastPathComponent())
+        let server = try HubTestServer()
+        try server.publish("files", [.init(name: "tiny.gguf", source: source, size: nil, sha256: nil)])
+        func url(_ file: String) -> String { "\(server.endpoint)/files/\(file)" }
 
         var viaHTTP = manifest
-        viaHTTP.sources = [.url(server.url("tiny.gguf"))]
+        viaHTTP.sources = [.url(url("tiny.gguf"))]
         let path = try store.pull(viaHTTP, progress: sink)
         XCTAssertEqual(try Data(contentsOf: path), Data(bytes))
         XCTAssertEqual(sink.progressReports.last?.0, Int64(bytes.count))
@@ -35,7 +38,7 @@ final class PullTests: StoreTestCase {
 
         try FileManager.default.removeItem(at: path)
         var notFound = manifest
-        notFound.sources = [.url(server.url("absent.gguf")), .url(server.url("tiny.gguf"))]
+        notFound.sources = [.url(url("absent.gguf")), .url(url("tiny.gguf"))]
         XCTAssertEqual(try store.pull(notFound, progress: sink).path, path.path)
         let failed = sink.messages.filter { $0.contains(" failed: ") }
         XCTAssertEqual(failed.count, 1, "\(sink.messages)")
