@@ -1,3 +1,5 @@
+import Foundation
+
 /// Everything that can go wrong in the model store; `description` is one line naming the model, path or source.
 public enum ModelStoreError: Error, CustomStringConvertible, Equatable {
     /// `--model NAME` is neither an existing file nor a known model name.
@@ -38,6 +40,21 @@ public enum ModelStoreError: Error, CustomStringConvertible, Equatable {
         case .notInStore(let name):
             return "no model '\(name)' in the store (see slm models)"
         }
+    }
+}
+
+/// A Foundation error in words a user can act on: the POSIX reason (strerror) under it when there is one, never
+/// "NSCocoaErrorDomain error 512". (Public for the CLI.)
+public func systemReason(_ error: Error) -> String {
+    let ns = error as NSError
+    let underlying = (ns.userInfo[NSUnderlyingErrorKey] as? NSError) ?? ns
+    if underlying.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(underlying.code))) }
+    switch ns.code {
+    case NSFileNoSuchFileError, NSFileReadNoSuchFileError: return String(cString: strerror(ENOENT))
+    case NSFileReadNoPermissionError, NSFileWriteNoPermissionError: return String(cString: strerror(EACCES))
+    case NSFileWriteOutOfSpaceError: return String(cString: strerror(ENOSPC))
+    case NSFileWriteVolumeReadOnlyError: return String(cString: strerror(EROFS))
+    default: return "the operation failed"
     }
 }
 

@@ -43,17 +43,9 @@ enum Stdio {
         // readToEnd throws where readDataToEndOfFile traps (stdin a directory: `slm tokenize < /tmp`).
         let data: Data
         do { data = try FileHandle.standardInput.readToEnd() ?? Data() } catch {
-            throw CLIError.runtime("cannot read \(what): \(posixReason(error))")
+            throw CLIError.runtime("cannot read \(what): \(systemReason(error))")
         }
         return try utf8(data, what: what)
-    }
-
-    /// "Is a directory" rather than a Foundation error dump.
-    static func posixReason(_ error: Error) -> String {
-        let ns = error as NSError
-        let underlying = (ns.userInfo[NSUnderlyingErrorKey] as? NSError) ?? ns
-        if underlying.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(underlying.code))) }
-        return ns.localizedDescription
     }
 
     static func utf8(_ data: Data, what: String) throws -> String {

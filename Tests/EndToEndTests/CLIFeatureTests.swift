@@ -146,6 +146,14 @@ final class CLIFeatureTests: EndToEndTestCase {
         XCTAssertFalse(r.stderr.contains(0x1B) || r.stderr.contains(0x0D), "no raw control bytes: \(r.err.debugDescription)")
     }
 
+    /// A cache directory that cannot be made: a warning naming why in errno's words, no Foundation error code.
+    func testCacheDirectoryProblemIsWorded() throws {
+        _ = try requireSmolLM()
+        let r = try SLM.succeed(["generate", "--raw", "-n", "1", "--cache-dir", "/dev/null/cache", "hi"])
+        XCTAssertTrue(r.err.contains("warning: prefix cache: cannot use directory '/dev/null/cache' ('/dev/null': Not a directory)"), r.err)
+        XCTAssertFalse(r.err.contains("Domain") || r.err.contains("error 512"), r.err)
+    }
+
     /// With no prompt and stdin a terminal, slm says it is reading stdin (else it would look hung).
     func testStdinHintOnATerminal() throws {
         _ = try requireSmolLM()

@@ -210,4 +210,21 @@ final class HubPullTests: StoreTestCase {
         XCTAssertEqual(storeEntries(), [], "file, record and lock removed")
         XCTAssertThrowsError(try store.remove("v-Q4_0"))
     }
+
+    /// A file in the store is not fetched again, unless forced; a forced pull replaces it.
+    func testForceFetchesAgain() throws {
+        let (bytes, _) = try publish("f-Q4_0.gguf", count: 20_000, seed: 13)
+        let t = try target("hf.co/org/repo:Q4_0")
+        let path = try store.pull(t, progress: sink)
+        let downloads = { self.server.requests.filter { $0.contains("/resolve/") }.count }
+        XCTAssertEqual(downloads(), 1)
+        XCTAssertEqual(try store.pull(t, progress: sink).path, path.path)
+        XCTAssertEqual(downloads(), 1, "already in the store")
+        try Data([1, 2, 3]).write(to: path)  // damaged by hand: the size no longer matches, so it is fetched again
+        _ = try store.pull(t, progress: sink)
+        XCTAssertEqual(downloads(), 2)
+        _ = try store.pull(t, force: true, progress: sink)
+        XCTAssertEqual(downloads(), 3, "--force fetches again")
+        XCTAssertEqual(try Data(contentsOf: path), Data(bytes))
+    }
 }
