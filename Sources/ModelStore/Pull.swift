@@ -205,12 +205,12 @@ func makeDirectories(_ path: String, what: String) throws(ModelStoreError) {
     for part in path.split(separator: "/") {
         prefix += "/" + part
         if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
-            throw .io(path: path, reason: "cannot create \(what): \(errnoText())")
+            throw .io(path: path, reason: "cannot create \(what): \(prefix): \(errnoText())")
         }
-    }
-    var st = stat()
-    guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
-        throw .io(path: path, reason: "cannot create \(what): not a directory")
+        var st = stat()
+        if stat(prefix, &st) != 0 || (st.st_mode & S_IFMT) != S_IFDIR {
+            throw .io(path: path, reason: "cannot create \(what): \(prefix): \(errnoText(ENOTDIR))")
+        }
     }
 }
 

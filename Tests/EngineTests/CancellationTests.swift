@@ -64,6 +64,27 @@ final class CancellationTests: XCTestCase {
         XCTAssertEqual(emitted, expected)
     }
 
+    /// Without a prefix cache the prefill also stops between batches, and a flag that never fires changes nothing.
+    func testPrefillWithoutACacheStopsBetweenBatchesAndOtherwiseMatches() throws {
+        let engine = try EngineModel.smolLM()
+        var request = GenerationRequest(prompt: try prompt(engine), contextLength: 512)
+        request.maxTokens = 6
+        request.sampling.temperature = 0
+        request.cancellation = CancellationFlag(cancelAfterChecks: 2)  // start, batch at 64 pass; the one at 128 stops
+        let stopped = try engine.generate(request) { _ in XCTFail("nothing is emitted") }
+        XCTAssertEqual(stopped.stopReason, .interrupted)
+        XCTAssertEqual(stopped.computedTokens, 128)
+        var texts: [String] = []
+        for flag in [nil, CancellationFlag()] {
+            request.cancellation = flag
+            var text = ""
+            let stats = try engine.generate(request) { text += $0 }
+            XCTAssertEqual(stats.generatedTokens, 6)
+            texts.append(text)
+        }
+        XCTAssertEqual(texts[0], texts[1], "batch by batch gives the same tokens as one call")
+    }
+
     func testAFlagCancelledBeforeTheStartDoesNoWork() throws {
         let engine = try EngineModel.smolLM()
         var request = GenerationRequest(prompt: try prompt(engine), contextLength: 512)

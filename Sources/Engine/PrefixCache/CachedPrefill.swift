@@ -26,7 +26,19 @@ extension Engine {
         if cancellation?.isCancelled == true { return PrefillResult(interruptedAfter: 0) }
         guard let pc = prefixCache, pc.layout.layerCount == config.layerCount, pc.layout.kvDim == config.kvDim,
               cache.count == 0, !prompt.isEmpty else {
-            try evaluate(prompt, cache: cache, outputs: .last, into: &logits)
+            guard let cancellation else {
+                try evaluate(prompt, cache: cache, outputs: .last, into: &logits)
+                return PrefillResult()
+            }
+            // Batch by batch (the results do not depend on the split), so that a cancellation is seen between them.
+            var start = 0
+            while start < prompt.count {
+                if start > 0, cancellation.isCancelled { return PrefillResult(interruptedAfter: start) }
+                let end = min(prompt.count, start + maxBatch)
+                try evaluate(Array(prompt[start..<end]), cache: cache, outputs: end == prompt.count ? .last : .from(end - start),
+                             into: &logits)
+                start = end
+            }
             return PrefillResult()
         }
         let bt = pc.layout.blockTokens

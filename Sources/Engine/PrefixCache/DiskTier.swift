@@ -187,10 +187,10 @@ public enum CacheDirectory {
             if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
                 return CacheDirectoryError(path: prefix, reason: String(cString: strerror(errno)))
             }
-        }
-        var st = stat()
-        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
-            return CacheDirectoryError(path: path, reason: "not a directory")
+            var st = stat()
+            if stat(prefix, &st) != 0 || (st.st_mode & S_IFMT) != S_IFDIR {
+                return CacheDirectoryError(path: prefix, reason: String(cString: strerror(ENOTDIR)))
+            }
         }
         return nil
     }
