@@ -109,7 +109,10 @@ extension ModelStore {
         } else {
             let path = modelsDirectory.appendingPathComponent(file).path
             let digest = try SHA256.hexDigest(ofFile: path)
-            try writeRecord(StoreRecord(file: file, size: fileInfo(path)?.size ?? 0, sha256: digest, checked: false,
+            let size = fileInfo(path)?.size ?? 0
+            let manifest = Self.manifests().first { $0.file == file && $0.size == size }
+            try writeRecord(StoreRecord(file: file, size: size, sha256: digest,
+                                        checked: manifest.map { $0.sha256.lowercased() == digest } ?? false,
                                         source: "already in the store", names: names, pulledAt: Self.now()))
         }
     }

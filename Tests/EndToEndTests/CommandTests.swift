@@ -47,6 +47,11 @@ final class CommandTests: EndToEndTestCase {
         _ = try requireSmolLM()
         let r = try SLM.succeed(["pull", "smollm2-135m"], timeout: 30)
         XCTAssertEqual(r.out, TestHome.shared.path + "/models/" + TestPaths.smollmFile + "\n")
+        // The sha256 is recorded (checked against the manifest) in the test's own store, not the shared one.
+        let record = TestHome.shared.path + "/models/." + TestPaths.smollmFile + ".json"
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: record))) as? [String: Any])
+        XCTAssertEqual(object["checked"] as? Bool, true)
+        XCTAssertEqual(object["names"] as? [String], ["smollm2-135m"])
         SLM.assertError(try SLM.run(["pull", "no-such-model"]), status: 2, mentions: ["no-such-model"])
     }
 

@@ -1,8 +1,9 @@
 import Foundation
 
-/// A temporary SLM_HOME for one test process: `<tmp>/slm-home-<pid>-<uuid>/models` is a symbolic link to the real
-/// model store (shared, read-mostly), and everything else under it (the prefix cache in `cache/`) starts empty and is
-/// removed when the process exits. Tests that run `slm` use it so they never write into the user's `~/.cache/slm/cache`.
+/// A temporary SLM_HOME for one test process: `<tmp>/slm-home-<pid>-<uuid>/models` holds a symbolic link to each file
+/// of the real model store (the reference models are shared, never copied), and everything else under it (the prefix
+/// cache in `cache/`, records a pull writes) starts empty and is removed when the process exits. Tests that run `slm`
+/// use it, so they never write into the user's `~/.cache/slm/cache` nor into the shared store.
 public final class TestHome: Sendable {
     public static let shared = TestHome()
 
@@ -15,10 +16,14 @@ public final class TestHome: Sendable {
         let dir = FileManager.default.temporaryDirectory
             .appendingPathComponent("slm-home-\(getpid())-\(UUID().uuidString)")
         path = dir.path
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try? FileManager.default.createDirectory(at: TestPaths.modelStore, withIntermediateDirectories: true)
-        try? FileManager.default.createSymbolicLink(
-            atPath: dir.appendingPathComponent("models").path, withDestinationPath: TestPaths.modelStore.path)
+        let models = dir.appendingPathComponent("models")
+        try? FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: TestPaths.modelStore.path)) ?? []
+        for file in files where file.hasSuffix(".gguf") && !file.hasPrefix(".") {
+            try? FileManager.default.createSymbolicLink(
+                atPath: models.appendingPathComponent(file).path,
+                withDestinationPath: TestPaths.modelStore.appendingPathComponent(file).path)
+        }
         TestHome.removeAtExit = path
         atexit {
             if let p = TestHome.removeAtExit { try? FileManager.default.removeItem(atPath: p) }
