@@ -4,10 +4,22 @@ import SLMModels
 extension Engine {
     /// Teacher-forced evaluation: for each prompt position, the `top` highest (id, logit) pairs, highest first.
     public func topLogits(_ tokens: [Int32], top: Int) throws(EngineError) -> [[(Int32, Float)]] {
+        try topLogitsWithLogSumExp(tokens, top: top).map(\.top)
+    }
+
+    /// `topLogits` plus each position's log of the sum of exp(logit) over the whole vocabulary, so that a pair's
+    /// probability is exp(logit - logSumExp). A row holding NaN is an error naming its position.
+    public func topLogitsWithLogSumExp(_ tokens: [Int32], top: Int) throws(EngineError) -> [(top: [(Int32, Float)], logSumExp: Double)] {
         guard !tokens.isEmpty else { throw .emptyPrompt }
         let cache = try makeCache(capacity: tokens.count)
-        var rows: [[(Int32, Float)]] = []
-        try evaluateRows(tokens, cache: cache) { _, row in rows.append(Self.top(row, top)) }
+        var rows: [(top: [(Int32, Float)], logSumExp: Double)] = []
+        var nanAt: Int?
+        try evaluateRows(tokens, cache: cache) { pos, row in
+            let lse = Self.logSumExp(row)
+            if lse.isNaN && nanAt == nil { nanAt = pos }
+            rows.append((Self.top(row, top), lse))
+        }
+        if let p = nanAt { throw .nanLogits(position: p) }
         return rows
     }
 
@@ -29,9 +41,13 @@ extension Engine {
     /// adds BOS, each chunk's first token is replaced by BOS; with first = context/2, the logits at positions
     /// first ..< context-1 score the tokens at first+1 ..< context, each from all positions before it in its chunk.
     /// Returns exp(mean NLL) and the number of chunks.
+    /// The smallest context scores one token (position 1 predicting position 2), so `context` must be at least
+    /// `minimumPerplexityContext`; a result that is not finite (NaN logits) is an error, never a figure.
     public func perplexity(_ tokens: [Int32], context: Int,
                            progress: (Int, Int, Double) -> Void = { _, _, _ in }) throws(EngineError) -> (ppl: Double, chunks: Int) {
-        guard context >= 2 else { throw .invalidArgument("--ctx must be at least 2 for perplexity") }
+        guard context >= Self.minimumPerplexityContext else {
+            throw .invalidArgument("--ctx must be at least \(Self.minimumPerplexityContext) for perplexity (a chunk of \(context) tokens scores none)")
+        }
         let chunks = tokens.count / context
         guard chunks > 0 else {
             throw .invalidArgument("the file has \(tokens.count) tokens, fewer than one chunk of --ctx \(context)")
@@ -44,14 +60,32 @@ extension Engine {
             if tokenizer.addBOS, let bos = tokenizer.bosToken { chunk[0] = bos }
             let cache = try makeCache(capacity: context)
             // The row of position p predicts the token at p + 1.
+            var nanAt: Int?
             try evaluateRows(chunk, cache: cache, from: first) { pos, row in
                 guard pos + 1 < context else { return }
-                nll -= Self.logSoftmax(row, Int(chunk[pos + 1]))
+                let lp = Self.logSoftmax(row, Int(chunk[pos + 1]))
+                if lp.isNaN && nanAt == nil { nanAt = c * context + pos }
+                nll -= lp
                 count += 1
             }
+            if let p = nanAt { throw .nanLogits(position: p) }
             progress(c + 1, chunks, exp(nll / Double(count)))
         }
-        return (exp(nll / Double(count)), chunks)
+        let ppl = exp(nll / Double(count))
+        guard ppl.isFinite else { throw .invalidArgument("perplexity is not finite (\(ppl)) over \(count) scored tokens") }
+        return (ppl, chunks)
+    }
+
+    /// first = context / 2 and scoring stops one before the end: context 3 is the first to score a token.
+    public static let minimumPerplexityContext = 3
+
+    static func logSumExp(_ row: UnsafeBufferPointer<Float>) -> Double {
+        var m = -Float.infinity
+        for x in row where x > m || x.isNaN { m = x }
+        if m.isNaN { return .nan }
+        var s = 0.0
+        for x in row { s += exp(Double(x - m)) }
+        return Double(m) + log(s)
     }
 
     static func logSoftmax(_ row: UnsafeBufferPointer<Float>, _ target: Int) -> Double {

@@ -17,6 +17,9 @@ public struct GenerationRequest: Sendable {
     /// Reasoning budget: nil = no reasoning section; 0 = none; N = at most N tokens, then the engine closes it.
     public var thinkBudget: Int? = nil
     public var hideReasoning = false
+    /// Polled between prefill batches and decode steps: once set, generation ends with stop reason `interrupted`,
+    /// keeping what it produced (text emitted, prefix blocks computed).
+    public var cancellation: CancellationFlag? = nil
 
     public init(prompt: [Int32], contextLength: Int) {
         self.prompt = prompt
@@ -33,8 +36,23 @@ extension Engine {
         var logits: [Float] = []
         let clock = ContinuousClock()
         let t0 = clock.now
-        let prefilled = try prefill(decoder.input, cache: cache, prefixCache: request.prefixCache, into: &logits)
+        let prefilled = try prefill(decoder.input, cache: cache, prefixCache: request.prefixCache, into: &logits,
+                                    cancellation: request.cancellation)
         let prefillMs = (clock.now - t0).milliseconds
+        func finished(_ s: GenerationStats) -> GenerationStats {
+            var s = s
+            s.seed = request.sampling.seed
+            s.prefillMs = prefillMs
+            s.cachedTokens = prefilled.cachedTokens
+            s.computedTokens = prefilled.interruptedAfter ?? decoder.input.count - prefilled.cachedTokens
+            return s
+        }
+        if prefilled.interruptedAfter != nil {
+            request.prefixCache?.store(prefilled.blocks)
+            var stats = finished(decoder.stats)
+            stats.stopReason = .interrupted
+            return stats
+        }
         try logits.withUnsafeBufferPointer { (l) throws(EngineError) in
             try SequenceDecoder.check(UnsafeBufferPointer(rebasing: l[0..<config.vocabularySize]), full: true,
                                       position: cache.count - 1)
@@ -42,21 +60,23 @@ extension Engine {
         defer { request.prefixCache?.store(prefilled.blocks) }
         func text(_ piece: String, _: TextChannel) { emit(piece) }
         let t1 = clock.now
+        var interrupted = false
         if decoder.begin(emit: text) {
-            var next = try logits.withUnsafeBufferPointer { (row) throws(EngineError) in
-                try decoder.advance(row, position: cache.count - 1, emit: text)
-            }
-            while case .evaluate(let tokens) = next {
-                try evaluate(tokens, cache: cache, outputs: .last, into: &logits)
-                next = try logits.withUnsafeBufferPointer { (row) throws(EngineError) in
+            // Polled before each step: the first samples from the prompt's logits, the others evaluate first.
+            var pending: [Int32]? = nil
+            while true {
+                if request.cancellation?.isCancelled == true { interrupted = true; break }
+                if let tokens = pending { try evaluate(tokens, cache: cache, outputs: .last, into: &logits) }
+                let next = try logits.withUnsafeBufferPointer { (row) throws(EngineError) in
                     try decoder.advance(row, position: cache.count - 1, emit: text)
                 }
+                guard case .evaluate(let tokens) = next else { break }
+                pending = tokens
             }
         }
         let decodeMs = (clock.now - t1).milliseconds
-        var stats = decoder.finish(emit: text)
-        stats.prefillMs = prefillMs
-        stats.cachedTokens = prefilled.cachedTokens
+        var stats = finished(decoder.finish(emit: text))
+        if interrupted { stats.stopReason = .interrupted }
         stats.decodeMs = request.maxTokens > 0 ? decodeMs : 0
         return stats
     }

@@ -1,6 +1,8 @@
 /// Why generation ended.
 public enum StopReason: String, Sendable, Codable {
     case eos, length, stop, budget
+    /// Stopped by a cancellation (Ctrl-C) before any other reason.
+    case interrupted
 }
 
 /// The `--stats-file` object (docs/INTERFACE.md).
@@ -12,9 +14,18 @@ public struct GenerationStats: Sendable, Codable, Equatable {
     public var prefillMs = 0.0
     public var decodeMs = 0.0
     public var stopReason: StopReason = .length
+    /// Prompt positions the prefill computed (the prompt, plus any tokens the engine appended to it, minus those
+    /// restored from the prefix cache; fewer when interrupted).
+    public var computedTokens = 0
+    /// The sampler's seed: the same seed and options repeat the run.
+    public var seed: UInt64 = 0
+    /// Model load and the whole command (load, tokenization, generation), measured by the caller; 0 when not set.
+    public var loadMs = 0.0
+    public var totalMs = 0.0
 
+    /// Over the positions actually computed, not those restored from the cache.
     public var prefillTokensPerSecond: Double {
-        prefillMs > 0 ? Double(promptTokens - cachedTokens) / (prefillMs / 1000) : 0
+        prefillMs > 0 ? Double(computedTokens) / (prefillMs / 1000) : 0
     }
     /// Decode rate over the tokens produced by single-token steps (the first token comes from prefill).
     public var decodeTokensPerSecond: Double {
@@ -28,6 +39,7 @@ public struct GenerationStats: Sendable, Codable, Equatable {
         case reasoningTokens = "reasoning_tokens", prefillMs = "prefill_ms", decodeMs = "decode_ms"
         case prefillTokensPerSecond = "prefill_tokens_per_s", decodeTokensPerSecond = "decode_tokens_per_s"
         case stopReason = "stop_reason"
+        case computedTokens = "computed_tokens", seed, loadMs = "load_ms", totalMs = "total_ms"
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -41,6 +53,10 @@ public struct GenerationStats: Sendable, Codable, Equatable {
         try c.encode(prefillTokensPerSecond, forKey: .prefillTokensPerSecond)
         try c.encode(decodeTokensPerSecond, forKey: .decodeTokensPerSecond)
         try c.encode(stopReason, forKey: .stopReason)
+        try c.encode(computedTokens, forKey: .computedTokens)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(loadMs, forKey: .loadMs)
+        try c.encode(totalMs, forKey: .totalMs)
     }
 
     public init(from decoder: Decoder) throws {
@@ -52,5 +68,9 @@ public struct GenerationStats: Sendable, Codable, Equatable {
         prefillMs = try c.decode(Double.self, forKey: .prefillMs)
         decodeMs = try c.decode(Double.self, forKey: .decodeMs)
         stopReason = try c.decode(StopReason.self, forKey: .stopReason)
+        computedTokens = try c.decodeIfPresent(Int.self, forKey: .computedTokens) ?? 0
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 0
+        loadMs = try c.decodeIfPresent(Double.self, forKey: .loadMs) ?? 0
+        totalMs = try c.decodeIfPresent(Double.self, forKey: .totalMs) ?? 0
     }
 }

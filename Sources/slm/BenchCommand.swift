@@ -6,14 +6,17 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "llama-bench's tests: pp<p> (prompt processing in one batch) and tg<n> (generation, one token at a time).",
         discussion: """
-            Prints llama-bench's markdown table, or with -o json an array using its field names, so the two tools can be
-            compared side by side (Benchmarks/compare-llama-cpp.py does that). Example: slm bench -p 512 -n 128 -t 2
+            Prints llama-bench's markdown table, or with -o json an array using its field names, so the two tools \
+            can be compared side by side (Benchmarks/compare-llama-cpp.py does that).
+
+            Examples:
+              slm bench -p 512 -n 128 -t 2
+              slm bench -m gemma3-270m -n 128 -d 2048 -o json
             """)
 
     @OptionGroup var modelOptions: ModelOptions
     @Option(name: .customShort("p"), help: "Prompt tokens for the pp test (0: skip it).") var prompt: Int = 512
     @Option(name: .customShort("n"), help: "Generated tokens for the tg test (0: skip it).") var generate: Int = 128
-    @Option(name: .customShort("t"), help: "Threads (overrides --threads).") var t: Int?
     @Option(name: .customShort("r"), help: "Repetitions of each test.") var reps: Int = 5
     @Option(name: .customShort("d"), help: "Tokens already in the KV cache before each test.") var depth: Int = 0
     @Option(name: .customShort("o"), help: "Output: md or json.") var output: String = "md"
@@ -31,7 +34,6 @@ struct Bench: ParsableCommand {
         guard prompt > 0 || generate > 0 else { throw ValidationError("-p and -n are both 0: nothing to run") }
         guard (1...1_000).contains(reps) else { throw ValidationError("-r must be in 1...1000") }
         guard (0...1_048_576).contains(depth) else { throw ValidationError("-d must be in 0...1048576") }
-        if let t, !(1...256).contains(t) { throw ValidationError("-t must be in 1...256") }
         guard ["md", "json"].contains(output) else { throw ValidationError("-o must be md or json, got '\(output)'") }
         if let parallel {
             let parts = parallel.split(separator: ",", omittingEmptySubsequences: false)
@@ -43,12 +45,9 @@ struct Bench: ParsableCommand {
     }
 
     func run() throws {
-        var options = modelOptions
-        if let t { options.threads = t }
         // The -d tokens are evaluated in batches too (as llama-bench does), not one at a time.
-        let started = DispatchTime.now().uptimeNanoseconds
-        let engine = try options.loadEngine(maxBatch: max(prompt, depth > 0 ? min(depth, 512) : 1, parallelCounts.max() ?? 1, 1))
-        Stdio.info(String(format: "model loaded in %.1f ms", Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6))
+        let (engine, loadMs) = try modelOptions.loadEngineTimed(maxBatch: max(prompt, depth > 0 ? min(depth, 512) : 1, parallelCounts.max() ?? 1, 1))
+        Stdio.info("model loaded in \(fmt1(loadMs)) ms")
         guard depth + max(prompt, generate) <= engine.config.trainedContextLength else {
             throw CLIError.usage("-d \(depth) plus the test's tokens exceed the model's context of \(engine.config.trainedContextLength)")
         }

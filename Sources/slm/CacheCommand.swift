@@ -6,7 +6,10 @@ import SLMEngine
 struct Cache: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Inspect or clear the prefix cache (KV of prompt prefixes kept on disk).",
-        discussion: "The cache lives in $SLM_HOME/cache (default ~/.cache/slm/cache), one directory per model id.",
+        discussion: """
+            The cache lives in $SLM_HOME/cache (default ~/.cache/slm/cache), one directory per model id (a \
+            fingerprint of the model file and the kernels), named by the model file that last used it.
+            """,
         subcommands: [CacheStats.self, CacheList.self, CacheClear.self])
 }
 
@@ -33,7 +36,8 @@ struct CacheStats: ParsableCommand {
             let temps = files.count - blocks.count
             allBytes += files.reduce(0) { $0 + $1.size }
             let perToken = tokens > 0 ? bytes / tokens : 0
-            Stdio.out("model \(model): \(blocks.count) blocks, \(tokens) tokens, \(bytes) bytes (\(perToken) bytes/token)"
+            let label = CacheDirectory.label(root: root.path, model: model).map { Escapes.visible($0) } ?? "unnamed model"
+            Stdio.out("\(label) (id \(model)): \(blocks.count) blocks, \(tokens) tokens, \(bytes) bytes (\(perToken) bytes/token)"
                 + (temps > 0 ? ", \(temps) temporary files" : "")
                 + (described.count < blocks.count ? ", \(blocks.count - described.count) unreadable" : "") + "\n")
         }
@@ -48,7 +52,8 @@ struct CacheList: ParsableCommand {
 
     func run() throws {
         let formatter = ISO8601DateFormatter()
-        for (model, files) in CacheDirectory.models(root: root.path) {
+        for (id, files) in CacheDirectory.models(root: root.path) {
+            let model = CacheDirectory.label(root: root.path, model: id).map { Escapes.visible($0) } ?? id
             for f in files.sorted(by: { ($0.index, $0.path) < ($1.index, $1.path) }) {
                 let when = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(f.mtime)))
                 if let d = CacheDirectory.describe(f) {
@@ -63,11 +68,12 @@ struct CacheList: ParsableCommand {
 }
 
 struct CacheClear: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "clear", abstract: "Delete every cached block.")
+    static let configuration = CommandConfiguration(
+        commandName: "clear", abstract: "Delete every cached block, and the model directories left empty.")
     @OptionGroup var root: CacheRoot
 
     func run() throws {
-        let (files, bytes) = CacheDirectory.clear(root: root.path)
-        Stdio.info("removed \(files) files, \(bytes) bytes from \(root.path)")
+        let (files, bytes, directories) = CacheDirectory.clear(root: root.path)
+        Stdio.info("removed \(files) files, \(bytes) bytes and \(directories) empty model directories from \(root.path)")
     }
 }

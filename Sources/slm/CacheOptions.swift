@@ -28,6 +28,7 @@ struct CacheOptions: ParsableArguments {
         o.memoryLimit = parseByteSize(cacheMem) ?? o.memoryLimit
         o.diskLimit = parseByteSize(cacheDiskMax) ?? o.diskLimit
         o.directory = cacheDir ?? CacheDirectory.defaultRoot
+        o.modelLabel = URL(fileURLWithPath: engine.file.path).lastPathComponent
         o.warn = { line in
             if !quiet { FileHandle.standardError.write(Data("warning: \(line)\n".utf8)) }
         }

@@ -5,29 +5,44 @@ import SLMEngine
 struct Logits: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Teacher-forced evaluation of a prompt: the top logits at every position, as JSON.",
-        discussion: "Output: {\"tokens\": [ids], \"top\": [[[id, logit], ...], ...]} (one list per prompt position).")
+        discussion: """
+            Output, one JSON object: "tokens" (the prompt's ids), "pieces" (their text), and per prompt position \
+            "top" ([id, logit] pairs, highest first), "top_pieces" (the text of those ids) and "top_probs" (their \
+            probabilities, softmax over the whole vocabulary).
+
+            Example:
+              slm logits --top 5 "The capital of France is"
+            """)
 
     @OptionGroup var modelOptions: ModelOptions
-    @Argument(help: "The prompt; absent: read stdin.") var prompt: String?
+    @Argument(help: "The prompt (escapes read); absent: read stdin.") var prompt: String?
     @Option(name: .long, help: "Pairs per position.") var top: Int = 10
+    @OptionGroup var escapes: EscapeOptions
 
     func validate() throws {
         guard (1...1000).contains(top) else { throw ValidationError("--top must be in 1...1000, got \(top)") }
     }
 
     func run() throws {
-        let text = try promptText(prompt)
+        let text = try escapes.text(prompt, quiet: modelOptions.quiet)
         let engine = try modelOptions.loadEngine()
         let tokens = engine.tokenize(text)
         guard tokens.count <= engine.config.trainedContextLength else {
             throw CLIError.runtime("the prompt has \(tokens.count) tokens, more than the model's context of \(engine.config.trainedContextLength)")
         }
-        let rows = try runtime { () throws(EngineError) in try engine.topLogits(tokens, top: top) }
-        var s = "{\"tokens\": [" + tokens.map(String.init).joined(separator: ", ") + "], \"top\": ["
-        s += rows.map { row in "[" + row.map { "[\($0.0), \(jsonFloat($0.1))]" }.joined(separator: ", ") + "]" }
-            .joined(separator: ", ")
-        s += "]}\n"
-        Stdio.out(s)
+        let rows = try runtime { () throws(EngineError) in try engine.topLogitsWithLogSumExp(tokens, top: top) }
+        func pieceText(_ id: Int32) -> String {
+            jsonString(String(decoding: engine.tokenizer.tokenBytes(id, renderSpecial: true), as: UTF8.self))
+        }
+        func list<T>(_ xs: [T], _ f: (T) -> String) -> String { "[" + xs.map(f).joined(separator: ", ") + "]" }
+        var s = "{\"tokens\": " + list(tokens) { String($0) }
+        s += ", \"pieces\": " + list(tokens, pieceText)
+        s += ", \"top\": " + list(rows) { row in list(row.top) { "[\($0.0), \(jsonFloat($0.1))]" } }
+        s += ", \"top_pieces\": " + list(rows) { row in list(row.top) { pieceText($0.0) } }
+        s += ", \"top_probs\": " + list(rows) { row in
+            list(row.top) { jsonFloat(Float(exp(Double($0.1) - row.logSumExp))) }
+        }
+        Stdio.out(s + "}\n")
     }
 }
 
@@ -35,22 +50,37 @@ func jsonFloat(_ x: Float) -> String {
     x.isFinite ? "\(x)" : (x > 0 ? "1e38" : "-1e38")
 }
 
+/// `s` as a JSON string literal.
+func jsonString(_ s: String) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.withoutEscapingSlashes]
+    return (try? encoder.encode(s)).map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
+}
+
 struct Perplexity: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Perplexity of a text file, by llama.cpp's method.",
-        discussion: "The last line of stdout is `PPL = <value>`. Example: slm perplexity --file ppl-gpl3.txt --ctx 512")
+        discussion: """
+            The last line of stdout is `PPL = <value>`.
+
+            Example:
+              slm perplexity -f Tests/Fixtures/ppl-gpl3.txt -c 512
+            """)
 
     @OptionGroup var modelOptions: ModelOptions
-    @Option(name: .long, help: "The text file.") var file: String
-    @Option(name: .long, help: "Chunk length in tokens.") var ctx: Int = 512
+    @Option(name: [.customShort("f"), .long], help: ArgumentHelp("The text file.", valueName: "PATH")) var file: String
+    @Option(name: [.customShort("c"), .long], help: ArgumentHelp(
+        "Chunk length in tokens (at least 3: the second half of each chunk is scored, but its last token).",
+        valueName: "N"))
+    var ctx: Int = 512
 
     func validate() throws {
-        guard (2...1_048_576).contains(ctx) else { throw ValidationError("--ctx must be in 2...1048576, got \(ctx)") }
+        let low = Engine.minimumPerplexityContext
+        guard (low...1_048_576).contains(ctx) else { throw ValidationError("--ctx must be in \(low)...1048576, got \(ctx)") }
     }
 
     func run() throws {
-        guard let data = FileManager.default.contents(atPath: file) else { throw CLIError.runtime("cannot read --file '\(file)'") }
-        let text = try Stdio.utf8(data, what: "--file '\(file)'")
+        let text = try readTextFile(file, flag: "--file")
         let engine = try modelOptions.loadEngine(maxBatch: 512)
         guard ctx <= engine.config.trainedContextLength else {
             throw CLIError.usage("--ctx \(ctx) exceeds the model's trained context of \(engine.config.trainedContextLength)")

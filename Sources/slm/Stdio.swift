@@ -1,4 +1,5 @@
 import Foundation
+import ModelStore
 
 /// stdout carries only the product; everything else goes to stderr.
 enum Stdio {
@@ -21,45 +22,30 @@ enum Stdio {
         _ = writeAll(STDERR_FILENO, s + "\n")  // nowhere left to report a failure to write stderr
     }
 
+    /// One line, with control characters (line breaks included) shown as escapes: a corrupted metadata key must not
+    /// put raw control bytes on the user's terminal, nor split the line.
     static func error(_ s: String) {
-        let line = s.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? s
-        _ = writeAll(STDERR_FILENO, "error: \(line)\n")
+        _ = writeAll(STDERR_FILENO, "error: \(Escapes.visible(s))\n")
     }
 
     /// write(2) until all of `s` is out; returns 0, or the errno that stopped it.
     private static func writeAll(_ fd: Int32, _ s: String) -> Int32 {
         var s = s
-        return s.withUTF8 { buf -> Int32 in
-            guard let base = buf.baseAddress else { return 0 }
-            var done = 0
-            while done < buf.count {
-                let n = write(fd, base + done, buf.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return errno
-                }
-                done += n
-            }
-            return 0
-        }
+        return s.withUTF8 { writeFully(fd, UnsafeRawBufferPointer($0)) }
     }
 
-    /// All of stdin, which must be valid UTF-8.
-    static func readStdinText(what: String) throws -> String {
+    /// All of stdin, which must be valid UTF-8. With `hint` and stdin a terminal, first says on stderr what is read
+    /// and how to end it.
+    static func readStdinText(what: String, hint: String? = nil) throws -> String {
+        if let hint, isatty(STDIN_FILENO) != 0 {
+            _ = writeAll(STDERR_FILENO, "reading \(hint) from stdin (end it with Ctrl-D)\n")
+        }
         // readToEnd throws where readDataToEndOfFile traps (stdin a directory: `slm tokenize < /tmp`).
         let data: Data
         do { data = try FileHandle.standardInput.readToEnd() ?? Data() } catch {
-            throw CLIError.runtime("cannot read \(what): \(posixReason(error))")
+            throw CLIError.runtime("cannot read \(what): \(systemReason(error))")
         }
         return try utf8(data, what: what)
-    }
-
-    /// "Is a directory" rather than a Foundation error dump.
-    static func posixReason(_ error: Error) -> String {
-        let ns = error as NSError
-        let underlying = (ns.userInfo[NSUnderlyingErrorKey] as? NSError) ?? ns
-        if underlying.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(underlying.code))) }
-        return ns.localizedDescription
     }
 
     static func utf8(_ data: Data, what: String) throws -> String {

@@ -4,34 +4,81 @@ import SLMEngine
 
 struct Tokenize: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print the token ids of a text, separated by spaces.",
-        discussion: "Example: slm tokenize \"Hello world\"  ->  19556 905")
+        abstract: "Print the token ids of a text, separated by spaces (--pieces: one token and its text per line).",
+        discussion: """
+            Examples:
+              slm tokenize "Hello world"
+              slm tokenize --pieces "Hello world"
+              slm tokenize -m gemma3-270m < prompt.txt
+            """)
 
     @OptionGroup var modelOptions: ModelOptions
-    @Argument(help: "The text; absent: read stdin (all bytes, unchanged).") var text: String?
+    @Argument(help: "The text (escapes read); absent: read stdin (all bytes, unchanged).") var text: String?
     @Flag(name: .long, help: "Do not add BOS even when the model asks for it.") var noAddSpecial = false
     @Flag(name: .long, help: "Treat special-token text such as <|im_start|> as plain text.") var noParseSpecial = false
+    @Flag(name: .long, help: "One line per token: the id, a tab, and its text quoted with escapes.") var pieces = false
+    @OptionGroup var escapes: EscapeOptions
 
     func run() throws {
-        let input = try text ?? Stdio.readStdinText(what: "stdin")
+        let input = try escapes.text(text, quiet: modelOptions.quiet, what: "the text")
         let engine = try modelOptions.loadEngine(maxBatch: 1)
         let ids = engine.tokenize(input, addSpecial: !noAddSpecial, parseSpecial: !noParseSpecial)
-        Stdio.out(ids.map(String.init).joined(separator: " ") + "\n")
+        if pieces {
+            Stdio.out(ids.map { "\($0)\t\"\(piece(engine, $0))\"\n" }.joined())
+        } else {
+            Stdio.out(ids.map(String.init).joined(separator: " ") + "\n")
+        }
     }
+}
+
+/// A token's text as `--pieces` and `slm logits` show it: its bytes (special tokens rendered), control characters
+/// and bytes that are not UTF-8 on their own as escapes (`\n`, `\xe2`), `\` and `"` escaped.
+func piece(_ engine: Engine, _ id: Int32) -> String {
+    Escapes.visible(bytes: engine.tokenizer.tokenBytes(id, renderSpecial: true))
 }
 
 struct Detokenize: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print the text of token ids.", discussion: "Example: slm detokenize 19556 905  ->  Hello world")
+        abstract: "Print the text of token ids, given as arguments or on stdin.",
+        discussion: """
+            A leading BOS that the model adds by itself is dropped (--keep-bos keeps it), so that tokenize's output \
+            turns back into its text.
+
+            Examples:
+              slm detokenize 19556 905
+              slm tokenize "Hello world" | slm detokenize
+            """)
 
     @OptionGroup var modelOptions: ModelOptions
-    @Argument(help: "Token ids.") var ids: [Int32] = []
+    @Argument(help: "Token ids; absent: read them from stdin, separated by spaces, commas or newlines.")
+    var ids: [Int32] = []
+    @Flag(name: .long, help: "Print a leading BOS token too.") var keepBos = false
 
     func run() throws {
+        var list = ids
+        if list.isEmpty {
+            let text = try Stdio.readStdinText(what: "the token ids from stdin", hint: modelOptions.quiet ? nil : "token ids")
+            list = try parseTokenIDs(text)
+        }
         let engine = try modelOptions.loadEngine(maxBatch: 1)
-        for id in ids where id < 0 || Int(id) >= engine.tokenizer.vocabularySize {
+        for id in list where id < 0 || Int(id) >= engine.tokenizer.vocabularySize {
             throw CLIError.runtime("token id \(id) is out of range (vocabulary has \(engine.tokenizer.vocabularySize) tokens)")
         }
-        Stdio.out(engine.tokenizer.decode(ids, renderSpecial: true) + "\n")
+        if !keepBos, engine.tokenizer.addBOS, let bos = engine.tokenizer.bosToken, list.first == bos {
+            list.removeFirst()
+        }
+        Stdio.out(engine.tokenizer.decode(list, renderSpecial: true) + "\n")
+    }
+}
+
+/// Integers separated by whitespace, commas or brackets ("1 2 3", "[1, 2, 3]"); anything else is an input error
+/// naming the word.
+func parseTokenIDs(_ text: String) throws -> [Int32] {
+    let separators = CharacterSet.whitespacesAndNewlines.union(CharacterSet(charactersIn: ",[]"))
+    return try text.components(separatedBy: separators).filter { !$0.isEmpty }.map { word in
+        guard let id = Int32(word) else {
+            throw CLIError.runtime("stdin: '\(word.prefix(40))' is not a token id")
+        }
+        return id
     }
 }

@@ -40,26 +40,55 @@ final class CommandTests: EndToEndTestCase {
                                      "\(name) listed: \(r.out)")
             XCTAssertEqual(line.hasSuffix("- installed"), TestPaths.model(file) != nil, String(line))
         }
-        XCTAssertTrue(r.out.contains(TestPaths.modelStore.path), "names the store directory: \(r.out)")
+        XCTAssertTrue(r.out.contains(TestHome.shared.path + "/models"), "names the store directory: \(r.out)")
     }
 
     func testPullOfAPresentModelPrintsItsPath() throws {
-        let path = try requireSmolLM()
+        _ = try requireSmolLM()
         let r = try SLM.succeed(["pull", "smollm2-135m"], timeout: 30)
-        XCTAssertEqual(r.out, path + "\n")
+        XCTAssertEqual(r.out, TestHome.shared.path + "/models/" + TestPaths.smollmFile + "\n")
+        // The sha256 is recorded (checked against the manifest) in the test's own store, not the shared one.
+        let record = TestHome.shared.path + "/models/." + TestPaths.smollmFile + ".json"
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: record))) as? [String: Any])
+        XCTAssertEqual(object["checked"] as? Bool, true)
+        XCTAssertEqual(object["names"] as? [String], ["smollm2-135m"])
         SLM.assertError(try SLM.run(["pull", "no-such-model"]), status: 2, mentions: ["no-such-model"])
     }
 
     func testHelpForEveryCommand() throws {
         for command in [[], ["generate"], ["tokenize"], ["detokenize"], ["logits"], ["perplexity"], ["info"],
-                        ["models"], ["pull"]] {
+                        ["models"], ["pull"], ["rm"], ["verify"], ["bench"], ["cache"], ["cache", "stats"]] {
             let r = try SLM.run(command + ["--help"], timeout: 30)
             XCTAssertEqual(r.status, 0, r.summary)
             XCTAssertTrue(r.out.contains("USAGE:"), "help text on stdout for \(command): \(r.out.prefix(200))")
             XCTAssertEqual(r.err, "", "nothing on stderr for \(command) --help")
+            checkHelpLayout(r.out, command)
         }
         // A bare `slm` prints the overview too.
         let bare = try SLM.succeed([], timeout: 30)
         XCTAssertTrue(bare.out.contains("SUBCOMMANDS:"), bare.out)
+    }
+
+    /// Examples sit whole on their own indented lines (none wrapped by the 80-column layout), and no option states
+    /// its default twice (our text and the parser's "(default: ...)").
+    func checkHelpLayout(_ help: String, _ command: [String], file: StaticString = #filePath, line: UInt = #line) {
+        let lines = help.components(separatedBy: "\n")
+        if let start = lines.firstIndex(where: { $0 == "Examples:" || $0 == "Example:" }) {
+            let block = lines[(start + 1)...].prefix { !$0.isEmpty }
+            XCTAssertFalse(block.isEmpty, "\(command): examples follow", file: file, line: line)
+            for l in block {
+                XCTAssertTrue(l.hasPrefix("  "), "\(command): an example broken across lines: '\(l)'", file: file, line: line)
+                XCTAssertLessThanOrEqual(l.count, 80, "\(command): '\(l)'", file: file, line: line)
+            }
+        }
+        XCTAssertFalse(help.contains("Example: slm"), "\(command): an inline example wraps: \(help)", file: file, line: line)
+        var entries: [String] = []
+        for l in lines {
+            if l.hasPrefix("  -") { entries.append(l) } else if l.hasPrefix("      "), !entries.isEmpty { entries[entries.count - 1] += l }
+        }
+        for e in entries {
+            let defaults = e.components(separatedBy: "default").count - 1
+            XCTAssertLessThanOrEqual(defaults, 1, "\(command): a default stated twice: \(e)", file: file, line: line)
+        }
     }
 }

@@ -29,3 +29,35 @@ final class PerplexityTests: EndToEndTestCase {
         XCTAssertEqual(ppl, 13.8288, accuracy: 13.8288 * 0.015, "gemma3-270m PPL \(ppl)")
     }
 }
+
+extension PerplexityTests {
+    /// The smallest context that scores a token is 3 (first = ctx/2 = 1 scores position 1); 2 scores none, which once
+    /// printed `PPL = -nan` with status 0.
+    func testContextBoundIsTheSmallestThatScores() throws {
+        _ = try requireSmolLM()
+        let text = try makeScratch().appendingPathComponent("short.txt")
+        try Data("The quick brown fox jumps over the lazy dog. It was not amused at all.".utf8).write(to: text)
+        SLM.assertError(try SLM.run(["perplexity", "-f", text.path, "-c", "2"]), status: 2, mentions: ["--ctx", "3"])
+        let r = try SLM.succeed(["perplexity", "-f", text.path, "-c", "3"])
+        let last = try XCTUnwrap(r.out.split(separator: "\n").last.map(String.init))
+        let ppl = try XCTUnwrap(Double(last.dropFirst("PPL = ".count)), last)
+        XCTAssertTrue(ppl.isFinite && ppl >= 1, last)
+    }
+
+    /// NaN logits (NaN norm weights) are an error naming the position, never a figure.
+    func testNaNIsAnError() throws {
+        let source = try requireSmolLM()
+        let layout = try GGUFLayout(path: source)
+        let norm = try XCTUnwrap(layout.tensor("output_norm.weight"))
+        let path = try makeScratch().appendingPathComponent("nan-norm.gguf")
+        try FileManager.default.copyItem(atPath: source, toPath: path.path)
+        let handle = try FileHandle(forWritingTo: path)
+        try handle.seek(toOffset: UInt64(layout.dataOffset) + norm.offset)
+        try handle.write(contentsOf: [Float](repeating: .nan, count: Int(norm.dims.reduce(1, *))).withUnsafeBytes { Data($0) })
+        try handle.close()
+        let text = TestPaths.fixtures.appendingPathComponent("ppl-gpl3.txt").path
+        let r = try SLM.run(["perplexity", "--quiet", "-m", path.path, "-f", text, "-c", "16"], timeout: 300)
+        SLM.assertError(r, status: 1, mentions: ["NaN"])
+        XCTAssertFalse(r.out.contains("PPL"), r.out)
+    }
+}

@@ -34,10 +34,12 @@ enum SLM {
     /// The binary SwiftPM built beside the test bundle (the test target depends on the `slm` product).
     static var binary: URL { TestPaths.productsDirectory.appendingPathComponent("slm") }
 
-    /// The test's environment with SLM_HOME set to the real store, so named models resolve without a download.
+    /// The test's environment: SLM_HOME is a temporary home of this test process (`TestHome`) whose `models` is the
+    /// real store, so named models resolve without a download while the prefix cache (`$SLM_HOME/cache`) is never
+    /// the user's.
     static var environment: [String: String] {
         var env = ProcessInfo.processInfo.environment
-        env["SLM_HOME"] = TestPaths.modelStore.deletingLastPathComponent().path
+        env["SLM_HOME"] = TestHome.shared.path
         return env
     }
 
@@ -46,8 +48,12 @@ enum SLM {
     /// allocation beyond the bound fails inside the child. The child is killed (SIGKILL) after `timeout` seconds.
     /// `stdinPath`: stdin opened from that path instead. `closedStdout`: stdout is a pipe nobody reads (its read end
     /// closed before the start), as in `slm ... | head` after head has exited; `stdout` of the result is then empty.
+    /// `env` adds to (or overrides) the environment; `directory` is the working directory. `shell`: run
+    /// `/bin/sh -c shell` instead, with `$SLM` the binary's path (for pipes and namespaces; `args` only label it).
+    /// `interruptAfter`: send SIGINT once stdout holds at least that many bytes.
     static func run(_ args: [String], stdin: Data? = nil, timeout: Double = 120, virtualMemoryKB: Int? = nil,
-                    closedStdout: Bool = false, stdinPath: String? = nil,
+                    closedStdout: Bool = false, stdinPath: String? = nil, env: [String: String] = [:],
+                    directory: URL? = nil, shell: String? = nil, interruptAfter: Int? = nil,
                     file: StaticString = #filePath, line: UInt = #line) throws -> SLMResult {
         let scratch = FileManager.default.temporaryDirectory
             .appendingPathComponent("slm-e2e-\(getpid())-\(UUID().uuidString)")
@@ -58,7 +64,10 @@ enum SLM {
         try Data().write(to: errURL)
 
         let process = Process()
-        if let kb = virtualMemoryKB {
+        if let shell {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", shell]
+        } else if let kb = virtualMemoryKB {
             // exec keeps the child's pid, so its exit status or signal is the one reported.
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
             process.arguments = ["-c", "ulimit -v \(kb) && exec \"$0\" \"$@\"", binary.path] + args
@@ -66,7 +75,11 @@ enum SLM {
             process.executableURL = binary
             process.arguments = args
         }
-        process.environment = environment
+        var childEnvironment = SLM.environment
+        childEnvironment["SLM"] = binary.path
+        for (k, v) in env { childEnvironment[k] = v }
+        process.environment = childEnvironment
+        if let directory { process.currentDirectoryURL = directory }
         // Files rather than pipes: a child that writes a lot can never block on a full pipe.
         let outHandle = try FileHandle(forWritingTo: outURL), errHandle = try FileHandle(forWritingTo: errURL)
         defer { try? outHandle.close(); try? errHandle.close() }
@@ -92,7 +105,13 @@ enum SLM {
         let start = Date()
         try process.run()
         var timedOut = false
+        var interrupted = false
         while process.isRunning {
+            if let n = interruptAfter, !interrupted,
+               ((try? FileManager.default.attributesOfItem(atPath: outURL.path)[.size] as? Int) ?? 0) >= n {
+                kill(process.processIdentifier, SIGINT)
+                interrupted = true
+            }
             if Date().timeIntervalSince(start) > timeout {
                 timedOut = true
                 kill(process.processIdentifier, SIGKILL)

@@ -78,10 +78,11 @@ final class TokenizeLogitsTests: EndToEndTestCase {
         SLM.assertError(try SLM.run(["detokenize", "49152"]), status: 1, mentions: ["49152"])
     }
 
-    /// Parses `slm logits` output: the tokens and, per position, (id, logit) pairs.
-    func parseLogits(_ r: SLMResult) throws -> (tokens: [Int32], top: [[(Int32, Double)]]) {
+    /// Parses `slm logits` output: the tokens and, per position, (id, logit) pairs; checks the text and probability
+    /// keys against them.
+    func parseLogits(_ r: SLMResult, modelArgs: [String] = []) throws -> (tokens: [Int32], top: [[(Int32, Double)]]) {
         let root = try XCTUnwrap(try JSONSerialization.jsonObject(with: r.stdout) as? [String: Any], "one JSON object")
-        XCTAssertEqual(Set(root.keys), ["tokens", "top"])
+        XCTAssertEqual(Set(root.keys), ["tokens", "pieces", "top", "top_pieces", "top_probs"])
         let tokens = try XCTUnwrap(root["tokens"] as? [Int]).map(Int32.init)
         let rows = try XCTUnwrap(root["top"] as? [[[NSNumber]]])
         let top = try rows.map { row in
@@ -90,6 +91,7 @@ final class TokenizeLogitsTests: EndToEndTestCase {
                 return (Int32(try XCTUnwrap(pair.first).intValue), try XCTUnwrap(pair.last).doubleValue)
             }
         }
+        try checkPiecesAndProbabilities(root, modelArgs: modelArgs)
         return (tokens, top)
     }
 
@@ -97,7 +99,7 @@ final class TokenizeLogitsTests: EndToEndTestCase {
         let prompt = "The capital of France is"
         let ref = try XCTUnwrap(try LogitsReference.cases(model: model).first { $0.prompt == prompt })
         let r = try SLM.succeed(["logits"] + modelArgs + [prompt, "--top", "5"])
-        let (tokens, top) = try parseLogits(r)
+        let (tokens, top) = try parseLogits(r, modelArgs: modelArgs)
         XCTAssertEqual(tokens, ref.tokens, "logits tokenizes as tokenize does by default")
         XCTAssertEqual(top.count, tokens.count, "one list per prompt position")
         var agree = 0
@@ -125,5 +127,33 @@ final class TokenizeLogitsTests: EndToEndTestCase {
     func testLogitsGemma() throws {
         _ = try requireGemma()
         try checkLogits(model: "gemma3-270m", modelArgs: ["--model", "gemma3-270m"])
+    }
+}
+
+extension TokenizeLogitsTests {
+    /// "pieces" are the prompt tokens' text (as `detokenize` prints each alone); "top_pieces" the text of each top id;
+    /// "top_probs" softmax probabilities: in (0, 1], highest first, summing to at most 1, and in the ratio of the
+    /// exponentials of their logits (that is what a softmax over the full row gives any two entries).
+    func checkPiecesAndProbabilities(_ root: [String: Any], modelArgs: [String]) throws {
+        let tokens = try XCTUnwrap(root["tokens"] as? [Int])
+        let pieces = try XCTUnwrap(root["pieces"] as? [String])
+        XCTAssertEqual(pieces.count, tokens.count)
+        for (id, text) in zip(tokens, pieces).suffix(3) {
+            let alone = try SLM.succeed(["detokenize", "--keep-bos"] + modelArgs + [String(id)]).out.dropLast()
+            XCTAssertEqual(String(alone), text, "piece of \(id)")
+        }
+        let top = try XCTUnwrap(root["top"] as? [[[NSNumber]]])
+        let topPieces = try XCTUnwrap(root["top_pieces"] as? [[String]])
+        let probs = try XCTUnwrap(root["top_probs"] as? [[NSNumber]]).map { $0.map(\.doubleValue) }
+        XCTAssertEqual(topPieces.map(\.count), top.map(\.count))
+        XCTAssertEqual(probs.map(\.count), top.map(\.count))
+        for (row, p) in zip(top, probs) {
+            XCTAssertTrue(p.allSatisfy { $0 > 0 && $0 <= 1 }, "\(p)")
+            XCTAssertEqual(p, p.sorted(by: >))
+            XCTAssertLessThanOrEqual(p.reduce(0, +), 1 + 1e-5)
+            let l0 = row[0][1].doubleValue, l1 = row[1][1].doubleValue
+            // Printed as Float: a relative error of 1e-6 each, far below this 1e-4 bound.
+            XCTAssertEqual(p[1] / p[0], exp(l1 - l0), accuracy: 1e-4 * max(1, exp(l1 - l0)))
+        }
     }
 }

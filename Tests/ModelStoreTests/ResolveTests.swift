@@ -88,9 +88,9 @@ final class ResolveTests: StoreTestCase {
         let installed = store.installedModels()
         XCTAssertEqual(installed.map(\.file), [smollm.file, "other.gguf"].sorted())
         let byFile = Dictionary(uniqueKeysWithValues: installed.map { ($0.file, $0) })
-        XCTAssertEqual(byFile[smollm.file]?.name, "smollm2-135m")
+        XCTAssertEqual(byFile[smollm.file]?.manifestName, "smollm2-135m")
         XCTAssertEqual(byFile[smollm.file]?.size, smollm.size)
-        XCTAssertNil(byFile["other.gguf"]?.name ?? nil)
+        XCTAssertNil(byFile["other.gguf"]?.manifestName ?? nil)
         XCTAssertEqual(byFile["other.gguf"]?.size, 4)
     }
 

@@ -7,6 +7,9 @@ public struct PrefillResult {
     /// The prompt's complete blocks, restored then newly computed, in order: hand them to `PrefixCache.store` once
     /// the request is done (it writes the new ones and refreshes the others).
     public var blocks: [KVBlock] = []
+    /// Set when a cancellation stopped the prefill early: the prompt positions computed (restored ones excluded)
+    /// before it stopped. The logits are then not the last position's.
+    public var interruptedAfter: Int? = nil
 }
 
 extension Engine {
@@ -16,11 +19,26 @@ extension Engine {
     ///
     /// The logits equal a cold prefill's bit for bit: each position's K/V and attention do not depend on how the
     /// positions were batched (BatchInvarianceTests), and restored rows are the f16 values a cold run stores.
+    /// `cancellation` is polled before each batch; when set, the blocks completed so far are returned (so they can
+    /// still be saved) with `interruptedAfter` set.
     public func prefill(_ prompt: [Int32], cache: KVCache, prefixCache: PrefixCache?,
-                        into logits: inout [Float]) throws(EngineError) -> PrefillResult {
+                        into logits: inout [Float], cancellation: CancellationFlag? = nil) throws(EngineError) -> PrefillResult {
+        if cancellation?.isCancelled == true { return PrefillResult(interruptedAfter: 0) }
         guard let pc = prefixCache, pc.layout.layerCount == config.layerCount, pc.layout.kvDim == config.kvDim,
               cache.count == 0, !prompt.isEmpty else {
-            try evaluate(prompt, cache: cache, outputs: .last, into: &logits)
+            guard let cancellation else {
+                try evaluate(prompt, cache: cache, outputs: .last, into: &logits)
+                return PrefillResult()
+            }
+            // Batch by batch (the results do not depend on the split), so that a cancellation is seen between them.
+            var start = 0
+            while start < prompt.count {
+                if start > 0, cancellation.isCancelled { return PrefillResult(interruptedAfter: start) }
+                let end = min(prompt.count, start + maxBatch)
+                try evaluate(Array(prompt[start..<end]), cache: cache, outputs: end == prompt.count ? .last : .from(end - start),
+                             into: &logits)
+                start = end
+            }
             return PrefillResult()
         }
         let bt = pc.layout.blockTokens
@@ -37,6 +55,10 @@ extension Engine {
         var nextBlock = found.count
         var start = result.cachedTokens
         while start < prompt.count {
+            if start > result.cachedTokens, cancellation?.isCancelled == true {
+                result.interruptedAfter = start - result.cachedTokens
+                break
+            }
             let end = min(prompt.count, (start / batch + 1) * batch)
             let chunk = Array(prompt[start..<end])
             try evaluate(chunk, cache: cache, outputs: end == prompt.count ? .last : .from(chunk.count), into: &logits)

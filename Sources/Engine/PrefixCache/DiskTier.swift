@@ -21,11 +21,19 @@ final class DiskTier: @unchecked Sendable {
     /// Temporary files older than this are left over from a killed process and may be deleted.
     static let staleTempSeconds = 600
 
-    init(root: String, layout: KVLayout, limit: Int) throws {
+    /// Creates `<root>/<model id>/` (a failure is thrown as the errno text naming the directory) and, when the
+    /// model's label file is missing or says something else, writes `label` there for `slm cache stats`.
+    init(root: String, layout: KVLayout, limit: Int, label: String? = nil) throws {
         directory = (root as NSString).appendingPathComponent(layout.modelID.description)
         self.layout = layout
         self.limit = limit
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        if let failure = CacheDirectory.makeDirectories(directory) { throw failure }
+        if let label, CacheDirectory.label(ofModelDirectory: directory) != label {
+            let temp = directory + "/.tmp-label-\(getpid())"
+            if FileManager.default.createFile(atPath: temp, contents: Data((label + "\n").utf8)) {
+                if rename(temp, directory + "/" + CacheDirectory.labelFile) != 0 { unlink(temp) }
+            }
+        }
     }
 
     func path(index: Int, hash: Hash128) -> String {
@@ -59,8 +67,7 @@ final class DiskTier: @unchecked Sendable {
         let temp = directory + "/.tmp-\(getpid())-\(n)-\(UInt32.random(in: 0...UInt32.max))-" + DiskTier.fileName(index: block.index, hash: block.hash)
         let err = BlockFile.write(block, to: p, tempPath: temp)
         // Another process may have cleared the directory away (`slm cache clear`): make it again, once.
-        guard err == ENOENT, (try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)) != nil
-        else { return err }
+        guard err == ENOENT, CacheDirectory.makeDirectories(directory) == nil else { return err }
         return BlockFile.write(block, to: p, tempPath: temp)
     }
 
@@ -137,18 +144,55 @@ public enum CacheDirectory {
     }
 
     /// Deletes every block file under `root`, and temporary files old enough to be a killed writer's (a fresh one may
-    /// be another process's write in progress). The model directories stay, so that a process writing at the same
-    /// moment does not lose its directory. Returns the files and bytes removed.
+    /// be another process's write in progress), then each model directory left with nothing but its label. A process
+    /// writing at that moment makes its directory again (`DiskTier.write`). Returns the files and bytes removed and
+    /// the directories removed.
     @discardableResult
-    public static func clear(root: String) -> (files: Int, bytes: Int) {
-        var n = 0, bytes = 0
-        for (_, files) in models(root: root) {
+    public static func clear(root: String) -> (files: Int, bytes: Int, directories: Int) {
+        var n = 0, bytes = 0, dirs = 0
+        for (model, files) in models(root: root) {
             let now = Int(Date().timeIntervalSince1970)
             for f in files where !f.isTemp || now - f.mtime > DiskTier.staleTempSeconds {
                 if unlink(f.path) == 0 { n += 1; bytes += f.size }
             }
+            let dir = root + "/" + model
+            let rest = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+            if rest.allSatisfy({ $0 == labelFile }) {
+                unlink(dir + "/" + labelFile)
+                if rmdir(dir) == 0 { dirs += 1 }
+            }
         }
-        return (n, bytes)
+        return (n, bytes, dirs)
+    }
+
+    /// The file in a model directory that names the model (`PrefixCacheOptions.modelLabel`).
+    public static let labelFile = "model"
+
+    /// The label of the model directory `<root>/<model>`, nil when it has none.
+    public static func label(root: String, model: String) -> String? {
+        label(ofModelDirectory: root + "/" + model)
+    }
+
+    static func label(ofModelDirectory directory: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: directory + "/" + labelFile), data.count <= 4096 else { return nil }
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? nil : text
+    }
+
+    /// mkdir -p; nil, or an error naming the directory that could not be made and why (errno's text).
+    static func makeDirectories(_ path: String) -> CacheDirectoryError? {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            prefix += "/" + part
+            if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
+                return CacheDirectoryError(path: prefix, reason: String(cString: strerror(errno)))
+            }
+            var st = stat()
+            if stat(prefix, &st) != 0 || (st.st_mode & S_IFMT) != S_IFDIR {
+                return CacheDirectoryError(path: prefix, reason: String(cString: strerror(ENOTDIR)))
+            }
+        }
+        return nil
     }
 
     /// The header fields of a block file, for listings: (block index, token count, payload bytes), or nil if invalid.
@@ -156,6 +200,13 @@ public enum CacheDirectory {
         guard !file.isTemp, let h = BlockFile.readHeader(path: file.path) else { return nil }
         return (Int(clamping: h.blockIndex), Int(h.blockTokens), h.hash.description)
     }
+}
+
+/// A cache directory that cannot be made: "'/dev/null/x': Not a directory".
+struct CacheDirectoryError: Error, CustomStringConvertible {
+    var path: String
+    var reason: String
+    var description: String { "'\(path)': \(reason)" }
 }
 
 private func modificationNanos(_ st: stat) -> Int {

@@ -8,6 +8,8 @@ public struct PrefixCacheOptions: Sendable {
     public var directory: String?
     /// Bytes this model's directory may hold.
     public var diskLimit = 2 << 30
+    /// Names the model in `slm cache stats` (written once to `<directory>/<model id>/model`), e.g. its file name.
+    public var modelLabel: String?
     /// Receives one line per problem (a skipped file, a failed write); the cache never fails a request.
     public var warn: @Sendable (String) -> Void = { _ in }
 
@@ -34,8 +36,8 @@ public final class PrefixCache: @unchecked Sendable {
         self.options = options
         var disk: DiskTier? = nil
         if let root = options.directory {
-            do { disk = try DiskTier(root: root, layout: layout, limit: options.diskLimit) } catch {
-                options.warn("prefix cache: cannot use directory '\(root)' (\(error.localizedDescription)); using memory only")
+            do { disk = try DiskTier(root: root, layout: layout, limit: options.diskLimit, label: options.modelLabel) } catch {
+                options.warn("prefix cache: cannot use directory '\(root)' (\(error)); using memory only")
             }
         }
         self.disk = disk

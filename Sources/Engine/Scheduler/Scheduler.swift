@@ -321,6 +321,8 @@ public final class Scheduler: @unchecked Sendable {
         var stats = s.decoder.finish(emit: emit)
         stats.prefillMs = s.prefillMs
         stats.cachedTokens = s.cachedTokens
+        stats.computedTokens = s.input.count - s.cachedTokens
+        stats.seed = s.request.generation.sampling.seed
         stats.decodeMs = s.decodeStart.map { (clock.now - $0).milliseconds } ?? 0
         storeBlocks(s)
         release(s)
