@@ -22,7 +22,8 @@ let package = Package(
         .target(name: "GGUF", path: "Sources/GGUF"),
         .target(name: "Tokenizers", dependencies: ["GGUF"], path: "Sources/Tokenizers"),
         .target(name: "SLMModels", dependencies: ["CKernels", "GGUF"], path: "Sources/Models"),
-        .target(name: "SLMEngine", dependencies: ["SLMModels", "Tokenizers", "CKernels"], path: "Sources/Engine"),
+        .target(name: "SLMJinja", path: "Sources/Jinja"),
+        .target(name: "SLMEngine", dependencies: ["SLMModels", "Tokenizers", "CKernels", "SLMJinja"], path: "Sources/Engine"),
         .target(name: "ModelStore", path: "Sources/ModelStore"),
         .executableTarget(
             name: "slm",
@@ -37,6 +38,7 @@ let package = Package(
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"], path: "Tests/GGUFTests"),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "GGUF", "TestSupport"], path: "Tests/TokenizersTests"),
         .testTarget(name: "ModelsTests", dependencies: ["SLMModels", "GGUF", "Tokenizers", "TestSupport"], path: "Tests/ModelsTests"),
+        .testTarget(name: "JinjaTests", dependencies: ["SLMJinja", "SLMEngine", "TestSupport"], path: "Tests/JinjaTests"),
         .testTarget(name: "EngineTests", dependencies: ["SLMEngine", "TestSupport"], path: "Tests/EngineTests"),
         .testTarget(name: "ModelStoreTests", dependencies: ["ModelStore", "TestSupport"], path: "Tests/ModelStoreTests"),
         .testTarget(name: "EndToEndTests", dependencies: ["slm", "TestSupport", "GGUF"], path: "Tests/EndToEndTests"),
