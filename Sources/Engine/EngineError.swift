@@ -1,4 +1,5 @@
 import GGUF
+import SLMJinja
 import SLMModels
 import Tokenizers
 
@@ -11,6 +12,8 @@ public enum EngineError: Error, CustomStringConvertible {
     case invalidArgument(String)
     /// The forward pass produced NaN logits (non-finite weights in the file, or a numeric fault).
     case nanLogits(position: Int)
+    /// A chat template failed to parse or render (the error names the template's line and column).
+    case chatTemplate(JinjaError)
 
     public var description: String {
         switch self {
@@ -19,6 +22,7 @@ public enum EngineError: Error, CustomStringConvertible {
         case .tokenizer(let e): return e.description
         case .emptyPrompt: return "the prompt is empty (nothing to evaluate)"
         case .invalidArgument(let s): return s
+        case .chatTemplate(let e): return "chat template: \(e)"
         case .nanLogits(let p): return "the model produced NaN logits at position \(p) (its weights or activations are not finite)"
         }
     }

@@ -123,7 +123,7 @@ enum Methods {
         case "get":
             return { (a, k, _) throws(JinjaError) in
                 guard let key = argument(a, k, 0, "key") else { throw JinjaError(.render, "get needs a key") }
-                return d[key] ?? argument(a, k, 1, "default") ?? .none
+                return d[key] ?? argument(a, k, 1, "default") ?? Value.none
             }
         case "copy": return { (_, _, _) in .dict(d) }
         default: return mutating.contains(name) ? refuse(name, "dict") : nil

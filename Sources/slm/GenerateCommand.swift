@@ -14,6 +14,7 @@ struct Generate: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var constraints: ConstraintOptions
+    @OptionGroup var templateOptions: ChatTemplateOptions
 
     @Argument(help: "The prompt; absent or '-': read from stdin.")
     var prompt: String?
@@ -46,6 +47,7 @@ struct Generate: ParsableCommand {
         if let c = ctx, !(1...16_777_216).contains(c) { throw ValidationError("--ctx must be in 1...16777216, got \(c)") }
         if system != nil && systemFile != nil { throw ValidationError("give --system or --system-file, not both") }
         if raw && (system != nil || systemFile != nil) { throw ValidationError("--system needs the chat template; drop --raw") }
+        if raw && templateOptions.chatTemplate != nil { throw ValidationError("--chat-template and --raw exclude each other") }
     }
 
     func run() throws {
@@ -58,22 +60,24 @@ struct Generate: ParsableCommand {
             systemText = try Stdio.utf8(data, what: "--system-file '\(path)'")
         }
         let constraint = try constraints.compiledGrammar()
+        let override = try templateOptions.load()
         let engine = try modelOptions.loadEngine()
         if let c = constraint { Stdio.info("grammar: \(c.grammar.ruleNames.count) rules, compiled in \(fmt1(c.milliseconds)) ms") }
         let context = ctx ?? engine.defaultContext
         guard context <= engine.config.trainedContextLength else {
             throw CLIError.usage("--ctx \(context) exceeds the model's trained context of \(engine.config.trainedContextLength)")
         }
-        let formatted: String
-        if !raw && engine.chatTemplate == nil && systemText != nil {
+        if !raw && engine.chatTemplate == nil && override == nil && systemText != nil {
             throw CLIError.usage("this model's file has no chat template, so --system cannot be applied; put the system text in the prompt")
         }
-        if !raw, let template = engine.chatTemplate {
-            formatted = template.render(system: systemText, user: text)
+        let prompt: [Int32]
+        if raw {
+            prompt = engine.tokenize(text)
         } else {
-            formatted = text
+            let messages = (systemText.map { [ChatMessage.system($0)] } ?? []) + [.user(text)]
+            prompt = engine.tokenizeChat(try runtime { () throws(EngineError) in try engine.renderChat(messages, template: override) })
         }
-        var request = GenerationRequest(prompt: engine.tokenize(formatted), contextLength: context)
+        var request = GenerationRequest(prompt: prompt, contextLength: context)
         request.maxTokens = maxTokens
         request.sampling.temperature = temperature
         request.sampling.topK = topK

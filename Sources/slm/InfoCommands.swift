@@ -34,13 +34,25 @@ struct Info: ParsableCommand {
         add("tokenizer", ((try? f.optionalString("tokenizer.ggml.model")).flatMap { $0 } ?? "-")
             + " (pre: " + ((try? f.optionalString("tokenizer.ggml.pre")).flatMap { $0 } ?? "-") + ")")
         add("add BOS", engine.tokenizer.addBOS)
-        add("chat template", engine.chatTemplate.map { "\($0)" } ?? "none")
+        add("chat template", chatTemplateSummary(engine))
         var byType: [String: Int] = [:]
         for t in f.tensors { byType[t.type.description, default: 0] += 1 }
         add("tensors", "\(f.tensors.count): " + byType.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         let params = f.tensors.reduce(0) { $0 + $1.elementCount }
         add("parameters", "\(params) (\(String(format: "%.1f", Double(params) / 1e6))M)")
         Stdio.out(lines.joined(separator: "\n") + "\n")
+    }
+}
+
+/// "none", or where the template comes from and its first line (a note when the file's own cannot be used).
+func chatTemplateSummary(_ engine: Engine) -> String {
+    guard let t = engine.chatTemplate else { return engine.chatTemplateNote.map { "none (\($0))" } ?? "none" }
+    var line = t.firstLine
+    if line.unicodeScalars.count > 100 { line = String(line.unicodeScalars.prefix(100)) + "..." }
+    switch t.origin {
+    case .modelFile: return "from the file (\(t.source.utf8.count) bytes), first line: \(line)"
+    case .builtin(let name): return "built-in \(name) (\(engine.chatTemplateNote ?? ""))"
+    case .file(let path): return "from \(path)"
     }
 }
 

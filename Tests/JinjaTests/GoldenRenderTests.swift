@@ -43,7 +43,7 @@ final class GoldenRenderTests: XCTestCase {
                 guard case .string(let caseName)? = conv["name"] else { continue }
                 var vars: [String: Value] = [
                     "messages": conv["messages"]?.templateValue ?? .list([]),
-                    "tools": conv["tools"].flatMap { if case .string(let k) = $0 { return toolsets[k]?.templateValue } else { return nil } } ?? .none,
+                    "tools": conv["tools"].flatMap { if case .string(let k) = $0 { return toolsets[k]?.templateValue } else { return nil } } ?? Value.none,
                     "documents": .none,
                     "add_generation_prompt": conv["add_generation_prompt"]?.templateValue ?? .bool(true),
                     "bos_token": .string("<s>"),
