@@ -16,8 +16,7 @@ struct ChatTemplateOptions: ParsableArguments {
     }
 
     static func load(_ path: String, flag: String) throws -> ChatTemplate {
-        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError.runtime("cannot read \(flag) '\(path)'") }
-        let text = try Stdio.utf8(data, what: "\(flag) '\(path)'")
+        let text = try readTextFile(path, flag: flag)
         do { return try ChatTemplate(source: text, origin: .file(path)) } catch {
             throw CLIError.usage("\(flag) '\(path)': \(error)")
         }
@@ -26,7 +25,17 @@ struct ChatTemplateOptions: ParsableArguments {
 
 /// A JSON file's text (for --messages, --tools): unreadable is a runtime error.
 func readJSONFile(_ path: String, flag: String) throws -> JSONValue {
-    guard let data = FileManager.default.contents(atPath: path) else { throw CLIError.runtime("cannot read \(flag) '\(path)'") }
-    let text = try Stdio.utf8(data, what: "\(flag) '\(path)'")
+    let text = try readTextFile(path, flag: flag)
     do { return try JSONValue.parse(text) } catch { throw CLIError.runtime("\(flag) '\(path)' is not valid JSON: \(error.description)") }
+}
+
+/// A UTF-8 text file, pipes (`<(...)`) included; unreadable is a runtime error naming the flag.
+func readTextFile(_ path: String, flag: String) throws -> String {
+    guard let handle = FileHandle(forReadingAtPath: path) else { throw CLIError.runtime("cannot read \(flag) '\(path)'") }
+    defer { try? handle.close() }
+    let data: Data
+    do { data = try handle.readToEnd() ?? Data() } catch {
+        throw CLIError.runtime("cannot read \(flag) '\(path)': \(Stdio.posixReason(error))")
+    }
+    return try Stdio.utf8(data, what: "\(flag) '\(path)'")
 }

@@ -81,3 +81,52 @@ public struct FunctionCall: Codable, Sendable, Equatable {
         self.arguments = arguments
     }
 }
+
+extension ChatMessage {
+    /// Messages from a parsed JSON array in OpenAI's shape, with errors naming the message and field at fault.
+    public static func list(from value: JSONValue) throws(EngineError) -> [ChatMessage] {
+        guard case .array(let items) = value else { throw .invalidArgument("messages must be a JSON array") }
+        var out: [ChatMessage] = []
+        for (i, item) in items.enumerated() {
+            func fail(_ s: String) -> EngineError { .invalidArgument("messages[\(i)]: \(s)") }
+            guard case .object = item else { throw fail("not an object") }
+            func text(_ key: String) throws(EngineError) -> String? {
+                switch item[key] {
+                case nil, .null?: return nil
+                case .string(let s)?: return s
+                default: throw fail("\(key) must be a string")
+                }
+            }
+            guard let role = try text("role") else { throw fail("has no role") }
+            var content: String? = nil
+            switch item["content"] {
+            case nil, .null?: content = nil
+            case .string(let s)?: content = s
+            case .array(let parts)?:
+                content = try parts.map { (p) throws(EngineError) -> String in
+                    guard case .string(let t)? = p["text"] else { throw fail("content parts other than text are not supported") }
+                    return t
+                }.joined()
+            default: throw fail("content must be a string, null or an array of text parts")
+            }
+            var calls: [ToolCall]? = nil
+            if case .array(let list)? = item["tool_calls"] {
+                calls = try list.enumerated().map { (j, c) throws(EngineError) -> ToolCall in
+                    guard case .string(let name)? = c["function"]?["name"] else { throw fail("tool_calls[\(j)] has no function name") }
+                    var arguments = "{}"
+                    switch c["function"]?["arguments"] {
+                    case .string(let s)?: arguments = s
+                    case let v?: arguments = v.serialized
+                    case nil: break
+                    }
+                    var id = "call_\(j)"
+                    if case .string(let s)? = c["id"] { id = s }
+                    return ToolCall(id: id, name: name, arguments: arguments)
+                }
+            }
+            out.append(ChatMessage(role: role, content: content, reasoningContent: try text("reasoning_content"),
+                                   toolCalls: calls, toolCallID: try text("tool_call_id"), name: try text("name")))
+        }
+        return out
+    }
+}

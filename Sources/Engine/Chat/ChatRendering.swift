@@ -10,12 +10,8 @@ extension Engine {
             if messages.count == 1, messages[0].role == "user", tools.isEmpty, let text = messages[0].content { return text }
             throw .invalidArgument("this model's file has no chat template, so it takes one user message as is; give a template with --chat-template FILE")
         }
-        do {
-            return try t.render(messages, tools: tools, addGenerationPrompt: addGenerationPrompt, variables: variables,
-                                bosToken: bosText, eosToken: eosText)
-        } catch {
-            throw .chatTemplate(error)
-        }
+        return try t.render(messages, tools: tools, addGenerationPrompt: addGenerationPrompt, variables: variables,
+                            bosToken: bosText, eosToken: eosText)
     }
 
     /// Token ids of a rendered chat prompt: BOS added as the model asks, but only once when the template already

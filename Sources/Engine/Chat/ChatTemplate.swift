@@ -60,7 +60,7 @@ public struct ChatTemplate: Sendable {
     /// `bos_token`, `eos_token`, then `variables` (which may override any of them, e.g. `enable_thinking`).
     public func render(_ messages: [ChatMessage], tools: [ChatTool] = [], addGenerationPrompt: Bool = true,
                        variables: [String: JSONValue] = [:], bosToken: String = "", eosToken: String = "",
-                       now: Double? = nil) throws(JinjaError) -> String {
+                       now: Double? = nil) throws(EngineError) -> String {
         var vars: [String: Value] = [
             "messages": .list(messages.map(\.templateValue)),
             "tools": tools.isEmpty ? .none : .list(tools.map(\.json.templateValue)),
@@ -70,7 +70,7 @@ public struct ChatTemplate: Sendable {
             "eos_token": .string(eosToken),
         ]
         for (k, v) in variables { vars[k] = v.templateValue }
-        return try template.render(vars, now: now)
+        do { return try template.render(vars, now: now) } catch { throw .chatTemplate(error) }
     }
 }
 
