@@ -39,11 +39,7 @@ struct Generate: ParsableCommand {
 
     func validate() throws {
         guard (0...1_000_000).contains(maxTokens) else { throw ValidationError("--max-tokens must be in 0...1000000, got \(maxTokens)") }
-        guard temperature.isFinite, temperature >= 0, temperature <= 100 else { throw ValidationError("--temperature must be in 0...100") }
-        guard topK >= 0 else { throw ValidationError("--top-k must be >= 0") }
-        guard topP.isFinite, topP > 0, topP <= 1 else { throw ValidationError("--top-p must be in (0, 1]") }
-        guard minP.isFinite, minP >= 0, minP <= 1 else { throw ValidationError("--min-p must be in [0, 1]") }
-        guard repeatPenalty.isFinite, repeatPenalty > 0, repeatPenalty <= 100 else { throw ValidationError("--repeat-penalty must be in (0, 100]") }
+        try SamplingOptions.check(temperature: temperature, topK: topK, topP: topP, minP: minP, repeatPenalty: repeatPenalty)
         if let c = ctx, !(1...16_777_216).contains(c) { throw ValidationError("--ctx must be in 1...16777216, got \(c)") }
         if system != nil && systemFile != nil { throw ValidationError("give --system or --system-file, not both") }
         if raw && (system != nil || systemFile != nil) { throw ValidationError("--system needs the chat template; drop --raw") }
