@@ -15,6 +15,7 @@ struct Generate: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var constraints: ConstraintOptions
     @OptionGroup var templateOptions: ChatTemplateOptions
+    @OptionGroup var toolOptions: ToolOptions
 
     @Argument(help: "The prompt; absent or '-': read from stdin.")
     var prompt: String?
@@ -44,6 +45,9 @@ struct Generate: ParsableCommand {
         if system != nil && systemFile != nil { throw ValidationError("give --system or --system-file, not both") }
         if raw && (system != nil || systemFile != nil) { throw ValidationError("--system needs the chat template; drop --raw") }
         if raw && templateOptions.chatTemplate != nil { throw ValidationError("--chat-template and --raw exclude each other") }
+        if toolOptions.enabled && (raw || constraints.jsonSchema != nil || constraints.json || constraints.grammar != nil) {
+            throw ValidationError("--tools constrains the reply itself: drop --raw, --json, --json-schema and --grammar")
+        }
     }
 
     func run() throws {
@@ -57,6 +61,7 @@ struct Generate: ParsableCommand {
         }
         let constraint = try constraints.compiledGrammar()
         let override = try templateOptions.load()
+        let tools = try toolOptions.load()
         let engine = try modelOptions.loadEngine()
         if let c = constraint { Stdio.info("grammar: \(c.grammar.ruleNames.count) rules, compiled in \(fmt1(c.milliseconds)) ms") }
         let context = ctx ?? engine.defaultContext
@@ -71,7 +76,7 @@ struct Generate: ParsableCommand {
             prompt = engine.tokenize(text)
         } else {
             let messages = (systemText.map { [ChatMessage.system($0)] } ?? []) + [.user(text)]
-            prompt = engine.tokenizeChat(try runtime { () throws(EngineError) in try engine.renderChat(messages, template: override) })
+            prompt = engine.tokenizeChat(try runtime { () throws(EngineError) in try engine.renderChat(messages, tools: tools, template: override) })
         }
         var request = GenerationRequest(prompt: prompt, contextLength: context)
         request.maxTokens = maxTokens
@@ -85,11 +90,15 @@ struct Generate: ParsableCommand {
         request.ignoreEOS = ignoreEos
         request.prefixCache = cacheOptions.makeCache(for: engine, quiet: modelOptions.quiet)
         request.grammar = constraint?.grammar
+        let format = ToolCallFormat.detect(override ?? engine.chatTemplate)
+        if toolOptions.enabled { request.grammar = try toolOptions.grammar(tools, format: format) }
         request.thinkBudget = constraints.thinkBudget
         request.hideReasoning = constraints.hideReasoning
+        var reply = ""
         let stats = try runtime { () throws(EngineError) in
-            try engine.generate(request) { piece in Stdio.out(piece) }
+            try engine.generate(request) { piece in if toolOptions.enabled { reply += piece } else { Stdio.out(piece) } }
         }
+        if toolOptions.enabled { Stdio.out(try ToolOptions.message(ToolCalls.parse(reply, format: format, tools: tools))) }
         Stdio.out("\n")
         Stdio.info("prompt: \(stats.promptTokens) tokens (\(stats.cachedTokens) cached), \(fmt1(stats.prefillTokensPerSecond)) tok/s | generated: "
             + "\(stats.generatedTokens) tokens, \(fmt1(stats.decodeTokensPerSecond)) tok/s | stop: \(stats.stopReason.rawValue)")

@@ -88,3 +88,32 @@ final class TemplateCommandTests: EndToEndTestCase {
         }
     }
 }
+
+/// `slm generate --tools`: the reply is one JSON assistant message whose calls parse.
+final class GenerateToolsTests: EndToEndTestCase {
+    func testPrintsTheCallsAsJSON() throws {
+        _ = try requireSmolLM()
+        let dir = try makeScratch()
+        let tools = dir.appendingPathComponent("tools.json")
+        try Data(ToolCallFixture.json.utf8).write(to: tools)
+        let r = try SLM.succeed(["generate", "--tools", tools.path, "--tool-choice", "required", "--max-tokens", "100",
+                                 "--no-cache", "What is the weather in Paris?"])
+        let message = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any], r.out)
+        XCTAssertEqual(message["role"] as? String, "assistant")
+        let calls = try XCTUnwrap(message["tool_calls"] as? [[String: Any]], r.out)
+        XCTAssertEqual(calls.count, 1)
+        let function = try XCTUnwrap(calls[0]["function"] as? [String: Any])
+        XCTAssertEqual(function["name"] as? String, "get_weather")
+        let args = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data((function["arguments"] as? String ?? "").utf8)) as? [String: Any])
+        XCTAssertNotNil(args["city"] as? String)
+        XCTAssertEqual(try SLM.run(["generate", "--tools", tools.path, "--json", "x"]).status, 2)
+        XCTAssertEqual(try SLM.run(["generate", "--tools", tools.path, "--tool-choice", "nope", "x"]).status, 2)
+    }
+}
+
+enum ToolCallFixture {
+    static let json = """
+        [{"type": "function", "function": {"name": "get_weather", "description": "Current weather for a city.",
+          "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}]
+        """
+}
