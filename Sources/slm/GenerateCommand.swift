@@ -26,12 +26,7 @@ struct Generate: ParsableCommand {
     @Option(name: .long, help: "Read the system turn from a file.") var systemFile: String?
 
     @Option(name: .long, help: "Most tokens to generate.") var maxTokens: Int = 256
-    @Option(name: .long, help: "Sampling temperature; 0 = greedy.") var temperature: Float = 0.7
-    @Option(name: .long, help: "Keep the K most likely tokens (0 = all).") var topK: Int = 40
-    @Option(name: .long, help: "Nucleus sampling threshold (1 = off).") var topP: Float = 0.95
-    @Option(name: .long, help: "Minimum probability relative to the best token (0 = off).") var minP: Float = 0.05
-    @Option(name: .long, help: "Penalty for tokens among the last 64 (1 = off).") var repeatPenalty: Float = 1.0
-    @Option(name: .long, help: "Random seed: same seed, options and machine give the same text.") var seed: UInt64 = 0xC0FFEE
+    @OptionGroup var sampling: SamplingOptions
     @Option(name: .long, help: "Stop when this text appears (repeatable; not printed).") var stop: [String] = []
     @Option(name: .long, help: "Context length (default: min(model's, 4096)).") var ctx: Int?
     @Option(name: .long, help: "Write generation statistics as JSON to this file.") var statsFile: String?
@@ -40,7 +35,6 @@ struct Generate: ParsableCommand {
 
     func validate() throws {
         guard (0...1_000_000).contains(maxTokens) else { throw ValidationError("--max-tokens must be in 0...1000000, got \(maxTokens)") }
-        try SamplingOptions.check(temperature: temperature, topK: topK, topP: topP, minP: minP, repeatPenalty: repeatPenalty)
         if let c = ctx, !(1...16_777_216).contains(c) { throw ValidationError("--ctx must be in 1...16777216, got \(c)") }
         if system != nil && systemFile != nil { throw ValidationError("give --system or --system-file, not both") }
         if raw && (system != nil || systemFile != nil) { throw ValidationError("--system needs the chat template; drop --raw") }
@@ -80,12 +74,7 @@ struct Generate: ParsableCommand {
         }
         var request = GenerationRequest(prompt: prompt, contextLength: context)
         request.maxTokens = maxTokens
-        request.sampling.temperature = temperature
-        request.sampling.topK = topK
-        request.sampling.topP = topP
-        request.sampling.minP = minP
-        request.sampling.repeatPenalty = repeatPenalty
-        request.sampling.seed = seed
+        request.sampling = sampling.parameters
         request.stops = stop
         request.ignoreEOS = ignoreEos
         request.prefixCache = cacheOptions.makeCache(for: engine, quiet: modelOptions.quiet)

@@ -1,7 +1,7 @@
 import ArgumentParser
 import SLMEngine
 
-/// The sampler's flags for `slm chat` (the same names, defaults and bounds as `slm generate`'s).
+/// The sampler's flags, shared by `slm generate` and `slm chat`.
 struct SamplingOptions: ParsableArguments {
     @Option(name: .long, help: "Sampling temperature; 0 = greedy.") var temperature: Float = 0.7
     @Option(name: .long, help: "Keep the K most likely tokens (0 = all).") var topK: Int = 40
@@ -11,10 +11,6 @@ struct SamplingOptions: ParsableArguments {
     @Option(name: .long, help: "Random seed: same seed, options and machine give the same text.") var seed: UInt64 = 0xC0FFEE
 
     func validate() throws {
-        try Self.check(temperature: temperature, topK: topK, topP: topP, minP: minP, repeatPenalty: repeatPenalty)
-    }
-
-    static func check(temperature: Float, topK: Int, topP: Float, minP: Float, repeatPenalty: Float) throws {
         guard temperature.isFinite, temperature >= 0, temperature <= 100 else { throw ValidationError("--temperature must be in 0...100") }
         guard topK >= 0 else { throw ValidationError("--top-k must be >= 0") }
         guard topP.isFinite, topP > 0, topP <= 1 else { throw ValidationError("--top-p must be in (0, 1]") }

@@ -93,7 +93,9 @@ final class ChatSessionTests: XCTestCase {
         let s1 = try chat.send("Say hi.") { _ in }
         let s2 = try chat.send("Say bye.") { _ in }
         XCTAssertGreaterThan(s1.promptTokens, 600)
-        XCTAssertGreaterThan(s2.reusedTokens, s1.promptTokens, "a rewind near the end keeps the window layers' rows")
+        // Turn 1's prompt ended "model\n"; re-rendered with the reply after it the newline may tokenize with the reply,
+        // so the shared prefix can stop a token short of turn 1's prompt: still far past the 512-position window.
+        XCTAssertGreaterThan(s2.reusedTokens, s1.promptTokens - 4, "a rewind near the end keeps the window layers' rows")
         chat.setSystem("Short.")
         let s3 = try chat.send("Again.") { _ in }
         XCTAssertEqual(s3.reusedTokens, 0, "a rewind to the start of a >512-token sequence falls back to a cold prefill")
