@@ -79,7 +79,9 @@ enum Access {
             var i = lo
             while st > 0 ? i < hi : i > hi {
                 out.append(a[i])
-                i += st
+                let (next, overflow) = i.addingReportingOverflow(st)
+                if overflow { break }
+                i = next
             }
             return out
         }

@@ -60,7 +60,10 @@ enum Builtins {
         }
         guard step != 0 else { throw JinjaError(.render, "range() step must not be zero") }
         let span = step > 0 ? stop.subtractingReportingOverflow(start) : start.subtractingReportingOverflow(stop)
-        let count = span.overflow ? Int.max : max(0, (span.partialValue + abs(step) - 1) / abs(step))
+        let magnitude = step.magnitude
+        let count = span.overflow ? Int.max
+            : span.partialValue <= 0 ? 0
+            : Int(UInt(span.partialValue) / magnitude + (UInt(span.partialValue) % magnitude == 0 ? 0 : 1))
         let limit = ctx.renderer.limits.maxRange
         guard count <= limit else {
             throw JinjaError(.limit, "range() of \(span.overflow ? "too many" : String(count)) items exceeds the limit of \(limit)")

@@ -31,7 +31,7 @@ enum Filters {
             if let indent = a.get(0, "indent"), !indent.isNone {
                 switch indent {
                 case .int(let n): json.indent = String(repeating: " ", count: max(0, min(n, 64)))
-                case .string(let s): json.indent = s
+                case .string(let s) where s.utf8.count <= 64: json.indent = s
                 default: throw JinjaError(.render, "tojson: indent must be an integer or a string")
                 }
                 json.itemSeparator = ","
@@ -95,6 +95,7 @@ enum Filters {
         case "indent": return .string(try indent(value.pythonString, a))
         case "center":
             let width = try Methods.int(a.get(0, "width"), "width", default: 80)
+            guard width <= renderer.limits.maxOutputBytes else { throw JinjaError(.limit, "center: width \(width) exceeds the output limit") }
             let s = value.pythonString
             let n = s.unicodeScalars.count
             guard width > n else { return .string(s) }
@@ -306,7 +307,8 @@ enum Filters {
     private static func indent(_ s: String, _ a: Args) throws(JinjaError) -> String {
         let prefix: String
         switch a.get(0, "width") {
-        case .string(let p)?: prefix = p
+        case .string(let p)? where p.utf8.count <= 1024: prefix = p
+        case .string?: throw JinjaError(.limit, "indent: the prefix is longer than 1024 bytes")
         case let w?: prefix = String(repeating: " ", count: max(0, min(try Methods.int(w, "width", default: 4), 1024)))
         case nil: prefix = "    "
         }

@@ -176,7 +176,7 @@ enum Methods {
                 value = next < args.count ? args[next] : nil
                 next += 1
             } else if let i = Int(field) {
-                value = i < args.count ? args[i] : nil
+                value = i >= 0 && i < args.count ? args[i] : nil
             } else {
                 value = kwargs.first { $0.0 == field }?.1
             }

@@ -110,4 +110,37 @@ final class SafetyTests: XCTestCase {
         thread.start()
         wait(for: [done], timeout: 60)
     }
+
+    func testExtremeIntegersAreErrorsOrValuesNeverTraps() throws {
+        XCTAssertEqual(try render("{{ [1, 2, 3][1::9223372036854775807] }}"), "[2]")
+        XCTAssertEqual(try render("{{ [1, 2, 3][::-9223372036854775807 - 1] }}"), "[3]")
+        XCTAssertEqual(try render("{{ range(0, 10, -9223372036854775807 - 1) | length }}"), "0")
+        XCTAssertEqual(error("{{ range(-9223372036854775807 - 1, 9223372036854775807, 9223372036854775807) }}")?.kind, .limit,
+                       "a span past Int.max is refused, not trapped on")
+        XCTAssertEqual(try render("{{ range(10, 0, -3) | list }}"), "[10, 7, 4, 1]")
+        XCTAssertEqual(error("{{ range(-9223372036854775807 - 1, 9223372036854775807) }}")?.kind, .limit)
+        XCTAssertEqual(error("{{ 'x' | center(100000000000) }}")?.kind, .limit)
+        XCTAssertNotNil(error("{{ '{-1}'.format(1) }}"))
+        XCTAssertEqual(error("{{ -(-9223372036854775807 - 1) }}")?.kind, .render)
+        XCTAssertEqual(error("{{ (-9223372036854775807 - 1) // -1 }}")?.kind, .limit)
+        XCTAssertEqual(error("{{ 99999999999999999999 }}")?.kind, .syntax)
+    }
+
+    func testTheDeepestAllowedTemplateRendersFromASmallStack() throws {
+        // Macro recursion to the call-depth bound, each level inside nested blocks, started from a 512 KB thread.
+        let nesting = 100
+        let body = String(repeating: "{% if n >= 0 %}", count: nesting) + "{{ f(n + 1) if n < 60 else n }}" + String(repeating: "{% endif %}", count: nesting)
+        let source = "{% macro f(n) %}" + body + "{% endmacro %}{{ f(0) }}"
+        final class Output: @unchecked Sendable { var text: String? }
+        let output = Output()
+        let done = expectation(description: "rendered")
+        let thread = Thread {
+            output.text = try? Template(source).render([:])
+            done.fulfill()
+        }
+        thread.stackSize = 512 << 10
+        thread.start()
+        wait(for: [done], timeout: 60)
+        XCTAssertEqual(output.text, "60")
+    }
 }
