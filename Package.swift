@@ -29,7 +29,8 @@ let package = Package(
         .target(name: "GGUF", path: "Sources/GGUF"),
         .target(name: "Tokenizers", dependencies: ["GGUF"], path: "Sources/Tokenizers"),
         .target(name: "SLMModels", dependencies: ["CKernels", "GGUF"], path: "Sources/Models"),
-        .target(name: "SLMEngine", dependencies: ["SLMModels", "Tokenizers", "CKernels"], path: "Sources/Engine"),
+        .target(name: "SLMJinja", path: "Sources/Jinja"),
+        .target(name: "SLMEngine", dependencies: ["SLMModels", "Tokenizers", "CKernels", "SLMJinja"], path: "Sources/Engine"),
         .target(name: "ModelStore", path: "Sources/ModelStore"),
         .target(
             name: "SLMServer",
@@ -56,6 +57,7 @@ let package = Package(
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"], path: "Tests/GGUFTests"),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "GGUF", "TestSupport"], path: "Tests/TokenizersTests"),
         .testTarget(name: "ModelsTests", dependencies: ["SLMModels", "GGUF", "Tokenizers", "TestSupport"], path: "Tests/ModelsTests"),
+        .testTarget(name: "JinjaTests", dependencies: ["SLMJinja", "SLMEngine", "TestSupport"], path: "Tests/JinjaTests"),
         .testTarget(name: "EngineTests", dependencies: ["SLMEngine", "TestSupport"], path: "Tests/EngineTests"),
         .testTarget(
             name: "ServerTests",

@@ -9,7 +9,10 @@ public final class Engine {
     public let file: GGUFFile
     public let model: any LanguageModel
     public let tokenizer: any Tokenizer
+    /// The file's chat template (or a built-in stand-in, see `chatTemplateNote`); nil when the file has none.
     public let chatTemplate: ChatTemplate?
+    /// Why the file's template is not used as is, when it is not.
+    public let chatTemplateNote: String?
     public let threads: Int
     public let maxBatch: Int
     let runner: any ModelRunner
@@ -36,7 +39,7 @@ public final class Engine {
             throw .invalidArgument("tokenizer has \(tokenizer.vocabularySize) tokens but token_embd has only \(model.config.vocabularySize) rows")
         }
         let template = try? file.optionalString("tokenizer.chat_template")
-        chatTemplate = ChatTemplate.detect(template: template ?? nil, architecture: model.config.architecture)
+        (chatTemplate, chatTemplateNote) = ChatTemplate.resolve(fileTemplate: template ?? nil)
         self.threads = max(1, threads)
         self.maxBatch = max(1, maxBatch)
         do { runner = try model.makeRunner(threads: self.threads, maxBatch: self.maxBatch) } catch { throw .model(error) }

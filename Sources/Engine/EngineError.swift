@@ -1,4 +1,5 @@
 import GGUF
+import SLMJinja
 import SLMModels
 import Tokenizers
 
@@ -15,6 +16,8 @@ public enum EngineError: Error, CustomStringConvertible {
     case cancelled
     /// The scheduler stopped before the request could run.
     case shuttingDown
+    /// A chat template failed to parse or render (the error names the template's line and column).
+    case chatTemplate(JinjaError)
 
     public var description: String {
         switch self {
@@ -23,6 +26,7 @@ public enum EngineError: Error, CustomStringConvertible {
         case .tokenizer(let e): return e.description
         case .emptyPrompt: return "the prompt is empty (nothing to evaluate)"
         case .invalidArgument(let s): return s
+        case .chatTemplate(let e): return "chat template: \(e)"
         case .nanLogits(let p): return "the model produced NaN logits at position \(p) (its weights or activations are not finite)"
         case .cancelled: return "the request was cancelled"
         case .shuttingDown: return "the server is shutting down"

@@ -5,9 +5,9 @@ enum ChatRequest {
     static let roles: Set<String> = ["system", "developer", "user", "assistant", "tool"]
 
     static func parse(_ f: JSONFields, service: ModelService) throws(APIError) -> PreparedRequest {
-        guard let list = try f.array("messages") else { throw .invalid("'messages' is required", param: "messages") }
+        guard let messagesValue = f["messages"] else { throw .invalid("'messages' is required", param: "messages") }
+        guard case .array(let list) = messagesValue else { throw .invalid("'messages' must be an array", param: "messages") }
         guard !list.isEmpty else { throw .invalid("'messages' must hold at least one message", param: "messages") }
-        var turns: [ChatTurn] = []
         for (i, m) in list.enumerated() {
             let msg = try JSONFields(m, path: "messages[\(i)]")
             guard let role = try msg.string("role") else { throw .invalid("'messages[\(i)].role' is required", param: "messages[\(i)].role") }
@@ -15,19 +15,65 @@ enum ChatRequest {
                 throw .invalid("'messages[\(i)].role' must be one of system, developer, user, assistant, tool; got '\(role)'",
                                param: "messages[\(i)].role")
             }
-            turns.append(ChatTurn(role: role == "developer" ? "system" : role, content: try content(msg, index: i)))
+            _ = try content(msg, index: i)
         }
-        if let tools = try f.array("tools"), !tools.isEmpty {
-            throw .invalid("'tools' is not supported by this server yet", param: "tools")
+        var messages: [ChatMessage]
+        do { messages = try ChatMessage.list(from: messagesValue) } catch {
+            throw .invalid("'messages': \(error.description)", param: "messages")
         }
-        let prompt = service.tokenize(service.render(turns))
-        let gen = try RequestParsing.generation(f, prompt: prompt, service: service,
+        for i in messages.indices where messages[i].role == "developer" { messages[i].role = "system" }
+        var tools: [ChatTool] = []
+        if let t = f["tools"] {
+            do { tools = try ChatTool.list(from: t) } catch { throw .invalid("'tools': \(error.description)", param: "tools") }
+        }
+        let choice = try toolChoice(f, tools: tools)
+        var variables: [String: JSONValue] = [:]
+        if let kwargs = try f.object("chat_template_kwargs") { for (k, v) in kwargs.object { variables[k] = v } }
+        let prompt: [Int32]
+        do { prompt = try service.chatPrompt(messages, tools: tools, variables: variables) } catch {
+            throw .invalid("the chat template cannot render these messages: \(error.description)", param: "messages")
+        }
+        var gen = try RequestParsing.generation(f, prompt: prompt, service: service,
                                                 maxTokensKeys: ["max_tokens", "max_completion_tokens"])
+        let format = service.toolCallFormat
+        var callable: [ChatTool] = []
+        if !tools.isEmpty, choice != .none {
+            guard gen.grammar == nil else {
+                throw .invalid("'tools' and 'response_format' / 'grammar' both constrain the reply: give one", param: "tools")
+            }
+            do { gen.grammar = try ToolCalls.grammar(tools: tools, format: format, choice: choice) } catch {
+                throw .invalid("'tools': \(error.description)", param: "tools")
+            }
+            callable = tools
+        }
         let logprobs = try RequestParsing.chatLogprobs(f)
         let (stream, usage) = try RequestParsing.streamFlags(f)
-        return PreparedRequest(scheduled: ScheduledRequest(gen, logprobs: logprobs, separateReasoning: true),
-                               stream: stream, includeUsage: usage, logprobs: logprobs,
-                               model: try f.string("model") ?? service.options.modelName)
+        var prepared = PreparedRequest(scheduled: ScheduledRequest(gen, logprobs: logprobs, separateReasoning: true),
+                                       stream: stream, includeUsage: usage, logprobs: logprobs,
+                                       model: try f.string("model") ?? service.options.modelName)
+        prepared.tools = callable
+        prepared.toolFormat = format
+        return prepared
+    }
+
+    /// `tool_choice`: "auto" (default with tools), "none", "required", or {"type":"function","function":{"name"}}.
+    static func toolChoice(_ f: JSONFields, tools: [ChatTool]) throws(APIError) -> ToolChoice {
+        guard let v = f["tool_choice"] else { return .auto }
+        switch v {
+        case .string(let s) where ["auto", "none", "required"].contains(s): return ToolChoice(s)
+        case .object:
+            let o = try JSONFields(v, path: "tool_choice")
+            guard let name = try o.object("function")?.string("name") else {
+                throw .invalid("'tool_choice.function.name' is required", param: "tool_choice")
+            }
+            guard tools.contains(where: { $0.name == name }) else {
+                throw .invalid("'tool_choice' names '\(name)', which is not among 'tools'", param: "tool_choice")
+            }
+            return ToolChoice(name)
+        default:
+            throw .invalid("'tool_choice' must be auto, none, required or {\"type\":\"function\",\"function\":{\"name\":...}}",
+                           param: "tool_choice")
+        }
     }
 
     /// A message's content: a string, or a list of parts of which only text parts are supported.

@@ -47,7 +47,15 @@ struct CompletionController: Sendable {
         log(endpoint, status: 200, answer.stats, timer: timer, arrival: arrival, stream: false)
         guard let stats = answer.stats else { throw Self.apiError(answer.error ?? .cancelled) }
         metrics.finished(stats)
-        let body = builder.complete(content: answer.content, reasoning: answer.reasoning, tokens: answer.tokens, stats: stats)
+        var content: String? = answer.content
+        var calls: [ToolCall] = []
+        if !prepared.tools.isEmpty {
+            let parsed = ToolCalls.parse(answer.content, format: prepared.toolFormat, tools: prepared.tools)
+            content = parsed.toolCalls.isEmpty ? answer.content : parsed.content
+            calls = parsed.toolCalls
+        }
+        let body = builder.complete(content: content, reasoning: answer.reasoning, tokens: answer.tokens, stats: stats,
+                                    toolCalls: calls)
         return Self.json(body)
     }
 
@@ -89,6 +97,9 @@ struct CompletionController: Sendable {
                 }
                 if builder.kind == .chat { try await send(builder.chunk(content: "", role: true)) }
                 var pending: [TokenLogprob] = []
+                // With tools the answer is held back until it is complete: then it is either text or tool calls.
+                let holdAnswer = !prepared.tools.isEmpty
+                var held = ""
                 for await e in events {
                     switch e {
                     case .prefilled: break
@@ -96,14 +107,25 @@ struct CompletionController: Sendable {
                     case .text(let t, let channel):
                         if channel == .reasoning {
                             try await send(builder.chunk(reasoning: t, tokens: pending))
+                        } else if holdAnswer {
+                            held += t
+                            continue
                         } else {
                             try await send(builder.chunk(content: t, tokens: pending))
                         }
                         pending = []
                     case .finished(let s):
                         stats = s
+                        var calls: [ToolCall] = []
+                        if holdAnswer {
+                            let parsed = ToolCalls.parse(held, format: prepared.toolFormat, tools: prepared.tools)
+                            calls = parsed.toolCalls
+                            let text = calls.isEmpty ? held : (parsed.content ?? "")
+                            if !text.isEmpty { try await send(builder.chunk(content: text, tokens: pending)); pending = [] }
+                            if !calls.isEmpty { try await send(builder.chunk(toolCalls: calls)) }
+                        }
                         try await send(builder.chunk(content: builder.kind == .text ? "" : nil, tokens: pending,
-                                                     finish: s.stopReason))
+                                                     finish: s.stopReason, finishToolCalls: !calls.isEmpty))
                         if prepared.includeUsage { try await send(builder.usageChunk(s)) }
                     case .failed(let err):
                         failure = err

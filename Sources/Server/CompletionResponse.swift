@@ -36,20 +36,24 @@ struct CompletionResponse {
 
     // MARK: - Whole responses
 
-    func complete(content: String, reasoning: String, tokens: [TokenLogprob], stats: GenerationStats) -> JSONValue {
+    /// `toolCalls`: the calls parsed from the reply (chat only); then `content` is the text beside them, if any, and
+    /// the finish reason `tool_calls`.
+    func complete(content: String?, reasoning: String, tokens: [TokenLogprob], stats: GenerationStats,
+                  toolCalls: [ToolCall] = []) -> JSONValue {
         var choice: [(String, JSONValue)] = [("index", .int(0))]
         switch kind {
         case .chat:
-            var message: [(String, JSONValue)] = [("role", .string("assistant")), ("content", .string(content))]
+            var message: [(String, JSONValue)] = [("role", .string("assistant")), ("content", content.map { .string($0) } ?? .null)]
             if !reasoning.isEmpty { message.append(("reasoning_content", .string(reasoning))) }
+            if !toolCalls.isEmpty { message.append(("tool_calls", Self.toolCalls(toolCalls, indexed: false))) }
             message.append(("refusal", .null))
             choice.append(("message", .object(message)))
             choice.append(("logprobs", logprobs == nil ? .null : chatLogprobs(tokens)))
         case .text:
-            choice.append(("text", .string(content)))
+            choice.append(("text", .string(content ?? "")))
             choice.append(("logprobs", logprobs == nil ? .null : textLogprobs(tokens)))
         }
-        choice.append(("finish_reason", .string(Self.finishReason(stats.stopReason))))
+        choice.append(("finish_reason", .string(toolCalls.isEmpty ? Self.finishReason(stats.stopReason) : "tool_calls")))
         return .object(header(object: kind == .chat ? "chat.completion" : "text_completion")
             + [("choices", .array([.object(choice)])), ("usage", usage(stats))])
     }
@@ -59,7 +63,7 @@ struct CompletionResponse {
     /// A chunk carrying `delta` (chat: role / content / reasoning_content; text: the text) and optionally the
     /// finish reason and the logprobs of the tokens it covers.
     func chunk(content: String? = nil, reasoning: String? = nil, role: Bool = false, tokens: [TokenLogprob] = [],
-               finish: StopReason? = nil) -> JSONValue {
+               toolCalls: [ToolCall] = [], finish: StopReason? = nil, finishToolCalls: Bool = false) -> JSONValue {
         var choice: [(String, JSONValue)] = [("index", .int(0))]
         switch kind {
         case .chat:
@@ -67,15 +71,26 @@ struct CompletionResponse {
             if role { delta.append(("role", .string("assistant"))) }
             if let content { delta.append(("content", .string(content))) }
             if let reasoning { delta.append(("reasoning_content", .string(reasoning))) }
+            if !toolCalls.isEmpty { delta.append(("tool_calls", Self.toolCalls(toolCalls, indexed: true))) }
             choice.append(("delta", .object(delta)))
             choice.append(("logprobs", logprobs == nil || tokens.isEmpty ? .null : chatLogprobs(tokens)))
         case .text:
             choice.append(("text", .string(content ?? "")))
             choice.append(("logprobs", logprobs == nil || tokens.isEmpty ? .null : textLogprobs(tokens)))
         }
-        choice.append(("finish_reason", finish.map { .string(Self.finishReason($0)) } ?? .null))
+        choice.append(("finish_reason", finishToolCalls ? .string("tool_calls") : finish.map { .string(Self.finishReason($0)) } ?? .null))
         return .object(header(object: kind == .chat ? "chat.completion.chunk" : "text_completion")
             + [("choices", .array([.object(choice)]))])
+    }
+
+    /// OpenAI's `tool_calls` list; stream deltas carry each call's `index` too.
+    static func toolCalls(_ calls: [ToolCall], indexed: Bool) -> JSONValue {
+        .array(calls.enumerated().map { i, c in
+            .object((indexed ? [("index", JSONValue.int(i))] : []) + [
+                ("id", .string(c.id)), ("type", .string(c.type)),
+                ("function", .object([("name", .string(c.function.name)), ("arguments", .string(c.function.arguments))])),
+            ])
+        })
     }
 
     /// The last chunk when `stream_options.include_usage` is set: no choices, the request's usage.

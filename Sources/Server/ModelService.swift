@@ -38,18 +38,23 @@ public final class ModelService: @unchecked Sendable {
         self.engine = engine
         self.options = options
         prefixCache = scheduler.prefixCache
+        chatTemplate = engine.chatTemplate ?? .standIn(architecture: engine.config.architecture)
         self.scheduler = try Scheduler(engine: engine, options: scheduler)
         created = Int(Date().timeIntervalSince1970)
     }
 
     public var contextLength: Int { scheduler.options.contextLength }
 
-    /// Chat messages to prompt text through the model's chat template. A file without a template gets its family's
-    /// turn format (Gemma's for gemma3, ChatML otherwise), so /v1/chat/completions always has a prompt format.
-    func render(_ messages: [ChatTurn]) -> String {
-        let template = engine.chatTemplate ?? (engine.config.architecture == "gemma3" ? .gemma : .chatML(defaultSystem: nil))
-        return template.render(conversation: messages.map { ($0.role, $0.content) })
+    /// The template chat requests are rendered with: the model's own, or a stand-in when its file has none.
+    let chatTemplate: ChatTemplate
+
+    /// A conversation to prompt tokens through the chat template (tools rendered by it, `variables` as
+    /// `chat_template_kwargs`).
+    func chatPrompt(_ messages: [ChatMessage], tools: [ChatTool], variables: [String: JSONValue]) throws(EngineError) -> [Int32] {
+        engine.tokenizeChat(try engine.renderChat(messages, tools: tools, variables: variables, template: chatTemplate))
     }
+
+    var toolCallFormat: ToolCallFormat { ToolCallFormat.detect(chatTemplate) }
 
     func tokenize(_ text: String, addSpecial: Bool = true, parseSpecial: Bool = true) -> [Int32] {
         engine.tokenize(text, addSpecial: addSpecial, parseSpecial: parseSpecial)
@@ -59,10 +64,4 @@ public final class ModelService: @unchecked Sendable {
     func pieceBytes(_ id: Int32) -> [UInt8] { engine.tokenizer.tokenBytes(id, renderSpecial: true) }
 
     var vocabularySize: Int { min(engine.tokenizer.vocabularySize, engine.config.vocabularySize) }
-}
-
-/// One chat message as the template sees it.
-struct ChatTurn: Sendable, Equatable {
-    var role: String
-    var content: String
 }

@@ -11,7 +11,18 @@ struct PreparedRequest: Sendable {
     var logprobs: Int?
     /// The model name the client sent (echoed back, as clients send their cloud model's name).
     var model: String
+    /// Tools the reply may call (the reply is parsed for calls when not empty), and their call syntax.
+    var tools: [ChatTool] = []
+    var toolFormat: ToolCallFormat = .hermes
     var promptTokens: Int { scheduled.generation.prompt.count }
+
+    init(scheduled: ScheduledRequest, stream: Bool, includeUsage: Bool, logprobs: Int?, model: String) {
+        self.scheduled = scheduled
+        self.stream = stream
+        self.includeUsage = includeUsage
+        self.logprobs = logprobs
+        self.model = model
+    }
 }
 
 /// The sampling and constraint fields that /v1/chat/completions and /v1/completions share (OpenAI's names, then

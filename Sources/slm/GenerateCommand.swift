@@ -19,6 +19,8 @@ struct Generate: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var constraints: ConstraintOptions
+    @OptionGroup var templateOptions: ChatTemplateOptions
+    @OptionGroup var toolOptions: ToolOptions
 
     @Argument(help: "The prompt; absent or '-': read from stdin.")
     var prompt: String?
@@ -38,14 +40,7 @@ struct Generate: ParsableCommand {
         "Most tokens to generate; -1: until the context is full. Default 256, lowered with a note to what the context has room for.",
         valueName: "N"))
     var maxTokens: Int?
-    @Option(name: [.long, .customLong("temp")], help: "Sampling temperature; 0 = greedy.") var temperature: Float = 0.7
-    @Option(name: .long, help: "Keep the K most likely tokens (0 = all).") var topK: Int = 40
-    @Option(name: .long, help: "Nucleus sampling threshold (1 = off).") var topP: Float = 0.95
-    @Option(name: .long, help: "Minimum probability relative to the best token (0 = off).") var minP: Float = 0.05
-    @Option(name: .long, help: "Penalty for tokens among the last 64 (1 = off).") var repeatPenalty: Float = 1.0
-    @Option(name: [.customShort("s"), .long], parsing: .unconditional, help: ArgumentHelp(
-        "Random seed; absent or -1: a random one. The seed used is in the summary and --stats-file.", valueName: "N"))
-    var seed: SeedArgument?
+    @OptionGroup var sampling: SamplingOptions
     @Option(name: .long, help: ArgumentHelp("Stop when this text appears (repeatable; not printed; escapes read).",
                                             valueName: "TEXT"))
     var stop: [String] = []
@@ -63,14 +58,13 @@ struct Generate: ParsableCommand {
         if let n = maxTokens, !(-1...1_000_000).contains(n) {
             throw ValidationError("--max-tokens must be -1 or in 0...1000000, got \(n)")
         }
-        guard temperature.isFinite, temperature >= 0, temperature <= 100 else { throw ValidationError("--temperature must be in 0...100") }
-        guard topK >= 0 else { throw ValidationError("--top-k must be >= 0") }
-        guard topP.isFinite, topP > 0, topP <= 1 else { throw ValidationError("--top-p must be in (0, 1]") }
-        guard minP.isFinite, minP >= 0, minP <= 1 else { throw ValidationError("--min-p must be in [0, 1]") }
-        guard repeatPenalty.isFinite, repeatPenalty > 0, repeatPenalty <= 100 else { throw ValidationError("--repeat-penalty must be in (0, 100]") }
         if let c = ctx, !(1...16_777_216).contains(c) { throw ValidationError("--ctx must be in 1...16777216, got \(c)") }
         if system != nil && systemFile != nil { throw ValidationError("give --system or --system-file, not both") }
         if raw && (system != nil || systemFile != nil) { throw ValidationError("--system needs the chat template; drop --raw") }
+        if raw && templateOptions.chatTemplate != nil { throw ValidationError("--chat-template and --raw exclude each other") }
+        if toolOptions.enabled && (raw || constraints.jsonSchema != nil || constraints.json || constraints.grammar != nil) {
+            throw ValidationError("--tools constrains the reply itself: drop --raw, --json, --json-schema and --grammar")
+        }
         if [prompt != nil, promptOption != nil, promptFile != nil].filter({ $0 }).count > 1 {
             throw ValidationError("give the prompt once: as the argument, --prompt or --file")
         }
@@ -91,39 +85,41 @@ struct Generate: ParsableCommand {
         let stops = try stop.map { try escapes.unescaped($0, "--stop") }
         let stats = try statsFile.map { try OutputFile($0, flag: "--stats-file") }  // unwritable: fail before the run
         let constraint = try constraints.compiledGrammar()
+        let override = try templateOptions.load()
+        let tools = try toolOptions.load()
         let (engine, loadMs) = try modelOptions.loadEngineTimed()
         if let c = constraint { Stdio.info("grammar: \(c.grammar.ruleNames.count) rules, compiled in \(fmt1(c.milliseconds)) ms") }
         let context = ctx ?? engine.defaultContext
         guard context <= engine.config.trainedContextLength else {
             throw CLIError.usage("--ctx \(context) exceeds the model's trained context of \(engine.config.trainedContextLength)")
         }
-        let formatted: String
-        if !raw && engine.chatTemplate == nil && systemText != nil {
+        if !raw && engine.chatTemplate == nil && override == nil && systemText != nil {
             throw CLIError.usage("this model's file has no chat template, so --system cannot be applied; put the system text in the prompt")
         }
-        if !raw, let template = engine.chatTemplate {
-            formatted = template.render(system: systemText, user: text)
+        let prompt: [Int32]
+        if raw {
+            prompt = engine.tokenize(text)
         } else {
-            formatted = text
+            let messages = (systemText.map { [ChatMessage.system($0)] } ?? []) + [.user(text)]
+            prompt = engine.tokenizeChat(try runtime { () throws(EngineError) in try engine.renderChat(messages, tools: tools, template: override) })
         }
-        var request = GenerationRequest(prompt: engine.tokenize(formatted), contextLength: context)
-        request.sampling.temperature = temperature
-        request.sampling.topK = topK
-        request.sampling.topP = topP
-        request.sampling.minP = minP
-        request.sampling.repeatPenalty = repeatPenalty
-        request.sampling.seed = seed?.value ?? UInt64(UInt32.random(in: 0...UInt32.max))
+        var request = GenerationRequest(prompt: prompt, contextLength: context)
+        request.sampling = sampling.parameters
         request.stops = stops
         request.ignoreEOS = ignoreEos
         request.prefixCache = cacheOptions.makeCache(for: engine, quiet: modelOptions.quiet)
         request.grammar = constraint?.grammar
+        let format = ToolCallFormat.detect(override ?? engine.chatTemplate)
+        if toolOptions.enabled { request.grammar = try toolOptions.grammar(tools, format: format) }
         request.thinkBudget = constraints.thinkBudget
         request.hideReasoning = constraints.hideReasoning
         request.maxTokens = maxTokenCount(room: engine.generationRoom(request), context: context)
         request.cancellation = Interrupt.install()
+        var reply = ""
         var result = try runtime { () throws(EngineError) in
-            try engine.generate(request) { piece in Stdio.out(piece) }
+            try engine.generate(request) { piece in if toolOptions.enabled { reply += piece } else { Stdio.out(piece) } }
         }
+        if toolOptions.enabled { Stdio.out(try ToolOptions.message(ToolCalls.parse(reply, format: format, tools: tools))) }
         Stdio.out("\n")
         result.loadMs = loadMs
         result.totalMs = milliseconds(ContinuousClock.now - started)
@@ -155,31 +151,4 @@ struct Generate: ParsableCommand {
             + "\(fmt1(s.decodeTokensPerSecond)) tok/s | load \(fmt1(s.loadMs)) ms, total \(fmt1(s.totalMs)) ms | "
             + "seed \(s.seed) | stop: \(s.stopReason.rawValue)"
     }
-}
-
-/// `--seed`: a number, or -1 for a random one.
-struct SeedArgument: ExpressibleByArgument {
-    /// nil: draw a random seed.
-    var value: UInt64?
-
-    init?(argument: String) {
-        if argument == "-1" {
-            value = nil
-        } else if let v = UInt64(argument) {
-            value = v
-        } else {
-            return nil
-        }
-    }
-}
-
-/// A text file named by `flag`, which must be valid UTF-8.
-func readTextFile(_ path: String, flag: String) throws -> String {
-    guard let data = FileManager.default.contents(atPath: path) else {
-        var st = stat()
-        let reason = stat(path, &st) != 0 ? String(cString: strerror(errno))
-            : (st.st_mode & S_IFMT) == S_IFDIR ? "is a directory" : "cannot be read"
-        throw CLIError.runtime("cannot read \(flag) '\(path)': \(reason)")
-    }
-    return try Stdio.utf8(data, what: "\(flag) '\(path)'")
 }

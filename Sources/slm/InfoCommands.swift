@@ -88,7 +88,7 @@ struct ModelReport: Encodable {
         tokenizer = Tokenizer(model: meta("tokenizer.ggml.model"), pre: meta("tokenizer.ggml.pre"),
                               vocabularySize: c.vocabularySize, addBos: engine.tokenizer.addBOS,
                               bos: engine.tokenizer.bosToken, eos: engine.tokenizer.eosToken)
-        chatTemplate = engine.chatTemplate.map { "\($0)" }
+        chatTemplate = chatTemplateSummary(engine)
         tensorCount = f.tensors.count
         var byType: [String: Int] = [:]
         for t in f.tensors { byType[t.type.description, default: 0] += 1 }
@@ -130,5 +130,17 @@ struct ModelReport: Encodable {
             + (kernels.packedWeights ? "packed weights" : "weights from the file mapping (SLM_PACK=0)")
             + ", \(kernels.threads) threads")
         return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// "none", or where the template comes from and its first line (a note when the file's own cannot be used).
+func chatTemplateSummary(_ engine: Engine) -> String {
+    guard let t = engine.chatTemplate else { return engine.chatTemplateNote.map { "none (\($0))" } ?? "none" }
+    var line = t.firstLine
+    if line.unicodeScalars.count > 100 { line = String(line.unicodeScalars.prefix(100)) + "..." }
+    switch t.origin {
+    case .modelFile: return "from the file (\(t.source.utf8.count) bytes), first line: \(line)"
+    case .builtin(let name): return "built-in \(name) (\(engine.chatTemplateNote ?? ""))"
+    case .file(let path): return "from \(path)"
     }
 }

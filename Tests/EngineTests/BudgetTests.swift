@@ -7,7 +7,7 @@ final class BudgetTests: XCTestCase {
     static let schema = #"{"type":"object","properties":{"city":{"type":"string","maxLength":20},"population":{"type":"integer","minimum":0,"maximum":99999999}},"required":["city","population"]}"#
 
     func request(_ engine: Engine, budget: Int?, seed: UInt64) throws -> GenerationRequest {
-        var req = GenerationRequest(prompt: JSONSchemaSuite.prompt(engine, "Name a big city and its population, as JSON."), contextLength: 1024)
+        var req = GenerationRequest(prompt: try JSONSchemaSuite.prompt(engine, "Name a big city and its population, as JSON."), contextLength: 1024)
         req.grammar = try JSONSchemaGrammar.grammar(schema: Self.schema)
         req.thinkBudget = budget
         req.maxTokens = 160
@@ -62,7 +62,7 @@ final class BudgetTests: XCTestCase {
         let t = try engine.generate(thinking) { _ in }
         XCTAssertEqual(t.stopReason, .budget, "limit hit inside the reasoning section")
         XCTAssertEqual(t.reasoningTokens, 4)
-        var free = GenerationRequest(prompt: JSONSchemaSuite.prompt(engine, "Count to ten."), contextLength: 512)
+        var free = GenerationRequest(prompt: try JSONSchemaSuite.prompt(engine, "Count to ten."), contextLength: 512)
         free.maxTokens = 3
         free.ignoreEOS = true
         XCTAssertEqual(try engine.generate(free) { _ in }.stopReason, .length)

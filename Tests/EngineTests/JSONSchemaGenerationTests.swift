@@ -12,7 +12,7 @@ final class JSONSchemaGenerationTests: XCTestCase {
         for (i, schema) in JSONSchemaSuite.schemas.enumerated() {
             let grammar = try JSONSchemaGrammar.grammar(schema: schema)
             for seed: UInt64 in [1, 2] {
-                var req = GenerationRequest(prompt: JSONSchemaSuite.prompt(engine, "Give an example, as JSON."),
+                var req = GenerationRequest(prompt: try JSONSchemaSuite.prompt(engine, "Give an example, as JSON."),
                                             contextLength: 1024)
                 req.grammar = grammar
                 req.maxTokens = 200

@@ -91,7 +91,7 @@ enum JSONSchemaSuite {
         return try Engine(modelPath: path, threads: 2)
     }
 
-    static func prompt(_ engine: Engine, _ text: String) -> [Int32] {
-        engine.tokenize(engine.chatTemplate?.render(system: nil, user: text) ?? text)
+    static func prompt(_ engine: Engine, _ text: String) throws -> [Int32] {
+        engine.tokenizeChat(try engine.renderChat([.user(text)]))
     }
 }

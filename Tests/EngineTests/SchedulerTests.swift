@@ -43,8 +43,7 @@ final class SchedulerTests: XCTestCase {
 
     func request(_ engine: Engine, _ text: String, maxTokens: Int = 24, seed: UInt64 = 7,
                  temperature: Float = 0.8) -> GenerationRequest {
-        var r = GenerationRequest(prompt: engine.tokenize(engine.chatTemplate?.render(system: nil, user: text) ?? text),
-                                  contextLength: 512)
+        var r = GenerationRequest(prompt: engine.tokenizeChat(try! engine.renderChat([.user(text)])), contextLength: 512)
         r.maxTokens = maxTokens
         r.sampling.seed = seed
         r.sampling.temperature = temperature
@@ -99,7 +98,7 @@ final class SchedulerTests: XCTestCase {
         let system = String(repeating: "You are a careful assistant who answers in one short sentence. ", count: 12)
         let logs = (0..<3).map { _ in EventLog() }
         for (i, log) in logs.enumerated() {
-            var r = GenerationRequest(prompt: engine.tokenize(engine.chatTemplate!.render(system: system, user: "Question \(i)?")),
+            var r = GenerationRequest(prompt: engine.tokenizeChat(try engine.renderChat([.system(system), .user("Question \(i)?")])),
                                       contextLength: 512)
             r.maxTokens = 4
             r.prefixCache = pc

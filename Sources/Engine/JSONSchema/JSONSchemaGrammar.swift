@@ -26,7 +26,9 @@ public enum JSONSchemaGrammar {
 
 struct SchemaConverter {
     let document: JSONValue
-    private var rules: [(String, String)] = []
+    /// Starts every generated rule name, so that the rules of several schemas can share one grammar.
+    var namePrefix = "s"
+    private(set) var rules: [(String, String)] = []
     private var byBody: [String: String] = [:]
     private var refNames: [String: String] = [:]
     private var depth = 0
@@ -59,7 +61,7 @@ struct SchemaConverter {
 
     private func name(_ hint: String) -> String {
         let clean = String(hint.unicodeScalars.map { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) ? Character($0) : "-" })
-        return "s\(rules.count + refNames.count)-" + String(clean.prefix(24))
+        return "\(namePrefix)\(rules.count + refNames.count)-" + String(clean.prefix(24))
     }
 
     private func fail(_ path: String, _ m: String) -> GrammarError { .schema(path: path, message: m) }
