@@ -11,6 +11,8 @@ public enum EngineError: Error, CustomStringConvertible {
     case invalidArgument(String)
     /// The forward pass produced NaN logits (non-finite weights in the file, or a numeric fault).
     case nanLogits(position: Int)
+    /// max_tokens cannot hold the reasoning's close marker (when a section is open) and the shortest valid answer.
+    case budgetTooSmall(maxTokens: Int, closeTokens: Int, answerTokens: Int, thinkBudget: Int?)
 
     public var description: String {
         switch self {
@@ -20,6 +22,13 @@ public enum EngineError: Error, CustomStringConvertible {
         case .emptyPrompt: return "the prompt is empty (nothing to evaluate)"
         case .invalidArgument(let s): return s
         case .nanLogits(let p): return "the model produced NaN logits at position \(p) (its weights or activations are not finite)"
+        case .budgetTooSmall(let m, let close, let answer, let think):
+            if close > 0, let think {
+                return "--max-tokens \(m) cannot hold the reasoning's close marker (\(close) tokens) and the shortest valid "
+                    + "answer (\(answer) tokens) after --think-budget \(think); give --max-tokens \(close + answer) or more"
+            }
+            return "--max-tokens \(m) cannot hold the shortest output the grammar allows (\(answer) tokens); give "
+                + "--max-tokens \(answer) or more"
         }
     }
 }

@@ -17,6 +17,12 @@ public struct GenerationRequest: Sendable {
     /// Reasoning budget: nil = no reasoning section; 0 = none; N = at most N tokens, then the engine closes it.
     public var thinkBudget: Int? = nil
     public var hideReasoning = false
+    /// Text the engine inserts before it closes the reasoning (nil or empty: none); `--think-soft`: from this
+    /// fraction of the reasoning limit on, the close's probability is raised step by step (nil: off).
+    public var thinkMessage: String? = GenerationRequest.defaultThinkMessage
+    public var thinkSoft: Double? = nil
+    /// The budget message `slm` uses unless told otherwise (chosen by measurement: Benchmarks/README.md).
+    public static let defaultThinkMessage: String? = nil
 
     public init(prompt: [Int32], contextLength: Int) {
         self.prompt = prompt
@@ -26,15 +32,18 @@ public struct GenerationRequest: Sendable {
 
 extension Engine {
     /// Prefills the prompt, then decodes one token at a time, streaming text through `emit` (never half a UTF-8
-    /// character, never stop-string text). Fails before any work if prompt + maxTokens exceed the context.
+    /// character, never stop-string text). Fails before any work if prompt + maxTokens exceed the context or the
+    /// budgets cannot end in a valid answer (`budgetPlan(for:)`).
     public func generate(_ request: GenerationRequest, emit: (String) -> Void) throws(EngineError) -> GenerationStats {
         var stats = GenerationStats()
         let prompt = request.prompt
         guard !prompt.isEmpty else { throw .emptyPrompt }
         stats.promptTokens = prompt.count
-        var control = DecodeControl(request: request, tokenizer: tokenizer, vocabularyKey: file.path)
+        let plan = try budgetPlan(for: request)
+        let vocab = request.grammar == nil ? nil : TokenVocabulary.shared(for: tokenizer, key: file.path)
+        var control = DecodeControl(request: request, plan: plan, tokenizer: tokenizer, vocab: vocab)
         let input = prompt + control.promptSuffix
-        let (total, overflow) = (input.count + control.insertedTokenAllowance).addingReportingOverflow(max(request.maxTokens, 0))
+        let (total, overflow) = input.count.addingReportingOverflow(max(request.maxTokens, 0))
         guard !overflow, total <= request.contextLength else {
             throw .invalidArgument("prompt (\(prompt.count) tokens) + --max-tokens (\(request.maxTokens)) exceeds the context of \(request.contextLength) tokens; raise --ctx or lower --max-tokens")
         }
@@ -69,15 +78,18 @@ extension Engine {
         var step: [Int32] = [0]
         decode: while true {
             let next = logits.withUnsafeBufferPointer {
-                control.next(UnsafeBufferPointer(rebasing: $0[0..<config.vocabularySize]), sampler: &sampler)
+                control.next(UnsafeBufferPointer(rebasing: $0[0..<config.vocabularySize]), sampler: &sampler,
+                             left: request.maxTokens - stats.generatedTokens)
             }
             var visible = true
             switch next {
-            case .end: stats.stopReason = .eos; break decode
+            case .end(let reason): stats.stopReason = reason; break decode
             case .insert(let tokens, let text):
                 let (out, stopped) = stopper.feed(detok.flush() + text)
                 if !out.isEmpty { emit(out) }
                 if stopped { stats.stopReason = .stop; break decode }
+                stats.generatedTokens += tokens.count
+                if stats.generatedTokens >= request.maxTokens { break decode }
                 try evaluate(tokens, cache: cache, outputs: .last, into: &logits)
                 continue decode
             case .token(let t, let reasoning):
@@ -98,7 +110,7 @@ extension Engine {
             try evaluate(step, cache: cache, outputs: .last, into: &logits)
             try checkLogits(input.count + stats.generatedTokens - 1)
         }
-        stats.reasoningTokens = control.reasoningTokens
+        control.report(into: &stats)
         stats.decodeMs = (clock.now - t1).milliseconds
         if stats.stopReason != .stop {
             let rest = stopper.feed(detok.flush())

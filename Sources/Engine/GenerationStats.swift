@@ -1,6 +1,13 @@
-/// Why generation ended.
+/// Why generation ended: `eos` the model ended (or the grammar completed), `length` max_tokens ran out (a grammar
+/// answer is still complete: see `answerShortened`), `stop` a stop string appeared.
 public enum StopReason: String, Sendable, Codable {
-    case eos, length, stop, budget
+    case eos, length, stop
+}
+
+/// Who ended a reasoning section: the model itself, the engine at the think budget, or the engine earlier so that
+/// the close marker and the shortest answer fit in max_tokens.
+public enum ReasoningEnd: String, Sendable, Codable {
+    case model, thinkBudget = "think_budget", maxTokens = "max_tokens"
 }
 
 /// The `--stats-file` object (docs/INTERFACE.md).
@@ -12,6 +19,16 @@ public struct GenerationStats: Sendable, Codable, Equatable {
     public var prefillMs = 0.0
     public var decodeMs = 0.0
     public var stopReason: StopReason = .length
+    /// The engine finished a grammar answer early (steering to a shortest completion) to fit max_tokens.
+    public var answerShortened = false
+    /// Budget figures: the request's think budget, the reasoning limit it came to under max_tokens, who ended the
+    /// reasoning ("model", "think_budget", "max_tokens"), the fewest tokens of a valid answer, and the tokens the
+    /// engine inserted (budget message and close marker, counted in generated_tokens).
+    public var thinkBudget: Int? = nil
+    public var reasoningLimit: Int? = nil
+    public var reasoningEnd: ReasoningEnd? = nil
+    public var answerMinTokens = 0
+    public var insertedTokens = 0
 
     public var prefillTokensPerSecond: Double {
         prefillMs > 0 ? Double(promptTokens - cachedTokens) / (prefillMs / 1000) : 0
@@ -27,7 +44,9 @@ public struct GenerationStats: Sendable, Codable, Equatable {
         case promptTokens = "prompt_tokens", cachedTokens = "cached_tokens", generatedTokens = "generated_tokens"
         case reasoningTokens = "reasoning_tokens", prefillMs = "prefill_ms", decodeMs = "decode_ms"
         case prefillTokensPerSecond = "prefill_tokens_per_s", decodeTokensPerSecond = "decode_tokens_per_s"
-        case stopReason = "stop_reason"
+        case stopReason = "stop_reason", answerShortened = "answer_shortened", thinkBudget = "think_budget"
+        case reasoningLimit = "reasoning_limit", reasoningEnd = "reasoning_end", answerMinTokens = "answer_min_tokens"
+        case insertedTokens = "inserted_tokens"
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -41,6 +60,12 @@ public struct GenerationStats: Sendable, Codable, Equatable {
         try c.encode(prefillTokensPerSecond, forKey: .prefillTokensPerSecond)
         try c.encode(decodeTokensPerSecond, forKey: .decodeTokensPerSecond)
         try c.encode(stopReason, forKey: .stopReason)
+        try c.encode(answerShortened, forKey: .answerShortened)
+        try c.encode(thinkBudget, forKey: .thinkBudget)
+        try c.encode(reasoningLimit, forKey: .reasoningLimit)
+        try c.encode(reasoningEnd, forKey: .reasoningEnd)
+        try c.encode(answerMinTokens, forKey: .answerMinTokens)
+        try c.encode(insertedTokens, forKey: .insertedTokens)
     }
 
     public init(from decoder: Decoder) throws {
@@ -52,5 +77,11 @@ public struct GenerationStats: Sendable, Codable, Equatable {
         prefillMs = try c.decode(Double.self, forKey: .prefillMs)
         decodeMs = try c.decode(Double.self, forKey: .decodeMs)
         stopReason = try c.decode(StopReason.self, forKey: .stopReason)
+        answerShortened = try c.decodeIfPresent(Bool.self, forKey: .answerShortened) ?? false
+        thinkBudget = try c.decodeIfPresent(Int.self, forKey: .thinkBudget)
+        reasoningLimit = try c.decodeIfPresent(Int.self, forKey: .reasoningLimit)
+        reasoningEnd = try c.decodeIfPresent(ReasoningEnd.self, forKey: .reasoningEnd)
+        answerMinTokens = try c.decodeIfPresent(Int.self, forKey: .answerMinTokens) ?? 0
+        insertedTokens = try c.decodeIfPresent(Int.self, forKey: .insertedTokens) ?? 0
     }
 }

@@ -7,6 +7,13 @@ struct Generate: ParsableCommand {
         abstract: "Generate text from a prompt, streaming it to stdout.",
         discussion: """
             Without --raw, the prompt is the user turn of the model's chat template (--system gives the system turn).
+            Stop reasons (the summary on stderr, "stop_reason" in --stats-file):
+              eos     the model ended its answer, or the grammar/schema allows nothing more
+              length  --max-tokens ran out; under --json/--json-schema/--grammar the output is still complete and
+                      valid: when the limit neared, the engine steered to a shortest completion ("answer_shortened")
+              stop    a --stop string appeared (it is not printed)
+            Under a grammar, --max-tokens below the shortest valid output (plus the close marker with --think-budget)
+            is refused before generating, naming the least that fits.
             Examples:
               slm generate "Write a haiku about CPUs."
               echo "The capital of France is" | slm generate --raw --temperature 0 --max-tokens 16
@@ -59,7 +66,6 @@ struct Generate: ParsableCommand {
         }
         let constraint = try constraints.compiledGrammar()
         let engine = try modelOptions.loadEngine()
-        if let c = constraint { Stdio.info("grammar: \(c.grammar.ruleNames.count) rules, compiled in \(fmt1(c.milliseconds)) ms") }
         let context = ctx ?? engine.defaultContext
         guard context <= engine.config.trainedContextLength else {
             throw CLIError.usage("--ctx \(context) exceeds the model's trained context of \(engine.config.trainedContextLength)")
@@ -87,12 +93,21 @@ struct Generate: ParsableCommand {
         request.grammar = constraint?.grammar
         request.thinkBudget = constraints.thinkBudget
         request.hideReasoning = constraints.hideReasoning
+        request.thinkMessage = constraints.thinkMessage
+        request.thinkSoft = constraints.thinkSoft
+        // A budget that cannot end in a valid answer is a bad flag value: refused before anything is printed.
+        do { _ = try engine.budgetPlan(for: request) } catch {
+            if case .budgetTooSmall = error { throw CLIError.usage(error.description) }
+            throw CLIError.runtime(error.description)
+        }
+        if let c = constraint { Stdio.info("grammar: \(c.grammar.ruleNames.count) rules, compiled in \(fmt1(c.milliseconds)) ms") }
         let stats = try runtime { () throws(EngineError) in
             try engine.generate(request) { piece in Stdio.out(piece) }
         }
         Stdio.out("\n")
         Stdio.info("prompt: \(stats.promptTokens) tokens (\(stats.cachedTokens) cached), \(fmt1(stats.prefillTokensPerSecond)) tok/s | generated: "
-            + "\(stats.generatedTokens) tokens, \(fmt1(stats.decodeTokensPerSecond)) tok/s | stop: \(stats.stopReason.rawValue)")
+            + "\(stats.generatedTokens) tokens, \(fmt1(stats.decodeTokensPerSecond)) tok/s | stop: \(stats.stopReason.rawValue)"
+            + (stats.answerShortened ? " (answer shortened to fit --max-tokens)" : ""))
         if let path = statsFile {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
