@@ -43,11 +43,12 @@ struct AnswerReserve {
         return vocab.fewestTokens(spelling: bytes)
     }
 
-    /// Whether `token`, leading to `next`, keeps a complete answer within `left` more tokens.
-    func fit(_ token: Int32, next: GrammarState, left: Int) -> Fit? {
+    /// Whether `token`, leading to `next`, keeps a complete answer within `left` more tokens. Without `spell`, only
+    /// the cheap witnesses count (the plan, the byte count: about a microsecond), not a spelled completion (5-50 us).
+    func fit(_ token: Int32, next: GrammarState, left: Int, spell: Bool = true) -> Fit? {
         if plan.first == token && plan.count - 1 <= left { return .plan }
         if bytesAreTokens && grammar.minBytes(next) <= left { return .bytes }
-        if let p = Self.completion(grammar, vocab, from: next), p.count <= left { return .path(p) }
+        if spell, let p = Self.completion(grammar, vocab, from: next), p.count <= left { return .path(p) }
         return nil
     }
 

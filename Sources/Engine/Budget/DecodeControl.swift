@@ -117,10 +117,12 @@ struct DecodeControl {
         // Steering: the model's pick would leave too few tokens to finish.
         answerShortened = true
         let canEnd = g.canEnd, eog = g.vocab.eog
+        var spellings = Self.steeringSpellings
         let admitted = sampler.sample(logits) { c in
             if eog.contains(c) { return canEnd }
             guard let n = g.state(after: c) else { return false }
-            return r.fit(c, next: n, left: left - 1) != nil
+            spellings -= 1
+            return r.fit(c, next: n, left: left - 1, spell: spellings >= 0) != nil
         }
         if let c = admitted, eog.contains(c) { return .token(c, reasoning: false) }
         guard let c = admitted ?? r.nextPlanned(from: g.state) else { return .end(.length) }
@@ -129,6 +131,10 @@ struct DecodeControl {
         g.move(to: next)
         return .token(c, reasoning: false)
     }
+
+    /// Candidates of a steered step whose completion may be spelled in tokens (the rest need the cheap witnesses):
+    /// bounds a steered step to about 2 ms of grammar work.
+    static let steeringSpellings = 32
 
     private mutating func closeStep(_ s: ReasoningSection, tokens: [Int32], text: String) -> Step {
         let all = tokens + s.markers.closeTokens
