@@ -7,13 +7,16 @@ struct Generate: ParsableCommand {
         abstract: "Generate text from a prompt, streaming it to stdout.",
         discussion: """
             Without --raw, the prompt is the user turn of the model's chat template (--system gives the system turn).
-            Stop reasons (the summary on stderr, "stop_reason" in --stats-file):
-              eos     the model ended its answer, or the grammar/schema allows nothing more
-              length  --max-tokens ran out; under --json/--json-schema/--grammar the output is still complete and
-                      valid: when the limit neared, the engine steered to a shortest completion ("answer_shortened")
+            Stop reasons (the summary on stderr; "stop_reason" in --stats-file):
+              eos     the model ended, or the grammar allows nothing more
+              length  --max-tokens ran out. Under --json, --json-schema or
+                      --grammar the output is still complete and valid: near
+                      the limit the engine steers to a shortest completion
+                      ("answer_shortened" in the stats)
               stop    a --stop string appeared (it is not printed)
-            Under a grammar, --max-tokens below the shortest valid output (plus the close marker with --think-budget)
-            is refused before generating, naming the least that fits.
+            Under a grammar, a --max-tokens below the shortest valid output
+            (plus the close marker with --think-budget) is refused before
+            generating, naming the least that fits.
             Examples:
               slm generate "Write a haiku about CPUs."
               echo "The capital of France is" | slm generate --raw --temperature 0 --max-tokens 16
