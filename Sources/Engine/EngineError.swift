@@ -18,6 +18,8 @@ public enum EngineError: Error, CustomStringConvertible {
     case shuttingDown
     /// A chat template failed to parse or render (the error names the template's line and column).
     case chatTemplate(JinjaError)
+    /// max_tokens cannot hold the reasoning's close marker (when a section is open) and the shortest valid answer.
+    case budgetTooSmall(maxTokens: Int, closeTokens: Int, answerTokens: Int, thinkBudget: Int?)
 
     public var description: String {
         switch self {
@@ -30,6 +32,13 @@ public enum EngineError: Error, CustomStringConvertible {
         case .nanLogits(let p): return "the model produced NaN logits at position \(p) (its weights or activations are not finite)"
         case .cancelled: return "the request was cancelled"
         case .shuttingDown: return "the server is shutting down"
+        case .budgetTooSmall(let m, let close, let answer, let think):
+            if close > 0, let think {
+                return "--max-tokens \(m) cannot hold the reasoning's close marker (\(close) tokens) and the shortest valid "
+                    + "answer (\(answer) tokens) after --think-budget \(think); give --max-tokens \(close + answer) or more"
+            }
+            return "--max-tokens \(m) cannot hold the shortest output the grammar allows (\(answer) tokens); give "
+                + "--max-tokens \(answer) or more"
         }
     }
 }

@@ -20,6 +20,12 @@ public struct GenerationRequest: Sendable {
     /// Polled between prefill batches and decode steps: once set, generation ends with stop reason `interrupted`,
     /// keeping what it produced (text emitted, prefix blocks computed).
     public var cancellation: CancellationFlag? = nil
+    /// Text the engine inserts before it closes the reasoning (nil or empty: none); `--think-soft`: from this
+    /// fraction of the reasoning limit on, the close's probability is raised step by step (nil: off).
+    public var thinkMessage: String? = GenerationRequest.defaultThinkMessage
+    public var thinkSoft: Double? = nil
+    /// The budget message `slm` uses unless told otherwise (chosen by measurement: Benchmarks/README.md).
+    public static let defaultThinkMessage: String? = nil
 
     public init(prompt: [Int32], contextLength: Int) {
         self.prompt = prompt
@@ -29,7 +35,8 @@ public struct GenerationRequest: Sendable {
 
 extension Engine {
     /// Prefills the prompt, then decodes one token at a time, streaming text through `emit` (never half a UTF-8
-    /// character, never stop-string text). Fails before any work if prompt + maxTokens exceed the context.
+    /// character, never stop-string text). Fails before any work if prompt + maxTokens exceed the context or the
+    /// budgets cannot end in a valid answer (`budgetPlan(for:)`).
     public func generate(_ request: GenerationRequest, emit: (String) -> Void) throws(EngineError) -> GenerationStats {
         var decoder = try SequenceDecoder(request: request, engine: self)
         let cache = try makeCache(capacity: request.contextLength)

@@ -1,8 +1,12 @@
 extension Engine {
-    /// How many tokens `request` may generate before its context is full: the context length minus the prompt and
-    /// what the engine adds to it (a reasoning section's markers). Zero or less: the prompt alone fills the context.
+    /// Positions the context leaves for generated tokens after the prompt and what the engine appends to it (a
+    /// reasoning section's opening marker; with a think budget of 0, the empty section's open and close markers).
     public func generationRoom(_ request: GenerationRequest) -> Int {
-        let control = DecodeControl(request: request, tokenizer: tokenizer, vocabularyKey: file.path)
-        return request.contextLength - request.prompt.count - control.promptSuffix.count - control.insertedTokenAllowance
+        var suffix = 0
+        if let budget = request.thinkBudget {
+            let markers = ReasoningMarkers(tokenizer: tokenizer)
+            suffix = markers.openTokens.count + (budget == 0 ? markers.closeTokens.count : 0)
+        }
+        return request.contextLength - request.prompt.count - suffix
     }
 }

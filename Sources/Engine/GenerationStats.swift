@@ -1,8 +1,15 @@
-/// Why generation ended.
+/// Why generation ended: `eos` the model ended (or the grammar completed), `length` max_tokens ran out (a grammar
+/// answer is still complete: see `answerShortened`), `stop` a stop string appeared.
 public enum StopReason: String, Sendable, Codable {
-    case eos, length, stop, budget
+    case eos, length, stop
     /// Stopped by a cancellation (Ctrl-C) before any other reason.
     case interrupted
+}
+
+/// Who ended a reasoning section: the model itself, the engine at the think budget, or the engine earlier so that
+/// the close marker and the shortest answer fit in max_tokens.
+public enum ReasoningEnd: String, Sendable, Codable {
+    case model, thinkBudget = "think_budget", maxTokens = "max_tokens"
 }
 
 /// The `--stats-file` object (docs/INTERFACE.md).
@@ -22,6 +29,16 @@ public struct GenerationStats: Sendable, Codable, Equatable {
     /// Model load and the whole command (load, tokenization, generation), measured by the caller; 0 when not set.
     public var loadMs = 0.0
     public var totalMs = 0.0
+    /// The engine finished a grammar answer early (steering to a shortest completion) to fit max_tokens.
+    public var answerShortened = false
+    /// Budget figures: the request's think budget, the reasoning limit it came to under max_tokens, who ended the
+    /// reasoning ("model", "think_budget", "max_tokens"), the fewest tokens of a valid answer, and the tokens the
+    /// engine inserted (budget message and close marker, counted in generated_tokens).
+    public var thinkBudget: Int? = nil
+    public var reasoningLimit: Int? = nil
+    public var reasoningEnd: ReasoningEnd? = nil
+    public var answerMinTokens = 0
+    public var insertedTokens = 0
 
     /// Over the positions actually computed, not those restored from the cache.
     public var prefillTokensPerSecond: Double {
@@ -38,7 +55,9 @@ public struct GenerationStats: Sendable, Codable, Equatable {
         case promptTokens = "prompt_tokens", cachedTokens = "cached_tokens", generatedTokens = "generated_tokens"
         case reasoningTokens = "reasoning_tokens", prefillMs = "prefill_ms", decodeMs = "decode_ms"
         case prefillTokensPerSecond = "prefill_tokens_per_s", decodeTokensPerSecond = "decode_tokens_per_s"
-        case stopReason = "stop_reason"
+        case stopReason = "stop_reason", answerShortened = "answer_shortened", thinkBudget = "think_budget"
+        case reasoningLimit = "reasoning_limit", reasoningEnd = "reasoning_end", answerMinTokens = "answer_min_tokens"
+        case insertedTokens = "inserted_tokens"
         case computedTokens = "computed_tokens", seed, loadMs = "load_ms", totalMs = "total_ms"
     }
 
@@ -57,6 +76,12 @@ public struct GenerationStats: Sendable, Codable, Equatable {
         try c.encode(seed, forKey: .seed)
         try c.encode(loadMs, forKey: .loadMs)
         try c.encode(totalMs, forKey: .totalMs)
+        try c.encode(answerShortened, forKey: .answerShortened)
+        try c.encode(thinkBudget, forKey: .thinkBudget)
+        try c.encode(reasoningLimit, forKey: .reasoningLimit)
+        try c.encode(reasoningEnd, forKey: .reasoningEnd)
+        try c.encode(answerMinTokens, forKey: .answerMinTokens)
+        try c.encode(insertedTokens, forKey: .insertedTokens)
     }
 
     public init(from decoder: Decoder) throws {
@@ -72,5 +97,11 @@ public struct GenerationStats: Sendable, Codable, Equatable {
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 0
         loadMs = try c.decodeIfPresent(Double.self, forKey: .loadMs) ?? 0
         totalMs = try c.decodeIfPresent(Double.self, forKey: .totalMs) ?? 0
+        answerShortened = try c.decodeIfPresent(Bool.self, forKey: .answerShortened) ?? false
+        thinkBudget = try c.decodeIfPresent(Int.self, forKey: .thinkBudget)
+        reasoningLimit = try c.decodeIfPresent(Int.self, forKey: .reasoningLimit)
+        reasoningEnd = try c.decodeIfPresent(ReasoningEnd.self, forKey: .reasoningEnd)
+        answerMinTokens = try c.decodeIfPresent(Int.self, forKey: .answerMinTokens) ?? 0
+        insertedTokens = try c.decodeIfPresent(Int.self, forKey: .insertedTokens) ?? 0
     }
 }

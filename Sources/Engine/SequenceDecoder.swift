@@ -70,9 +70,11 @@ struct SequenceDecoder {
     init(request: GenerationRequest, engine: Engine, separateReasoning: Bool = false) throws(EngineError) {
         let prompt = request.prompt
         guard !prompt.isEmpty else { throw .emptyPrompt }
-        var control = DecodeControl(request: request, tokenizer: engine.tokenizer, vocabularyKey: engine.file.path)
+        let plan = try engine.budgetPlan(for: request)
+        let vocab = request.grammar == nil ? nil : TokenVocabulary.shared(for: engine.tokenizer, key: engine.file.path)
+        let control = DecodeControl(request: request, plan: plan, tokenizer: engine.tokenizer, vocab: vocab)
         input = prompt + control.promptSuffix
-        let (total, overflow) = (input.count + control.insertedTokenAllowance).addingReportingOverflow(max(request.maxTokens, 0))
+        let (total, overflow) = input.count.addingReportingOverflow(max(request.maxTokens, 0))
         guard !overflow, total <= request.contextLength else {
             throw .invalidArgument("prompt (\(prompt.count) tokens) + --max-tokens (\(request.maxTokens)) exceeds the context of \(request.contextLength) tokens; raise --ctx or lower --max-tokens")
         }
@@ -115,20 +117,23 @@ struct SequenceDecoder {
         let token: Int32
         var visible = true
         var reasoning = false
-        switch control.next(row, sampler: &sampler) {
-        case .end:
-            stats.stopReason = .eos
+        switch control.next(row, sampler: &sampler, left: maxTokens - stats.generatedTokens) {
+        case .end(let reason):
+            stats.stopReason = reason
             return .finished
         case .insert(let tokens, let text):
+            // The engine's tokens (a budget message, the close marker) count against max_tokens.
             if separate {
                 emitReasoning(detok.flush(), emit: emit)
                 let held = reasoningFilter.finish()
                 if !held.isEmpty { emit(held, .reasoning) }
-                return .evaluate(tokens)
+            } else {
+                let (out, stopped) = stopper.feed(detok.flush() + text)
+                if !out.isEmpty { emit(out, .content) }
+                if stopped { stats.stopReason = .stop; return .finished }
             }
-            let (out, stopped) = stopper.feed(detok.flush() + text)
-            if !out.isEmpty { emit(out, .content) }
-            if stopped { stats.stopReason = .stop; return .finished }
+            stats.generatedTokens += tokens.count
+            if stats.generatedTokens >= maxTokens { return .finished }
             return .evaluate(tokens)
         case .token(let t, let r):
             token = t
@@ -162,7 +167,7 @@ struct SequenceDecoder {
 
     /// After the last step: what the detokenizer and the stop matcher still hold, and the final counts.
     mutating func finish(emit: (String, TextChannel) -> Void) -> GenerationStats {
-        stats.reasoningTokens = control.reasoningTokens
+        control.report(into: &stats)
         if stats.stopReason != .stop {
             if separate && control.inReasoning {
                 emitReasoning(detok.flush(), emit: emit)

@@ -181,6 +181,12 @@ struct CompletionController: Sendable {
             var e = APIError(.serviceUnavailable, "the server is shutting down", type: "server_error", code: "shutting_down")
             e.headers[.retryAfter] = "5"
             return e
+        case SchedulerError.invalidRequest(.budgetTooSmall(let m, let close, let answer, let think)):
+            let need = close + answer
+            let what = close > 0 && think != nil ? "the reasoning's close marker (\(close) tokens) and the shortest valid answer (\(answer) tokens)"
+                : "the shortest output the grammar or schema allows (\(answer) tokens)"
+            return .invalid("max_tokens \(m) cannot hold \(what); give max_tokens \(need) or more", param: "max_tokens",
+                            code: "max_tokens_too_small")
         case SchedulerError.invalidRequest(let inner): return .invalid(inner.description)
         case EngineError.cancelled: return APIError(.init(code: 499), "the request was cancelled", type: "server_error", code: "cancelled")
         case let e as EngineError: return APIError(.internalServerError, e.description, type: "server_error")

@@ -30,7 +30,7 @@ struct CompletionResponse {
     static func finishReason(_ stop: StopReason) -> String {
         switch stop {
         case .eos, .stop: return "stop"
-        case .length, .budget, .interrupted: return "length"
+        case .length, .interrupted: return "length"
         }
     }
 

@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import SLMEngine
 
-/// --json-schema, --json, --grammar, --think-budget, --hide-reasoning: what shape the answer must have and how much
-/// the model may reason first.
+/// --json-schema, --json, --grammar, --think-budget, --think-message, --think-soft, --hide-reasoning: what shape the
+/// answer must have and how much the model may reason first.
 struct ConstraintOptions: ParsableArguments {
     @Option(name: .long, help: "The output is one JSON value valid under this JSON Schema file.")
     var jsonSchema: String?
@@ -12,9 +12,17 @@ struct ConstraintOptions: ParsableArguments {
     @Option(name: .long, help: "The output matches this GBNF grammar file (llama.cpp syntax; root rule 'root').")
     var grammar: String?
     @Option(name: .long, help: ArgumentHelp(
-        "Open a reasoning section; the model reasons for at most N tokens, then the engine closes it (0 = no reasoning).",
+        "Open a reasoning section; the model reasons for at most N tokens, then the engine closes it (0 = no reasoning). "
+            + "Within --max-tokens: the reasoning ends early enough for the close marker and the shortest valid answer.",
         valueName: "N"))
     var thinkBudget: Int?
+    @Option(name: .long, help: ArgumentHelp(
+        "Text the engine writes before it closes the reasoning at the budget ('' = none).", valueName: "TEXT"))
+    var thinkMessage: String = GenerationRequest.defaultThinkMessage ?? ""
+    @Option(name: .long, help: ArgumentHelp(
+        "Soft budget: from this fraction of the reasoning budget on, raise the close's probability step by step (off by default).",
+        valueName: "FRACTION"))
+    var thinkSoft: Double?
     @Flag(name: .long, help: "Do not print the reasoning section.")
     var hideReasoning = false
 
@@ -23,6 +31,11 @@ struct ConstraintOptions: ParsableArguments {
         if n > 1 { throw ValidationError("give one of --json-schema, --json, --grammar") }
         if let b = thinkBudget, !(0...1_000_000).contains(b) { throw ValidationError("--think-budget must be in 0...1000000, got \(b)") }
         if hideReasoning && thinkBudget == nil { throw ValidationError("--hide-reasoning needs --think-budget") }
+        if let f = thinkSoft {
+            guard f.isFinite, (0...1).contains(f) else { throw ValidationError("--think-soft must be in 0...1, got \(f)") }
+            guard thinkBudget != nil else { throw ValidationError("--think-soft needs --think-budget") }
+        }
+        guard thinkMessage.utf8.count <= 1000 else { throw ValidationError("--think-message must be at most 1000 bytes") }
     }
 
     /// The compiled constraint, nil when none was asked for. A file that cannot be read is a runtime error (exit 1);

@@ -10,6 +10,17 @@ struct Generate: ParsableCommand {
             Escapes (\\n \\t \\\\ \\" \\xNN) in the prompt argument, --system and --stop are read as llama.cpp's -e \
             reads them; --no-escape takes them literally. Ctrl-C stops generation and still prints the summary and \
             writes --stats-file (a second Ctrl-C quits at once).
+            Stop reasons (the summary on stderr; "stop_reason" in --stats-file):
+              eos     the model ended, or the grammar allows nothing more
+              length  --max-tokens ran out. Under --json, --json-schema or
+                      --grammar the output is still complete and valid: near
+                      the limit the engine steers to a shortest completion
+                      ("answer_shortened" in the stats)
+              stop    a --stop string appeared (it is not printed)
+              interrupted  Ctrl-C stopped it
+            Under a grammar, a --max-tokens below the shortest valid output
+            (plus the close marker with --think-budget) is refused before
+            generating, naming the least that fits.
 
             Examples:
               slm generate "Write a haiku about CPUs."
@@ -88,7 +99,6 @@ struct Generate: ParsableCommand {
         let override = try templateOptions.load()
         let tools = try toolOptions.load()
         let (engine, loadMs) = try modelOptions.loadEngineTimed()
-        if let c = constraint { Stdio.info("grammar: \(c.grammar.ruleNames.count) rules, compiled in \(fmt1(c.milliseconds)) ms") }
         let context = ctx ?? engine.defaultContext
         guard context <= engine.config.trainedContextLength else {
             throw CLIError.usage("--ctx \(context) exceeds the model's trained context of \(engine.config.trainedContextLength)")
@@ -113,8 +123,16 @@ struct Generate: ParsableCommand {
         if toolOptions.enabled { request.grammar = try toolOptions.grammar(tools, format: format) }
         request.thinkBudget = constraints.thinkBudget
         request.hideReasoning = constraints.hideReasoning
+        request.thinkMessage = constraints.thinkMessage
+        request.thinkSoft = constraints.thinkSoft
         request.maxTokens = maxTokenCount(room: engine.generationRoom(request), context: context)
         request.cancellation = Interrupt.install()
+        // A budget that cannot end in a valid answer is a bad flag value: refused before anything is printed.
+        do { _ = try engine.budgetPlan(for: request) } catch {
+            if case .budgetTooSmall = error { throw CLIError.usage(error.description) }
+            throw CLIError.runtime(error.description)
+        }
+        if let c = constraint { Stdio.info("grammar: \(c.grammar.ruleNames.count) rules, compiled in \(fmt1(c.milliseconds)) ms") }
         var reply = ""
         var result = try runtime { () throws(EngineError) in
             try engine.generate(request) { piece in if toolOptions.enabled { reply += piece } else { Stdio.out(piece) } }
@@ -150,5 +168,6 @@ struct Generate: ParsableCommand {
             + "\(fmt1(s.prefillTokensPerSecond)) tok/s) | generated: \(s.generatedTokens) tokens, "
             + "\(fmt1(s.decodeTokensPerSecond)) tok/s | load \(fmt1(s.loadMs)) ms, total \(fmt1(s.totalMs)) ms | "
             + "seed \(s.seed) | stop: \(s.stopReason.rawValue)"
+            + (s.answerShortened ? " (answer shortened to fit --max-tokens)" : "")
     }
 }

@@ -22,12 +22,15 @@ final class GenerationStatsTests: XCTestCase {
         XCTAssertEqual(Set(object.keys), [
             "prompt_tokens", "cached_tokens", "generated_tokens", "reasoning_tokens", "prefill_ms", "decode_ms",
             "prefill_tokens_per_s", "decode_tokens_per_s", "stop_reason", "computed_tokens", "seed", "load_ms",
-            "total_ms",
+            "total_ms", "answer_shortened", "think_budget", "reasoning_limit", "reasoning_end", "answer_min_tokens",
+            "inserted_tokens",
         ])
         XCTAssertEqual(object["seed"] as? Int, 1234)
         XCTAssertEqual(object["computed_tokens"] as? Int, 8)
         XCTAssertEqual(object["load_ms"] as? Double, 50)
         XCTAssertEqual(object["total_ms"] as? Double, 2500)
+        XCTAssertEqual(object["answer_shortened"] as? Bool, false)
+        XCTAssertTrue(object["think_budget"] is NSNull, "no reasoning section: null, not absent")
         XCTAssertEqual(object["prompt_tokens"] as? Int, 10)
         XCTAssertEqual(object["cached_tokens"] as? Int, 2)
         XCTAssertEqual(object["generated_tokens"] as? Int, 11)
@@ -49,7 +52,22 @@ final class GenerationStatsTests: XCTestCase {
     }
 
     func testStopReasonNames() {
-        XCTAssertEqual([StopReason.eos, .length, .stop, .budget, .interrupted].map(\.rawValue),
-                       ["eos", "length", "stop", "budget", "interrupted"])
+        XCTAssertEqual([StopReason.eos, .length, .stop, .interrupted].map(\.rawValue), ["eos", "length", "stop", "interrupted"])
+        XCTAssertEqual([ReasoningEnd.model, .thinkBudget, .maxTokens].map(\.rawValue), ["model", "think_budget", "max_tokens"])
+    }
+
+    func testBudgetFiguresRoundTrip() throws {
+        var s = GenerationStats()
+        s.answerShortened = true
+        s.thinkBudget = 64
+        s.reasoningLimit = 20
+        s.reasoningEnd = .maxTokens
+        s.answerMinTokens = 8
+        s.insertedTokens = 5
+        let data = try JSONEncoder().encode(s)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        XCTAssertEqual(object["reasoning_end"] as? String, "max_tokens")
+        XCTAssertEqual(object["reasoning_limit"] as? Int, 20)
+        XCTAssertEqual(try JSONDecoder().decode(GenerationStats.self, from: data), s)
     }
 }

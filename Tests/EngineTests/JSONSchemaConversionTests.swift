@@ -14,8 +14,9 @@ final class JSONSchemaConversionTests: XCTestCase {
 
     func testObjects() throws {
         try check(#"{"type":"object","properties":{"a":{"type":"integer"},"b":{"type":"string"}},"required":["a"]}"#,
-                  accept: [#"{"a":1}"#, #"{ "a" : -3 , "b":"x\"y" }"#, "{\n  \"a\": 0,\n  \"b\": \"\"\n}"],
-                  reject: [#"{}"#, #"{"b":"x"}"#, #"{"a":1,"c":2}"#, #"{"a":01}"#, #"{"a":1,}"#, #"{"b":"x","a":1}"#])
+                  accept: [#"{"a":1}"#, #"{ "a": -3, "b":"x\"y" }"#, "{\n  \"a\": 0,\n  \"b\": \"\"\n}"],
+                  reject: [#"{}"#, #"{"b":"x"}"#, #"{"a":1,"c":2}"#, #"{"a":01}"#, #"{"a":1,}"#, #"{"b":"x","a":1}"#,
+                           #"{ "a" : -3 , "b":"x\"y" }"#])
         try check(#"{"properties":{"a":{"type":"boolean"},"b":{"type":"null"},"c":{"const":3}}}"#,
                   accept: ["{}", #"{"a":true}"#, #"{"b":null}"#, #"{"a":false,"c":3}"#, #"{"a":true,"b":null,"c":3}"#],
                   reject: [#"{,"b":null}"#, #"{"c":3,"a":true}"#, #"{"c":4}"#])
@@ -77,10 +78,10 @@ final class JSONSchemaConversionTests: XCTestCase {
 
     func testAnyJSONAndBoundedWhitespace() throws {
         let g = try Grammar(gbnf: JSONSchemaGrammar.anyValueGBNF)
-        for s in ["1", "-0.5e+10", #""x""#, "[]", #"{"a":[1,{"b":null}],"c":true}"#, "[ 1 ,\n 2 ]"] { XCTAssertTrue(g.matches(s), s) }
-        for s in ["", "01", "[1,]", "{'a':1}", "nul", "1.", #""\x""#] { XCTAssertFalse(g.matches(s), s) }
-        XCTAssertTrue(g.matches("[" + String(repeating: " ", count: 20) + "1]"))
-        XCTAssertFalse(g.matches("[" + String(repeating: " ", count: 21) + "1]"), "whitespace runs are capped at 20")
+        for s in ["1", "-0.5e+10", #""x""#, "[]", #"{"a":[1,{"b":null}],"c":true}"#, "[ 1,\n 2 ]"] { XCTAssertTrue(g.matches(s), s) }
+        for s in ["", "01", "[1,]", "{'a':1}", "nul", "1.", #""\x""#, "[ 1 ,\n 2 ]", "[  1]"] { XCTAssertFalse(g.matches(s), s) }
+        XCTAssertTrue(g.matches("[\n" + String(repeating: " ", count: 20) + "1]"))
+        XCTAssertFalse(g.matches("[\n" + String(repeating: " ", count: 21) + "1]"), "indents are capped at 20")
         XCTAssertFalse(g.matches("1" + String(repeating: "0", count: 16)), "integers are capped at 16 digits")
     }
 

@@ -3,34 +3,15 @@ import XCTest
 import SLMEngine
 import TestSupport
 
-/// The schema suite for generation tests: every string and array bounded so that a complete value always fits in
-/// the token limit the tests give (a valid answer must be complete, not cut by --max-tokens).
+/// The schema suite for generation tests (Tests/Fixtures/json-schemas.jsonl, one schema per line, shared with
+/// Benchmarks/constrained-validity.py): every string and array bounded so that a complete value always fits in the
+/// token limit the tests give (a valid answer must be complete, not cut by --max-tokens).
 enum JSONSchemaSuite {
-    static let schemas: [String] = [
-        #"{"type":"object","properties":{"name":{"type":"string","maxLength":20},"age":{"type":"integer","minimum":0,"maximum":120}},"required":["name","age"],"additionalProperties":false}"#,
-        #"{"type":"object","properties":{"user":{"type":"object","properties":{"id":{"type":"integer","minimum":1,"maximum":99999},"email":{"type":"string","maxLength":30}},"required":["id","email"]},"active":{"type":"boolean"}},"required":["user","active"]}"#,
-        #"{"type":"array","items":{"type":"integer","minimum":-100,"maximum":100},"minItems":2,"maxItems":4}"#,
-        #"{"type":"object","properties":{"color":{"enum":["red","green","blue"]}},"required":["color"]}"#,
-        #"{"type":"object","properties":{"price":{"type":"number"},"delta":{"type":"integer","minimum":-50,"maximum":-10}},"required":["price","delta"]}"#,
-        #"{"type":"object","properties":{"nickname":{"type":["string","null"],"maxLength":10}},"required":["nickname"]}"#,
-        #"{"anyOf":[{"type":"integer","minimum":0,"maximum":1000},{"type":"string","maxLength":8}]}"#,
-        ##"{"$defs":{"point":{"type":"object","properties":{"x":{"type":"integer","minimum":-9,"maximum":9},"y":{"type":"integer","minimum":-9,"maximum":9}},"required":["x","y"]}},"type":"object","properties":{"from":{"$ref":"#/$defs/point"},"to":{"$ref":"#/$defs/point"}},"required":["from","to"]}"##,
-        #"{"type":"object","properties":{"version":{"const":2},"kind":{"const":"report"},"ok":{"type":"boolean"}},"required":["version","kind","ok"]}"#,
-        #"{"type":"array","prefixItems":[{"type":"string","maxLength":12},{"type":"integer","minimum":0,"maximum":99},{"type":"boolean"}],"items":false}"#,
-        #"{"type":"object","properties":{"a":{"type":"integer","minimum":0,"maximum":9},"b":{"type":"string","maxLength":5}}}"#,
-        #"{"allOf":[{"type":"object","properties":{"title":{"type":"string","maxLength":15}},"required":["title"]},{"properties":{"pages":{"type":"integer","minimum":1,"maximum":999}},"required":["pages"]}]}"#,
-        #"{"oneOf":[{"type":"boolean"},{"type":"null"}]}"#,
-        #"{"type":"object","properties":{"day":{"type":"string","format":"date"}},"required":["day"]}"#,
-        #"{"type":"object","properties":{"id":{"type":"string","format":"uuid"}},"required":["id"]}"#,
-        #"{"type":"object","properties":{"code":{"type":"string","pattern":"^[A-Z]{3}-[0-9]{3}$"}},"required":["code"]}"#,
-        #"{"type":["integer","boolean"],"minimum":-5,"maximum":5}"#,
-        #"{"type":"array","items":{"type":"object","properties":{"id":{"type":"integer","minimum":1,"maximum":9},"ok":{"type":"boolean"}},"required":["id","ok"]},"minItems":1,"maxItems":3}"#,
-        #"{"type":"object","properties":{"word":{"type":"string","minLength":3,"maxLength":6}},"required":["word"]}"#,
-        #"{"type":"integer","exclusiveMinimum":0,"exclusiveMaximum":1000}"#,
-        #"{"type":"array","items":{"type":"array","items":{"type":"boolean"},"maxItems":3},"maxItems":2}"#,
-        #"{"type":"object","properties":{"answer":{"enum":[1,"two",null,true]}},"required":["answer"]}"#,
-        ##"{"$defs":{"node":{"type":"object","properties":{"v":{"type":"integer","minimum":0,"maximum":9},"next":{"anyOf":[{"type":"null"},{"type":"object","properties":{"v":{"type":"integer","minimum":0,"maximum":9}},"required":["v"]}]}},"required":["v","next"]}},"$ref":"#/$defs/node"}"##,
-    ]
+    static let schemas: [String] = {
+        let url = TestPaths.fixtures.appendingPathComponent("json-schemas.jsonl")
+        let text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
+    }()
 
     /// Validates each (schema, instance) with Python's `jsonschema` (Draft 2020-12, format checking on); returns one
     /// message per invalid pair. Throws XCTSkip when python3/jsonschema are missing outside CI.
@@ -91,7 +72,15 @@ enum JSONSchemaSuite {
         return try Engine(modelPath: path, threads: 2)
     }
 
-    static func prompt(_ engine: Engine, _ text: String) throws -> [Int32] {
-        engine.tokenizeChat(try engine.renderChat([.user(text)]))
+    /// The answer after a reasoning section: the text after the close marker, less the newline the engine writes
+    /// after its own close (the model's close is followed by the answer directly); nil without a close marker.
+    static func answer(after text: String) -> String? {
+        guard let close = text.range(of: "</think>") else { return nil }
+        let rest = text[close.upperBound...]
+        return String(rest.hasPrefix("\n") ? rest.dropFirst() : rest)
+    }
+
+    static func prompt(_ engine: Engine, _ text: String) -> [Int32] {
+        engine.tokenizeChat((try? engine.renderChat([.user(text)])) ?? text)
     }
 }

@@ -76,6 +76,11 @@ final class ErrorTests: XCTestCase {
                 "{\"messages\":[{\"role\":\"user\",\"content\":\"\(long)\"}],\"max_tokens\":10}"), 400)
             XCTAssertEqual(e["code"] as? String, "context_length_exceeded")
             try self.assertAPIError(try await self.raw(client, "/v1/completions", "{\"prompt\":\"hi\",\"echo\":true}"), 400, param: "echo")
+            // A schema whose shortest answer cannot fit max_tokens is refused up front.
+            let tight = try self.assertAPIError(try await self.raw(client, chat,
+                "{\(msgs),\"max_tokens\":2,\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"p\",\"schema\":{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"}},\"required\":[\"name\"]}}}}"),
+                400, param: "max_tokens")
+            XCTAssertEqual(tight["code"] as? String, "max_tokens_too_small")
             try self.assertAPIError(try await self.raw(client, "/v1/completions", "{\"prompt\":[1,-2]}"), 400, param: "prompt")
             try self.assertAPIError(try await self.raw(client, "/v1/completions", "{\"prompt\":[\"a\",\"b\"]}"), 400, param: "prompt")
             try self.assertAPIError(try await self.raw(client, "/v1/completions", "{\"prompt\":\"\"}"), 400, param: "prompt")

@@ -31,10 +31,10 @@ struct ReasoningSection {
     private(set) var open = true
     private var tail: [UInt8] = []
 
+    /// Opens the section; with budget 0 the engine closes it at the first step.
     init(markers: ReasoningMarkers, budget: Int) {
         self.markers = markers
         self.budget = max(budget, 0)
-        open = self.budget > 0
     }
 
     /// The budget is spent and the section still open: the engine closes it now.

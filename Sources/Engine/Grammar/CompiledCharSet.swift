@@ -41,4 +41,30 @@ struct CompiledCharSet: Sendable {
 
     /// Whether the set matches no code point at all.
     var isEmpty: Bool { !matchesSome(0, 0x10FFFF) }
+
+    /// The smallest member of `lo...hi` that is a Unicode scalar, nil when none.
+    func first(in lo: UInt32, _ hi: UInt32) -> UInt32? {
+        for (a, b) in [(lo, min(hi, 0xD7FF)), (max(lo, 0xE000), hi)] where a <= b {
+            if !negated {
+                for r in ranges where r.upperBound >= a && r.lowerBound <= b { return max(r.lowerBound, a) }
+                continue
+            }
+            var next = a
+            for r in ranges where r.upperBound >= next {
+                if r.lowerBound > next { break }
+                next = r.upperBound + 1
+            }
+            if next <= b { return next }
+        }
+        return nil
+    }
+
+    /// The member a shortest completion writes: one of the fewest UTF-8 bytes, a letter or digit when the set has
+    /// one (so a forced completion reads as text), nil for an empty set.
+    var preferredMember: UInt32? {
+        let ascii = Array(UInt32(0x61)...0x7A) + Array(UInt32(0x30)...0x39) + Array(UInt32(0x41)...0x5A)
+            + Array(UInt32(0x20)...0x7E) + Array(UInt32(0)...0x7F)
+        if let c = ascii.first(where: matches) { return c }
+        return first(in: 0x80, 0x7FF) ?? first(in: 0x800, 0xFFFF) ?? first(in: 0x10000, 0x10FFFF)
+    }
 }

@@ -14,6 +14,8 @@ public struct Grammar: Sendable {
     let classes: [CompiledCharSet]
     public let ruleNames: [String]
     let root: Int32
+    /// Fewest bytes to finish from every element position (GrammarLength.swift).
+    let lengths: GrammarLengths
 
     /// Lowered size limit: a grammar may not expand to more elements than this.
     static let maxElements = 1_000_000
@@ -36,7 +38,9 @@ public struct Grammar: Sendable {
         }
         self.elements = elements
         self.alternatives = alternatives
-        self.classes = lowering.classes.map(CompiledCharSet.init)
+        let classes = lowering.classes.map(CompiledCharSet.init)
+        self.classes = classes
+        lengths = GrammarLengths(elements: elements, alternatives: alternatives, classes: classes)
         self.ruleNames = lowering.names
         self.root = Int32(root)
         try GrammarChecks.run(self)

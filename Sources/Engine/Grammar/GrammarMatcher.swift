@@ -98,10 +98,7 @@ extension Grammar {
             }
         }
         // Part of a character: keep going only if some stack could take a code point that starts this way.
-        let shift = UInt32(st.remaining) * 6
-        let lo = max(st.partial << shift, st.minimum)
-        let hi = min(st.partial << shift | ((1 << shift) - 1), 0x10FFFF)
-        guard lo <= hi else { return nil }
+        guard let (lo, hi) = st.partialRange else { return nil }
         for stack in st.stacks {
             if let top = stack.last, case .chars(let k) = elements[Int(top)], classes[Int(k)].matchesSome(lo, hi) {
                 return st

@@ -56,6 +56,14 @@ public struct GrammarProcessor: LogitProcessor {
         if let next = grammar.advance(state, bytes: vocab.bytes(token)) { state = next }
     }
 
+    /// The state after `token` (not an EOG token), nil when the grammar refuses it; `move(to:)` commits it.
+    public func state(after token: Int32) -> GrammarState? {
+        let b = vocab.bytes(token)
+        return b.isEmpty ? nil : grammar.advance(state, bytes: b)
+    }
+
+    public mutating func move(to next: GrammarState) { state = next }
+
     /// Advances past raw bytes (text the engine inserts); false if the grammar refuses them.
     public mutating func accept(bytes: [UInt8]) -> Bool {
         guard let next = grammar.advance(state, bytes: bytes) else { return false }

@@ -58,6 +58,55 @@ public final class TokenVocabulary: Sendable {
         return data[Int(offsets[Int(t)])..<Int(offsets[Int(t) + 1])]
     }
 
+    /// The fewest tokens whose bytes, one after another, are `bytes` (any split, not the tokenizer's own), nil when
+    /// some byte has no token. A shortest path over byte positions; the tokens that spell `bytes[i...]` from its
+    /// start are found by narrowing the sorted order one byte at a time (two binary searches per byte).
+    public func fewestTokens(spelling bytes: [UInt8]) -> [Int32]? {
+        let n = bytes.count
+        var best = [Int](repeating: Int.max, count: n + 1), next = [Int32](repeating: -1, count: n + 1)
+        var step = [Int](repeating: 0, count: n + 1)
+        best[n] = 0
+        for i in stride(from: n - 1, through: 0, by: -1) {
+            var lo = 0, hi = order.count   // order[lo..<hi]: the tokens that begin with bytes[i..<j]
+            var j = i
+            while j < n && lo < hi {
+                let d = j - i, b = bytes[j]
+                // Within the range, tokens of length d come first, then by byte d.
+                func below(_ k: Int, _ orEqual: Bool) -> Bool {
+                    let t = Int(order[k]), start = Int(offsets[t]), len = Int(offsets[t + 1]) - start
+                    if len <= d { return true }
+                    let x = data[start + d]
+                    return orEqual ? x <= b : x < b
+                }
+                lo = partition(lo, hi) { below($0, false) }
+                hi = partition(lo, hi) { below($0, true) }
+                j += 1
+                guard lo < hi else { break }
+                let t = order[lo]
+                if Int(offsets[Int(t) + 1] - offsets[Int(t)]) == j - i, best[j] != Int.max, best[j] + 1 < best[i] {
+                    best[i] = best[j] + 1
+                    next[i] = t
+                    step[i] = j - i
+                }
+            }
+        }
+        guard best[0] != Int.max else { return nil }
+        var out: [Int32] = []
+        var i = 0
+        while i < n { out.append(next[i]); i += step[i] }
+        return out
+    }
+
+    /// The first index in lo..<hi where `isBelow` turns false (it holds for a prefix of the range).
+    private func partition(_ lo: Int, _ hi: Int, _ isBelow: (Int) -> Bool) -> Int {
+        var lo = lo, hi = hi
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if isBelow(mid) { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
     // MARK: one vocabulary per tokenizer, shared
 
     private static let lock = NSLock()

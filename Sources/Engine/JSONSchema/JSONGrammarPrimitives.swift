@@ -1,17 +1,24 @@
 /// GBNF for JSON's building blocks. Everything that could repeat without end in a way no reader wants is bounded:
-/// whitespace runs (at most 20 characters), integer digits (16), fraction digits (16), exponent digits (3).
+/// integer digits (16), fraction digits (16), exponent digits (2: every number is a finite double, which strict
+/// parsers such as Foundation's require), and whitespace. Whitespace may come only after
+/// `{`, `[` and `,` and before `}` and `]` (`ws`: nothing, one space, or one newline and at most 20 spaces or tabs
+/// of indent) and after `:` (`sp`: at most one space), so an answer is compact or pretty-printed but never spends
+/// tokens on blank lines or a break before a comma. Strings hold no raw control character (RFC 8259), and a `\u`
+/// escape of a UTF-16 surrogate comes only as a high-low pair, so a strict parser accepts every string.
 enum JSONGrammarPrimitives {
     static let rules: [(String, String)] = [
-        ("ws", #"[ \t\n]{0,20}"#),
-        ("char", #"[^"\\\x00-\x1f] | "\\" (["\\/bfnrt] | "u" [0-9a-fA-F]{4})"#),
+        ("ws", #"( " " | "\n" [ \t]{0,20} )?"#),
+        ("sp", #"" "?"#),
+        ("char", #"[^"\\\x00-\x1f] | "\\" ( ["\\/bfnrt] | "u" ( [0-9a-cefA-CEF] hex{3} | [dD] [0-7] hex{2} | [dD] [89abAB] hex{2} "\\u" [dD] [c-fC-F] hex{2} ) )"#),
+        ("hex", "[0-9a-fA-F]"),
         ("string", #""\"" char* "\"""#),
         ("integer", #""-"? ("0" | [1-9] [0-9]{0,15})"#),
-        ("number", #""-"? ("0" | [1-9] [0-9]{0,15}) ("." [0-9]{1,16})? ([eE] [-+]? [0-9]{1,3})?"#),
+        ("number", #""-"? ("0" | [1-9] [0-9]{0,15}) ("." [0-9]{1,16})? ([eE] [-+]? [0-9]{1,2})?"#),
         ("boolean", #""true" | "false""#),
         ("null", #""null""#),
         ("value", "object | array | string | number | boolean | null"),
-        ("object", #""{" ws ( string ws ":" ws value ws ( "," ws string ws ":" ws value ws )* )? "}""#),
-        ("array", #""[" ws ( value ws ( "," ws value ws )* )? "]""#),
+        ("object", #""{" ws ( string ":" sp value ( "," ws string ":" sp value )* ws )? "}""#),
+        ("array", #""[" ws ( value ( "," ws value )* ws )? "]""#),
     ]
 
     /// Any JSON value (`--json`).

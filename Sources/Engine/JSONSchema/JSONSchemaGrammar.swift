@@ -265,24 +265,25 @@ struct SchemaConverter {
         }
         if let m = maxItems, prefix.count > m { prefix.removeLast(prefix.count - m) }
         if prefix.count < minItems && item == nil { throw fail(path, "minItems \(minItems) cannot be met with items: false") }
-        // Elements: all prefix items, then extra items with the remaining bounds.
+        // Elements: all prefix items, then extra items with the remaining bounds; `ws` after "[" and ",", and once
+        // before "]" only when some element came (so an empty array has one).
         let extraLo = max(minItems - prefix.count, 0)
         let extraHi = item == nil ? 0 : maxItems.map { $0 - prefix.count }
         var parts: [String] = []
-        for (i, p) in prefix.enumerated() { parts.append((i == 0 ? "" : "\",\" ws ") + p + " ws") }
+        for (i, p) in prefix.enumerated() { parts.append((i == 0 ? "" : "\",\" ws ") + p) }
         if let item, extraHi != 0 {
             let hiText = extraHi.map(String.init) ?? ""
             if prefix.isEmpty {
                 // First element without a comma.
                 let restLo = max(extraLo - 1, 0)
                 let restHi = extraHi.map { String($0 - 1) } ?? ""
-                let body = item + " ws (\",\" ws " + item + " ws){\(restLo)," + restHi + "}"
-                parts.append(extraLo >= 1 ? body : "(" + body + ")?")
-            } else {
-                parts.append("(\",\" ws " + item + " ws){\(extraLo)," + hiText + "}")
+                let body = item + " (\",\" ws " + item + "){\(restLo)," + restHi + "} ws"
+                return rule("array", "\"[\" ws " + (extraLo >= 1 ? body : "(" + body + ")?") + " \"]\"")
             }
+            parts.append("(\",\" ws " + item + "){\(extraLo)," + hiText + "}")
         }
-        return rule("array", "\"[\" ws " + parts.joined(separator: " ") + " \"]\"")
+        let body = parts.isEmpty ? "" : parts.joined(separator: " ") + " ws "
+        return rule("array", "\"[\" ws " + body + "\"]\"")
     }
 
     private mutating func object(_ s: JSONValue, path: String) throws(GrammarError) -> String {
@@ -306,30 +307,31 @@ struct SchemaConverter {
         if let a = s["additionalProperties"], a != .bool(false) {
             let value = try visit(a, path: "\(path)/additionalProperties")
             let key = excludingKey(props.map(\.0))
-            additional = rule("kv", key + " ws \":\" ws " + value)
+            additional = rule("kv", key + " \":\" sp " + value)
         }
         var kvs: [(String, Bool)] = []
         for (k, v) in props {
             let value = try visit(v, path: "\(path)/properties/\(k)")
-            kvs.append((rule("kv-" + k, JSONGrammarPrimitives.literal(JSONValue.quote(k)) + " ws \":\" ws " + value), required.contains(k)))
+            kvs.append((rule("kv-" + k, JSONGrammarPrimitives.literal(JSONValue.quote(k)) + " \":\" sp " + value), required.contains(k)))
         }
+        // Members joined by "," ws; `ws` after "{" and once before "}" when some member came.
         let req = kvs.filter(\.1).map(\.0), opt = kvs.filter { !$0.1 }.map(\.0)
-        let tail = additional.map { "(\",\" ws " + $0 + " ws)*" } ?? ""
+        let tail = additional.map { "(\",\" ws " + $0 + ")*" } ?? ""
         var body: String
         if !req.isEmpty {
-            body = req.enumerated().map { ($0.offset == 0 ? "" : "\",\" ws ") + $0.element + " ws" }.joined(separator: " ")
-            for o in opt { body += " (\",\" ws " + o + " ws)?" }
-            body += " " + tail
+            body = req.enumerated().map { ($0.offset == 0 ? "" : "\",\" ws ") + $0.element }.joined(separator: " ")
+            for o in opt { body += " (\",\" ws " + o + ")?" }
+            body += " " + tail + " ws"
         } else {
             // Optional only: whichever comes first has no comma. rest[j] = the optional ones after j, each with a comma.
             var rest = tail.isEmpty ? "\"\"" : tail
             var firsts: [String] = []
             for o in opt.reversed() {
-                firsts.append(o + " ws " + rest)
-                rest = rule("opt", "(\",\" ws " + o + " ws)? " + rest)
+                firsts.append(o + " " + rest)
+                rest = rule("opt", "(\",\" ws " + o + ")? " + rest)
             }
-            if let additional { firsts.append(additional + " ws " + tail) }
-            body = firsts.isEmpty ? "" : "(" + firsts.reversed().map { "(" + $0 + ")" }.joined(separator: " | ") + ")?"
+            if let additional { firsts.append(additional + " " + tail) }
+            body = firsts.isEmpty ? "" : "((" + firsts.reversed().joined(separator: ") | (") + ") ws)?"
         }
         return rule("object", "\"{\" ws " + body + " \"}\"")
     }
