@@ -50,8 +50,17 @@ public final class ModelService: @unchecked Sendable {
 
     /// A conversation to prompt tokens through the chat template (tools rendered by it, `variables` as
     /// `chat_template_kwargs`).
+    /// OpenAI lets an assistant turn that only called tools have `content: null`; templates written without tools
+    /// in mind concatenate it and fail, so a failed render is retried once with empty text for null contents.
     func chatPrompt(_ messages: [ChatMessage], tools: [ChatTool], variables: [String: JSONValue]) throws(EngineError) -> [Int32] {
-        engine.tokenizeChat(try engine.renderChat(messages, tools: tools, variables: variables, template: chatTemplate))
+        do {
+            return engine.tokenizeChat(try engine.renderChat(messages, tools: tools, variables: variables, template: chatTemplate))
+        } catch {
+            guard messages.contains(where: { $0.content == nil }) else { throw error }
+            var filled = messages
+            for i in filled.indices where filled[i].content == nil { filled[i].content = "" }
+            return engine.tokenizeChat(try engine.renderChat(filled, tools: tools, variables: variables, template: chatTemplate))
+        }
     }
 
     var toolCallFormat: ToolCallFormat { ToolCallFormat.detect(chatTemplate) }

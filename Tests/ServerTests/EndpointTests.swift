@@ -262,3 +262,72 @@ extension Sequence {
         return out
     }
 }
+
+/// Tool calls through /v1/chat/completions: the reply is constrained to a call of the named tool with arguments valid
+/// under its schema, and answered in OpenAI's `tool_calls` shape.
+final class ToolCallEndpointTests: XCTestCase {
+    func testRequiredToolCallParsesAndValidates() async throws {
+        let service = try ServerFixture.service(parallel: 2, context: 1024)
+        defer { service.scheduler.shutdown(grace: .seconds(1)) }
+        let app = buildApplication(service: service)
+        let tools: [[String: Any]] = [["type": "function", "function": [
+            "name": "get_weather", "description": "Current weather in a city",
+            "parameters": ["type": "object", "properties": ["city": ["type": "string"],
+                                                            "unit": ["type": "string", "enum": ["c", "f"]]],
+                           "required": ["city", "unit"]]]]]
+        try await app.test(.router) { client in
+            for seed in 0..<3 {
+                for stream in [false, true] {
+                    let body = try ServerFixture.body([
+                        "messages": [["role": "user", "content": "What's the weather in Paris?"]], "tools": tools,
+                        "tool_choice": ["type": "function", "function": ["name": "get_weather"]], "max_tokens": 80,
+                        "temperature": 1.0, "seed": seed, "stream": stream])
+                    let r = try await client.execute(uri: "/v1/chat/completions", method: .post,
+                                                     headers: ServerFixture.jsonHeaders, body: body)
+                    XCTAssertEqual(r.status, .ok, String(buffer: r.body))
+                    var calls: [[String: Any]] = []
+                    var finish: String?
+                    if stream {
+                        for e in ServerFixture.events(r).dropLast() {
+                            let choice = (try ServerFixture.object(e)["choices"] as? [[String: Any]])?.first
+                            calls += (choice?["delta"] as? [String: Any])?["tool_calls"] as? [[String: Any]] ?? []
+                            if let f = choice?["finish_reason"] as? String { finish = f }
+                        }
+                    } else {
+                        let choice = (try ServerFixture.json(r)["choices"] as? [[String: Any]])?.first
+                        calls = (choice?["message"] as? [String: Any])?["tool_calls"] as? [[String: Any]] ?? []
+                        finish = choice?["finish_reason"] as? String
+                    }
+                    XCTAssertEqual(finish, "tool_calls", "seed \(seed) stream \(stream)")
+                    XCTAssertEqual(calls.count, 1)
+                    let function = calls.first?["function"] as? [String: Any]
+                    XCTAssertEqual(function?["name"] as? String, "get_weather")
+                    XCTAssertEqual(calls.first?["type"] as? String, "function")
+                    XCTAssertNotNil(calls.first?["id"] as? String)
+                    let args = try JSONSerialization.jsonObject(with: Data((function?["arguments"] as? String ?? "").utf8)) as? [String: Any]
+                    XCTAssertNotNil(args?["city"] as? String)
+                    XCTAssertTrue(["c", "f"].contains(args?["unit"] as? String ?? ""), "\(String(describing: args))")
+                }
+            }
+            // tool_choice naming an unknown tool, and tools beside response_format, are refused.
+            let bad = try ServerFixture.body(["messages": [["role": "user", "content": "Hi"]], "tools": tools,
+                                              "tool_choice": ["type": "function", "function": ["name": "nope"]]])
+            try self.assertAPIError(try await client.execute(uri: "/v1/chat/completions", method: .post,
+                                                             headers: ServerFixture.jsonHeaders, body: bad), 400, param: "tool_choice")
+            let both = try ServerFixture.body(["messages": [["role": "user", "content": "Hi"]], "tools": tools,
+                                               "response_format": ["type": "json_object"]])
+            try self.assertAPIError(try await client.execute(uri: "/v1/chat/completions", method: .post,
+                                                             headers: ServerFixture.jsonHeaders, body: both), 400, param: "tools")
+            // A conversation with the call and its result renders and answers.
+            let followUp = try ServerFixture.body(["messages": [
+                ["role": "user", "content": "What's the weather in Paris?"],
+                ["role": "assistant", "content": NSNull(), "tool_calls": [["id": "call_0", "type": "function",
+                    "function": ["name": "get_weather", "arguments": "{\"city\":\"Paris\",\"unit\":\"c\"}"]]]],
+                ["role": "tool", "tool_call_id": "call_0", "content": "{\"temp\": 18}"]],
+                "tools": tools, "tool_choice": "none", "max_tokens": 12])
+            let r = try await client.execute(uri: "/v1/chat/completions", method: .post,
+                                             headers: ServerFixture.jsonHeaders, body: followUp)
+            XCTAssertEqual(r.status, .ok, String(buffer: r.body))
+        }
+    }
+}
