@@ -14,6 +14,8 @@ class RunnerBase {
     let rowTokens: UnsafeMutablePointer<Int32>
     let rowPositions: UnsafeMutablePointer<Int>
     var segments: ContiguousArray<Segment> = []
+    /// slm_attention_seqs's per-segment arguments, one per segment (at most maxBatch).
+    private let attnSeqs: UnsafeMutablePointer<slm_attn_seq>
 
     /// One sequence's rows in the current step: rows row ..< row + count, at positions pos0 ..< pos0 + count of
     /// `cache`; `outputs` (relative to row) produce logits.
@@ -40,6 +42,7 @@ class RunnerBase {
         work = UnsafeMutableRawPointer.allocate(byteCount: workBytes, alignment: 64)
         rowTokens = .allocate(capacity: self.maxBatch)
         rowPositions = .allocate(capacity: self.maxBatch)
+        attnSeqs = .allocate(capacity: self.maxBatch)
         segments.reserveCapacity(self.maxBatch)
     }
 
@@ -47,6 +50,7 @@ class RunnerBase {
         work.deallocate()
         rowTokens.deallocate()
         rowPositions.deallocate()
+        attnSeqs.deallocate()
     }
 
     /// Validates the call, then runs `step` on consecutive batches; each batch writes the logits of the requested rows
@@ -134,15 +138,25 @@ class RunnerBase {
     }
 
     /// Causal attention of every segment's queries (q: [rows, H*D]) over its own cache for layer l -> att [rows, H*D].
+    /// Several segments (a batched decode) share one pool run (slm_attention_seqs); each result is bit-identical to
+    /// the segment alone.
     @inline(__always)
     final func attention(layer l: Int, q: UnsafePointer<Float>, window: Int, scale: Float,
                          out att: UnsafeMutablePointer<Float>) {
         let c = config, QD = c.headCount * c.headDim
-        for s in segments {
+        if segments.count == 1, let s = segments.first {
             slm_attention(pool.pool, q + s.row * QD, s.cache.keyBase(l), s.cache.valueBase(l), Int64(c.kvDim),
                           Int64(s.count), Int64(s.pos0 - s.cache.layerBase(l)), Int64(c.headCount),
                           Int64(c.headCountKV), Int64(c.headDim), Int64(window), scale, att + s.row * QD)
+            return
         }
+        for (i, s) in segments.enumerated() {
+            attnSeqs[i] = slm_attn_seq(q: q + s.row * QD, k: s.cache.keyBase(l), v: s.cache.valueBase(l),
+                                       n_tokens: Int64(s.count), pos0: Int64(s.pos0 - s.cache.layerBase(l)),
+                                       out: att + s.row * QD)
+        }
+        slm_attention_seqs(pool.pool, attnSeqs, Int64(segments.count), Int64(c.kvDim), Int64(c.headCount),
+                           Int64(c.headCountKV), Int64(c.headDim), Int64(window), scale)
     }
 
     /// The final norm of every segment's output rows of x, gathered into h ([outputs, E]), then the output matrix

@@ -10,28 +10,35 @@ public final class ServerMetrics: Sendable {
     let timeToFirstToken, interTokenLatency: DurationHistogram
     let queueDepth, runningSequences, kvBytes, prefixHitRatio: Gauge
 
+    /// slm_<name>_<unit> with its help line.
+    private static func d(_ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "slm", metricName: name, unitName: unit, helpText: help)
+    }
+
     public init() {
-        promptTokens = registry.makeCounter(name: "slm_prompt_tokens_total", help: "Prompt tokens of finished requests.")
-        cachedTokens = registry.makeCounter(name: "slm_cached_tokens_total", help: "Prompt tokens restored from the prefix cache.")
-        generatedTokens = registry.makeCounter(name: "slm_generated_tokens_total", help: "Tokens generated (reasoning included).")
-        reasoningTokens = registry.makeCounter(name: "slm_reasoning_tokens_total", help: "Tokens generated inside reasoning sections.")
+        promptTokens = registry.makeCounter(descriptor: Self.d("prompt_tokens", "total", "Prompt tokens of finished requests."))
+        cachedTokens = registry.makeCounter(descriptor: Self.d("cached_tokens", "total", "Prompt tokens restored from the prefix cache."))
+        generatedTokens = registry.makeCounter(descriptor: Self.d("generated_tokens", "total", "Tokens generated (reasoning included)."))
+        reasoningTokens = registry.makeCounter(descriptor: Self.d("reasoning_tokens", "total", "Tokens generated inside reasoning sections."))
         let latencyBuckets: [Duration] = [.milliseconds(5), .milliseconds(10), .milliseconds(20), .milliseconds(50),
                                           .milliseconds(100), .milliseconds(200), .milliseconds(500), .seconds(1),
                                           .seconds(2), .seconds(5), .seconds(10), .seconds(30)]
-        timeToFirstToken = registry.makeDurationHistogram(name: "slm_time_to_first_token_seconds", buckets: latencyBuckets,
-                                                          help: "From request arrival to its first generated token.")
-        interTokenLatency = registry.makeDurationHistogram(name: "slm_inter_token_latency_seconds", buckets: latencyBuckets,
-                                                           help: "Between consecutive generated tokens of a request.")
-        queueDepth = registry.makeGauge(name: "slm_queue_depth", help: "Requests waiting for a sequence slot.")
-        runningSequences = registry.makeGauge(name: "slm_running_sequences", help: "Sequences being prefilled or decoded.")
-        kvBytes = registry.makeGauge(name: "slm_kv_bytes_in_use", help: "Bytes of KV cache the running sequences hold.")
-        prefixHitRatio = registry.makeGauge(name: "slm_prefix_cache_hit_ratio",
-                                            help: "Share of admitted prompt tokens restored from the prefix cache.")
+        timeToFirstToken = registry.makeDurationHistogram(
+            descriptor: Self.d("time_to_first_token", "seconds", "From request arrival to its first generated token."),
+            buckets: latencyBuckets)
+        interTokenLatency = registry.makeDurationHistogram(
+            descriptor: Self.d("inter_token_latency", "seconds", "Between consecutive generated tokens of a request."),
+            buckets: latencyBuckets)
+        queueDepth = registry.makeGauge(descriptor: Self.d("queue", "depth", "Requests waiting for a sequence slot."))
+        runningSequences = registry.makeGauge(descriptor: Self.d("running", "sequences", "Sequences being prefilled or decoded."))
+        kvBytes = registry.makeGauge(descriptor: Self.d("kv_bytes", "in_use", "Bytes of KV cache the running sequences hold."))
+        prefixHitRatio = registry.makeGauge(descriptor: Self.d("prefix_cache_hit", "ratio",
+                                                               "Share of admitted prompt tokens restored from the prefix cache."))
     }
 
     func request(endpoint: String, status: Int) {
-        registry.makeCounter(name: "slm_requests_total", labels: [("endpoint", endpoint), ("status", String(status))],
-                             help: "HTTP requests by endpoint and status.").increment()
+        registry.makeCounter(descriptor: Self.d("requests", "total", "HTTP requests by endpoint and status."),
+                             labels: [("endpoint", endpoint), ("status", String(status))]).increment()
     }
 
     func finished(_ stats: GenerationStats) {

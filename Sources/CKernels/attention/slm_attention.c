@@ -184,3 +184,108 @@ void slm_attention_isa(slm_isa isa, slm_threadpool *tp, const float *q, const ui
     attention(slm_get_ops_isa(isa)->attn_chunk, tp, q, k, v, kv_stride, n_tokens, pos0, n_head, n_head_kv, head_dim,
               window, scale, out);
 }
+
+// Several sequences' split schedules as one pool run: items numbered (sequence, token, chunk, sub-group), each the
+// same run_chunk call that slm_attention of that sequence alone makes, merged afterwards in the same order, so every
+// sequence's result is bit-identical to running it alone. A batched decode step then pays one pool barrier per
+// layer for attention instead of one per sequence.
+typedef struct {
+    attn_task *tasks;          // one per sequence, parts and first_item pointing into the shared scratch
+    const int64_t *first_seq;  // sequence s's items are first_seq[s] .. first_seq[s + 1] - 1
+    int64_t n_seqs;
+} attn_multi;
+
+static void multi_worker(void *ctx, int ith, int nth) {
+    const attn_multi *m = ctx;
+    int64_t begin, end;
+    slm_split_range(m->first_seq[m->n_seqs], 1, ith, nth, &begin, &end);
+    int64_t s = 0, t = 0;
+    for (int64_t i = begin; i < end; i++) {
+        while (i >= m->first_seq[s + 1]) { s++; t = 0; }
+        const attn_task *a = &m->tasks[s];
+        const int64_t local = i - m->first_seq[s];
+        while (local >= a->first_item[t + 1]) t++;
+        const int64_t r = local - a->first_item[t];
+        float *p = a->parts + local * a->part;
+        run_chunk(a, t, r % a->n_sub, r / a->n_sub, a->kv_stride, p, p + a->sub * a->head_dim);
+    }
+}
+
+void slm_attention_seqs(slm_threadpool *tp, const slm_attn_seq *seqs, int64_t n_seqs, int64_t kv_stride,
+                        int64_t n_head, int64_t n_head_kv, int64_t head_dim, int64_t window, float scale) {
+    if (n_seqs <= 0) return;
+    const attn_chunk_fn chunk = slm_active_ops()->pub.attn_chunk;
+    if (n_head <= 0 || n_head_kv <= 0 || n_head % n_head_kv != 0 || head_dim <= 0) return;
+    const int64_t group = n_head / n_head_kv;
+    int64_t sub = SLM_MIN(group, (int64_t)SLM_ATTN_GROUP_MAX);
+    while (group % sub != 0 || (sub > 1 && sub * head_dim + 2 * sub > ATTN_STACK_PART)) sub--;
+    const int64_t D = head_dim, part = (sub * D + 2 * sub + 7) & ~(int64_t)7;
+    const int stack_ok = part <= ATTN_STACK_PART;
+    const int nth = slm_threadpool_n_threads(tp);
+    // Sequences that slm_attention would run with the whole schedule (prefill chunks), or alone when there is only
+    // one, go through it unchanged; the rest (decodes) share one split-schedule run.
+    int64_t shared = 0, tokens = 0, items = 0;
+    for (int64_t s = 0; s < n_seqs; s++) {
+        const slm_attn_seq *q = &seqs[s];
+        if (q->n_tokens <= 0 || q->pos0 < 0) continue;
+        if (stack_ok && (n_head / sub) * q->n_tokens >= 4 * (int64_t)nth) continue;
+        attn_task a = {q->q, q->k, q->v, kv_stride, q->n_tokens, q->pos0, n_head, D, window, group, sub, n_head / sub,
+                       part, scale, q->out, chunk, NULL, NULL};
+        for (int64_t t = 0; t < q->n_tokens; t++) items += n_chunks(&a, t) * a.n_sub;
+        tokens += q->n_tokens;
+        shared++;
+    }
+    const size_t task_bytes = ((size_t)shared * sizeof(attn_task) + 63) & ~(size_t)63;
+    const size_t index_bytes = (((size_t)(shared + 1) + (size_t)(tokens + shared)) * sizeof(int64_t) + 63) & ~(size_t)63;
+    const size_t bytes = task_bytes + index_bytes + (size_t)items * (size_t)part * sizeof(float);
+    char *mem = shared > 1 && bytes <= ATTN_POOL_SCRATCH_MAX ? slm_threadpool_scratch(tp, bytes) : NULL;
+    if (!mem) {
+        for (int64_t s = 0; s < n_seqs; s++) {
+            attention(chunk, tp, seqs[s].q, seqs[s].k, seqs[s].v, kv_stride, seqs[s].n_tokens, seqs[s].pos0, n_head,
+                      n_head_kv, head_dim, window, scale, seqs[s].out);
+        }
+        return;
+    }
+    attn_task *tasks = (attn_task *)mem;
+    int64_t *first_seq = (int64_t *)(mem + task_bytes);
+    int64_t *first_items = first_seq + shared + 1;
+    float *parts = (float *)(mem + task_bytes + index_bytes);
+    int64_t n = 0;
+    first_seq[0] = 0;
+    for (int64_t s = 0; s < n_seqs; s++) {
+        const slm_attn_seq *q = &seqs[s];
+        if (q->n_tokens <= 0 || q->pos0 < 0) continue;
+        if (stack_ok && (n_head / sub) * q->n_tokens >= 4 * (int64_t)nth) {
+            attention(chunk, tp, q->q, q->k, q->v, kv_stride, q->n_tokens, q->pos0, n_head, n_head_kv, head_dim, window,
+                      scale, q->out);
+            continue;
+        }
+        attn_task *a = &tasks[n];
+        *a = (attn_task){q->q, q->k, q->v, kv_stride, q->n_tokens, q->pos0, n_head, D, window, group, sub, n_head / sub,
+                         part, scale, q->out, chunk, NULL, NULL};
+        int64_t *fi = first_items;
+        first_items += q->n_tokens + 1;
+        fi[0] = 0;
+        for (int64_t t = 0; t < q->n_tokens; t++) fi[t + 1] = fi[t] + n_chunks(a, t) * a->n_sub;
+        a->first_item = fi;
+        a->parts = parts + first_seq[n] * part;
+        first_seq[n + 1] = first_seq[n] + fi[q->n_tokens];
+        n++;
+    }
+    attn_multi m = {tasks, first_seq, n};
+    slm_threadpool_run(tp, multi_worker, &m);
+    for (int64_t s = 0; s < n; s++) {
+        const attn_task *a = &tasks[s];
+        for (int64_t t = 0; t < a->n_tokens; t++) {
+            const int64_t nc = n_chunks(a, t);
+            for (int64_t sg = 0; sg < a->n_sub; sg++) {
+                float *p0 = a->parts + (a->first_item[t] + sg) * part;
+                for (int64_t c = 1; c < nc; c++) {
+                    const float *pc = a->parts + (a->first_item[t] + c * a->n_sub + sg) * part;
+                    merge_chunk(p0, p0 + sub * D, pc, pc + sub * D, sub, D);
+                }
+                normalize(p0, p0 + sub * D, sub, D, out_rows(a, t, sg));
+            }
+        }
+    }
+}

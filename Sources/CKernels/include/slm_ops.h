@@ -49,6 +49,18 @@ void slm_fp16_to_fp32_row(const uint16_t *x, float *y, int64_t n);
 void slm_attention(slm_threadpool *tp, const float *q, const uint16_t *k, const uint16_t *v, int64_t kv_stride,
                    int64_t n_tokens, int64_t pos0, int64_t n_head, int64_t n_head_kv, int64_t head_dim,
                    int64_t window, float scale, float *out);
+// One sequence's queries in slm_attention_seqs: q and out [n_tokens, n_head * head_dim], at positions
+// pos0 .. pos0 + n_tokens - 1 relative to row 0 of this sequence's K/V rows (row r at k + r * kv_stride).
+typedef struct {
+    const float *q;
+    const uint16_t *k, *v;
+    int64_t n_tokens, pos0;
+    float *out;
+} slm_attn_seq;
+// Attention of several sequences (a batched decode step) in one pool run, each over its own cache; every result is
+// bit-identical to slm_attention of that sequence alone (same chunk partials, merged in the same order).
+void slm_attention_seqs(slm_threadpool *tp, const slm_attn_seq *seqs, int64_t n_seqs, int64_t kv_stride,
+                        int64_t n_head, int64_t n_head_kv, int64_t head_dim, int64_t window, float scale);
 // slm_attention with the chunk kernel of the given ISA (falls back to a lower ISA when unsupported), for tests.
 void slm_attention_isa(slm_isa isa, slm_threadpool *tp, const float *q, const uint16_t *k, const uint16_t *v,
                        int64_t kv_stride, int64_t n_tokens, int64_t pos0, int64_t n_head, int64_t n_head_kv,
