@@ -29,7 +29,7 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Read the API key from this file (first line).", valueName: "PATH"))
     var apiKeyFile: String?
     @Option(name: .long, help: "Requests that may wait for a slot; beyond that the server answers 503.") var maxQueue = 64
-    @Option(name: .long, help: "Most prompt tokens evaluated per step beside running decodes.") var prefillChunk = 128
+    @Option(name: .long, help: "Most prompt tokens evaluated per step (fewer while other requests decode).") var prefillChunk = 128
     @Option(name: .long, help: ArgumentHelp(
         "Default reasoning budget of requests that set no 'reasoning_budget' (none: no reasoning section).", valueName: "N"))
     var thinkBudget: Int?

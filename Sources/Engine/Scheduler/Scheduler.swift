@@ -36,6 +36,7 @@ public final class Scheduler: @unchecked Sendable {
     private var freeSlots: [Int]
     private var logits: [Float]
     private var totals = SchedulerSnapshot()
+    private var budget: PrefillBudget
     private let diskQueue = DispatchQueue(label: "slm.scheduler.prefix-cache-disk")
     private let clock = ContinuousClock()
     private var thread: Thread?
@@ -56,6 +57,7 @@ public final class Scheduler: @unchecked Sendable {
         self.options = options
         caches = try (0..<options.parallel).map { _ throws(EngineError) in try engine.makeCache(capacity: options.contextLength) }
         freeSlots = Array((0..<options.parallel).reversed())
+        budget = PrefillBudget(chunk: options.prefillChunk, maxRows: engine.maxBatch)
         logits = [Float](repeating: 0, count: options.parallel * engine.config.vocabularySize)
         published.parallel = options.parallel
         totals.parallel = options.parallel
@@ -194,7 +196,8 @@ public final class Scheduler: @unchecked Sendable {
             owners.append(s)
             rows += s.pending.count
         }
-        var budget = min(options.prefillChunk, maxBatch - rows)
+        let decodeRows = rows
+        var budget = min(self.budget.rows(decoding: decodeRows), maxBatch - rows)
         var prefixesInFlight = Set<Hash128>()
         for s in running where s.phase == .prefilling && s.prefillStart != nil {
             if let h = s.firstBlockHash { prefixesInFlight.insert(h) }
@@ -219,6 +222,7 @@ public final class Scheduler: @unchecked Sendable {
             budget -= end - start
         }
         guard !entries.isEmpty else { return }
+        let started = clock.now
         do {
             try logits.withUnsafeMutableBufferPointer { (l) throws(ModelError) in
                 try engine.runner.forward(batch: entries, logits: l.baseAddress!)
@@ -227,6 +231,8 @@ public final class Scheduler: @unchecked Sendable {
             for s in owners { fail(s, .model(error)) }
             return
         }
+        self.budget.record(decoding: decodeRows, prompt: prefilling.reduce(0) { $0 + $1.1 },
+                           seconds: (clock.now - started).milliseconds / 1000)
         totals.steps += 1
         for (s, n) in prefilling {
             s.fed += n

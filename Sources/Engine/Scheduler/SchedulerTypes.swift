@@ -10,8 +10,9 @@ public struct SchedulerOptions: Sendable {
     /// Requests that may wait for a free sequence (0: none waits; a request that finds every slot busy is refused);
     /// beyond that, `submit` refuses (a server answers 503).
     public var maxQueue = 64
-    /// Most prompt tokens prefilled per step: a decode step waits for at most one such chunk, so a long prompt
-    /// arriving does not stall the streams already running.
+    /// Most prompt tokens prefilled per step. While sequences decode, a step takes fewer: as many as keep it within
+    /// about 2.2 times the fastest decode-only step measured (`PrefillBudget`), so a long prompt arriving does not
+    /// stall the streams already running.
     public var prefillChunk = 128
     /// Shared by every sequence: a prefix computed once serves every later request (and, with a disk tier, the
     /// next process).

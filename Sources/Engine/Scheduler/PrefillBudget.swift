@@ -1,0 +1,42 @@
+/// How many prompt tokens a step may take beside running decodes, so that a long prompt arriving does not stall the
+/// streams already running: a step with prompt rows may take at most `factor` times the fastest decode-only step
+/// seen (one sequence decoding alone, when seen), measured online. Decode-only step times are kept per number of
+/// decoding rows, and the cost of one prompt row from steps that carry them (compute-bound: about linear in rows).
+/// With nothing decoding, a prompt gets the whole chunk.
+struct PrefillBudget {
+    let chunk: Int
+    let factor: Double
+    /// Exponential moving averages, in seconds: decode-only steps by row count (index = rows), one prompt row.
+    private var decodeStep: [Double?]
+    private var perPromptRow: Double?
+    private let weight = 0.2
+
+    init(chunk: Int, maxRows: Int, factor: Double = 2.2) {
+        self.chunk = chunk
+        self.factor = factor
+        decodeStep = Array(repeating: nil, count: maxRows + 1)
+    }
+
+    /// Prompt rows the next step may take while `decoding` rows decode.
+    func rows(decoding: Int) -> Int {
+        guard decoding > 0 else { return chunk }
+        guard let fastest = decodeStep.compactMap({ $0 }).min(), let own = decodeStep[min(decoding, decodeStep.count - 1)],
+              let row = perPromptRow, row > 0 else {
+            return min(chunk, 16)  // nothing measured yet: a small chunk until the first steps are timed
+        }
+        let room = factor * fastest - own
+        return max(1, min(chunk, Int(room / row)))
+    }
+
+    /// Records a step of `decoding` decode rows and `prompt` prompt rows that took `seconds`.
+    mutating func record(decoding: Int, prompt: Int, seconds: Double) {
+        let k = min(decoding, decodeStep.count - 1)
+        if prompt == 0 {
+            decodeStep[k] = decodeStep[k].map { $0 + weight * (seconds - $0) } ?? seconds
+            return
+        }
+        let base = decoding == 0 ? 0 : (decodeStep[k] ?? 0)
+        let sample = max(seconds - base, 0) / Double(prompt)
+        perPromptRow = perPromptRow.map { $0 + weight * (sample - $0) } ?? sample
+    }
+}
