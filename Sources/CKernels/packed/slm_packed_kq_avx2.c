@@ -11,7 +11,7 @@
 #include "slm_packed_internal.h"
 
 #if SLM_HAVE_X86
-#include "slm_packed_avx2_impl.h"
+#include "slm_packed_simd.h"
 
 // pshufb control that builds, in each row's 32-bit lane (4 rows per 128-bit half), bytes from that row's 4 bytes:
 // byte i of `pattern` is the row-relative source byte (0..3) or 0x80 for zero.

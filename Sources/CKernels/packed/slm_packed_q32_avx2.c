@@ -14,7 +14,7 @@
 #include "slm_packed_internal.h"
 
 #if SLM_HAVE_X86
-#include "slm_packed_avx2_impl.h"
+#include "slm_packed_simd.h"
 
 PK_INLINE const slm_block_q8_s *act_block(const char *act, size_t act_row, int t, int64_t b) {
     return (const slm_block_q8_s *)(act + (size_t)t * act_row) + b;

@@ -1,12 +1,16 @@
-// Shared by the AVX2 packed-kernel files (slm_packed_avx2.c, slm_packed_q32_avx2.c, slm_packed_kq_avx2.c): the
-// activation broadcast and the driver that runs a type's tile over a call's tokens. Include inside SLM_HAVE_X86.
+// Shared by the SIMD packed-kernel files (slm_packed_q32_*.c, slm_packed_kq_*.c): the activation broadcast, the
+// minimums' step and the drivers that run a type's tile over a call's tokens, all on 256-bit vectors. Include inside
+// SLM_HAVE_X86, after defining PK_TARGET to the file's target attribute (default: AVX2).
 #pragma once
 #include <immintrin.h>
 #include <string.h>
 #include "slm_internal.h"
 #include "slm_prefetch.h"
 
-#define PK_INLINE SLM_TARGET_AVX2 static inline __attribute__((always_inline))
+#ifndef PK_TARGET
+#define PK_TARGET SLM_TARGET_AVX2
+#endif
+#define PK_INLINE PK_TARGET static inline __attribute__((always_inline))
 
 // 4 activation quants broadcast to every row's lane. Measured and dropped: a decode form of the activation row built
 // once per product call, every 4-quant group pre-broadcast to 32 bytes (multiplies take it from memory) and the block
@@ -35,7 +39,7 @@ PK_INLINE __m256 mins_step(const uint8_t *g, const slm_block_q8_s *y, __m256 min
 // TMAX (4 or 8) tokens, then one of 4 (when TMAX is 8), then the remainder as one tile of 1..3. BLOCK: elements per
 // block of the layout (nb = n_in / BLOCK). A token's outputs do not depend on the tile it falls in.
 #define SLM_PACKED_GEMM(NAME, TILE, BLOCK, TMAX)                                                                     \
-    SLM_TARGET_AVX2 void NAME(int64_t n_in, const void *restrict group, const void *restrict act, size_t act_row,    \
+    PK_TARGET void NAME(int64_t n_in, const void *restrict group, const void *restrict act, size_t act_row,          \
                               int64_t n_tok, float *restrict out, size_t out_tok) {                                  \
         const int64_t nb = n_in / (BLOCK);                                                                           \
         int64_t t = 0;                                                                                               \
@@ -59,7 +63,7 @@ PK_INLINE __m256 mins_step(const uint8_t *g, const slm_block_q8_s *y, __m256 min
 
 // NAME(n_in, group, act, out, pf): the one-token product (slm_packed_gemv_fn), advancing pf through the blocks.
 #define SLM_PACKED_GEMV(NAME, TILE, BLOCK)                                                                           \
-    SLM_TARGET_AVX2 void NAME(int64_t n_in, const void *restrict group, const void *restrict act,                  \
+    PK_TARGET void NAME(int64_t n_in, const void *restrict group, const void *restrict act,                        \
                               float *restrict out, slm_pf_stream *pf) {                                              \
         slm_pf_cursor c = slm_pf_open(pf);                                                                           \
         TILE(n_in / (BLOCK), group, act, 0, out, 0, 1, &c);                                                          \
