@@ -16,15 +16,6 @@
 #if SLM_HAVE_X86
 #include "slm_packed_simd.h"
 
-PK_INLINE const slm_block_q8_s *act_block(const char *act, size_t act_row, int t, int64_t b) {
-    return (const slm_block_q8_s *)(act + (size_t)t * act_row) + b;
-}
-
-// acc += (float)isum * (d_w * d_a), the step every block of these types ends with.
-PK_INLINE __m256 scale_add(__m256i isum, __m256 dw, const slm_block_q8_s *y, __m256 acc) {
-    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(dw, _mm256_set1_ps(slm_fp16_table[y->d])), acc);
-}
-
 // ---- Q4_0 ----
 
 PK_INLINE void q4_0_tile(int64_t nb, const uint8_t *group, const char *act, size_t act_row, float *out,

@@ -14,10 +14,6 @@
 #define PK_TARGET SLM_TARGET_AVX512VNNI
 #include "slm_packed_simd.h"
 
-PK_INLINE const slm_block_q8_s *act_block(const char *act, size_t act_row, int t, int64_t b) {
-    return (const slm_block_q8_s *)(act + (size_t)t * act_row) + b;
-}
-
 PK_INLINE __m256i dot4(__m256i acc, __m256i u, const int8_t *a) { return _mm256_dpbusd_epi32(acc, u, bcast4(a)); }
 
 // A block's integer dots run in CHAINS(NT) accumulators per token, so that about 8 independent vpdpbusd chains cover
@@ -30,11 +26,6 @@ PK_INLINE __m256i chains_sum(const __m256i *s, const int ch) {
     return _mm256_add_epi32(_mm256_add_epi32(s[0], s[1]), _mm256_add_epi32(s[2], s[3]));
 }
 
-// acc += (float)isum * (d_w * d_a), the step every block of these types ends with.
-PK_INLINE __m256 scale_add(__m256i isum, __m256 dw, const slm_block_q8_s *y, __m256 acc) {
-    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(dw, _mm256_set1_ps(slm_fp16_table[y->d])), acc);
-}
-
 // The minimums' term of Q4_1 / Q5_1 for each token: mins = fma(m_w, d_a * sum_a, mins) block by block, beside the
 // blocks' own chain (the row minimums converted once per block), added after the last block as in the twins.
 PK_INLINE void mins_block(const uint8_t *g, const char *act, size_t act_row, int64_t b, __m256 *mins, const int NT) {
@@ -45,11 +36,14 @@ PK_INLINE void mins_block(const uint8_t *g, const char *act, size_t act_row, int
     }
 }
 
-// 4-bit layouts (Q4_0: MIN = 0, 144-byte blocks; Q4_1: MIN = 1, 160-byte blocks with m[8] after d[8]).
-PK_INLINE void q4_tile(int64_t nb, const uint8_t *group, const char *act, size_t act_row, float *out, size_t out_tok,
-                       const int NT, const int MIN, slm_pf_cursor *pf) {
-    const int block = MIN ? 160 : 144, q_off = MIN ? 32 : 16;
-    const __m256i m4 = _mm256_set1_epi8(0x0f);
+// One tile for the five layouts. FMT 4: Q4_0 / Q4_1 (nibbles), 5: Q5_0 / Q5_1 (nibbles and 5th bits), 8: Q8_0 (bytes);
+// MIN: the layout has minimums m[8] after d[8] (Q4_1, Q5_1). Block bytes and offsets as in slm_packed_q32.c.
+PK_INLINE void q32_tile(int64_t nb, const uint8_t *group, const char *act, size_t act_row, float *out,
+                        size_t out_tok, const int NT, const int FMT, const int MIN, slm_pf_cursor *pf) {
+    const int h_off = 16 + 16 * MIN, q_off = h_off + (FMT == 5 ? 32 : 0);
+    const int block = q_off + (FMT == 8 ? 256 : 128);
+    const int zero = FMT == 8 ? 128 : FMT == 5 ? 16 : 8;  // the unsigned quants' offset (no minimum)
+    const __m256i m4 = _mm256_set1_epi8(0x0f), m5 = _mm256_set1_epi8(0x10), flip = _mm256_set1_epi8((char)0x80);
     __m256 acc[8], mins[8];
     for (int t = 0; t < NT; t++) acc[t] = mins[t] = _mm256_setzero_ps();
     const uint8_t *g = group;
@@ -59,20 +53,32 @@ PK_INLINE void q4_tile(int64_t nb, const uint8_t *group, const char *act, size_t
         __m256i s[8][4];
         for (int t = 0; t < NT; t++)
             for (int c = 0; c < CH; c++) s[t][c] = _mm256_setzero_si256();
-        for (int k = 0; k < 4; k++) {
-            const __m256i p = _mm256_loadu_si256((const __m256i *)(g + q_off + 32 * k));
-            const __m256i lo = _mm256_and_si256(p, m4), hi = _mm256_and_si256(_mm256_srli_epi16(p, 4), m4);
-            for (int t = 0; t < NT; t++) {
-                const slm_block_q8_s *y = act_block(act, act_row, t, b);
-                s[t][(2 * k) % CH] = dot4(s[t][(2 * k) % CH], lo, y->qs + 4 * k);
-                s[t][(2 * k + 1) % CH] = dot4(s[t][(2 * k + 1) % CH], hi, y->qs + 16 + 4 * k);
+        if (FMT == 8) {
+            for (int k = 0; k < 8; k++) {
+                const __m256i u = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(g + q_off + 32 * k)), flip);
+                for (int t = 0; t < NT; t++) s[t][k % CH] = dot4(s[t][k % CH], u, act_block(act, act_row, t, b)->qs + 4 * k);
+            }
+        } else {
+            const __m256i h = FMT == 5 ? _mm256_loadu_si256((const __m256i *)(g + h_off)) : _mm256_setzero_si256();
+            for (int k = 0; k < 4; k++) {
+                const __m256i p = _mm256_loadu_si256((const __m256i *)(g + q_off + 32 * k));
+                __m256i lo = _mm256_and_si256(p, m4), hi = _mm256_and_si256(_mm256_srli_epi16(p, 4), m4);
+                if (FMT == 5) {  // the 5th bits to bit 4: ternary logic 0xF8 is A | (B & C)
+                    lo = _mm256_ternarylogic_epi32(lo, _mm256_slli_epi16(h, 4 - k), m5, 0xF8);
+                    hi = _mm256_ternarylogic_epi32(hi, _mm256_srli_epi16(h, k), m5, 0xF8);
+                }
+                for (int t = 0; t < NT; t++) {
+                    const slm_block_q8_s *y = act_block(act, act_row, t, b);
+                    s[t][(2 * k) % CH] = dot4(s[t][(2 * k) % CH], lo, y->qs + 4 * k);
+                    s[t][(2 * k + 1) % CH] = dot4(s[t][(2 * k + 1) % CH], hi, y->qs + 16 + 4 * k);
+                }
             }
         }
         const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)g));
         for (int t = 0; t < NT; t++) {
             const slm_block_q8_s *y = act_block(act, act_row, t, b);
             const __m256i dot = chains_sum(s[t], CH);
-            const __m256i isum = MIN ? dot : _mm256_sub_epi32(dot, _mm256_set1_epi32(8 * y->sum));
+            const __m256i isum = MIN ? dot : _mm256_sub_epi32(dot, _mm256_set1_epi32(zero * y->sum));
             acc[t] = scale_add(isum, dw, y, acc[t]);
         }
         if (MIN) mins_block(g, act, act_row, b, mins, NT);
@@ -80,87 +86,16 @@ PK_INLINE void q4_tile(int64_t nb, const uint8_t *group, const char *act, size_t
     for (int t = 0; t < NT; t++) _mm256_storeu_ps(out + (size_t)t * out_tok, MIN ? _mm256_add_ps(acc[t], mins[t]) : acc[t]);
 }
 
-// 5-bit layouts (Q5_0: MIN = 0, 176-byte blocks; Q5_1: MIN = 1, 192-byte blocks with m[8] after d[8]).
-PK_INLINE void q5_tile(int64_t nb, const uint8_t *group, const char *act, size_t act_row, float *out, size_t out_tok,
-                       const int NT, const int MIN, slm_pf_cursor *pf) {
-    const int block = MIN ? 192 : 176, h_off = MIN ? 32 : 16, q_off = MIN ? 64 : 48;
-    const __m256i m4 = _mm256_set1_epi8(0x0f), m5 = _mm256_set1_epi8(0x10);
-    __m256 acc[8], mins[8];
-    for (int t = 0; t < NT; t++) acc[t] = mins[t] = _mm256_setzero_ps();
-    const uint8_t *g = group;
-    const int CH = CHAINS(NT);
-    for (int64_t b = 0; b < nb; b++, g += block) {
-        if (pf) slm_pf_step(pf, block);
-        const __m256i h = _mm256_loadu_si256((const __m256i *)(g + h_off));
-        __m256i s[8][4];
-        for (int t = 0; t < NT; t++)
-            for (int c = 0; c < CH; c++) s[t][c] = _mm256_setzero_si256();
-        for (int k = 0; k < 4; k++) {
-            const __m256i p = _mm256_loadu_si256((const __m256i *)(g + q_off + 32 * k));
-            // (p & 0x0f) | (5th bit at bit 4): ternary logic 0xF8 is A | (B & C)
-            const __m256i lo = _mm256_ternarylogic_epi32(_mm256_and_si256(p, m4), _mm256_slli_epi16(h, 4 - k), m5, 0xF8);
-            const __m256i hi = _mm256_ternarylogic_epi32(_mm256_and_si256(_mm256_srli_epi16(p, 4), m4),
-                                                         _mm256_srli_epi16(h, k), m5, 0xF8);
-            for (int t = 0; t < NT; t++) {
-                const slm_block_q8_s *y = act_block(act, act_row, t, b);
-                s[t][(2 * k) % CH] = dot4(s[t][(2 * k) % CH], lo, y->qs + 4 * k);
-                s[t][(2 * k + 1) % CH] = dot4(s[t][(2 * k + 1) % CH], hi, y->qs + 16 + 4 * k);
-            }
-        }
-        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)g));
-        for (int t = 0; t < NT; t++) {
-            const slm_block_q8_s *y = act_block(act, act_row, t, b);
-            const __m256i dot = chains_sum(s[t], CH);
-            const __m256i isum = MIN ? dot : _mm256_sub_epi32(dot, _mm256_set1_epi32(16 * y->sum));
-            acc[t] = scale_add(isum, dw, y, acc[t]);
-        }
-        if (MIN) mins_block(g, act, act_row, b, mins, NT);
+#define Q32_TILE(NAME, FMT, MIN)                                                                                     \
+    PK_INLINE void NAME(int64_t nb, const uint8_t *group, const char *act, size_t act_row, float *out,              \
+                        size_t out_tok, const int NT, slm_pf_cursor *pf) {                                           \
+        q32_tile(nb, group, act, act_row, out, out_tok, NT, FMT, MIN, pf);                                           \
     }
-    for (int t = 0; t < NT; t++) _mm256_storeu_ps(out + (size_t)t * out_tok, MIN ? _mm256_add_ps(acc[t], mins[t]) : acc[t]);
-}
-
-PK_INLINE void q8_0_tile(int64_t nb, const uint8_t *group, const char *act, size_t act_row, float *out,
-                         size_t out_tok, const int NT, slm_pf_cursor *pf) {
-    const __m256i flip = _mm256_set1_epi8((char)0x80);
-    __m256 acc[8];
-    for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps();
-    const uint8_t *g = group;
-    const int CH = CHAINS(NT);
-    for (int64_t b = 0; b < nb; b++, g += 272) {
-        if (pf) slm_pf_step(pf, 272);
-        __m256i s[8][4];
-        for (int t = 0; t < NT; t++)
-            for (int c = 0; c < CH; c++) s[t][c] = _mm256_setzero_si256();
-        for (int k = 0; k < 8; k++) {
-            const __m256i u = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(g + 16 + 32 * k)), flip);
-            for (int t = 0; t < NT; t++) s[t][k % CH] = dot4(s[t][k % CH], u, act_block(act, act_row, t, b)->qs + 4 * k);
-        }
-        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)g));
-        for (int t = 0; t < NT; t++) {
-            const slm_block_q8_s *y = act_block(act, act_row, t, b);
-            const __m256i dot = chains_sum(s[t], CH);
-            acc[t] = scale_add(_mm256_sub_epi32(dot, _mm256_set1_epi32(128 * y->sum)), dw, y, acc[t]);
-        }
-    }
-    for (int t = 0; t < NT; t++) _mm256_storeu_ps(out + (size_t)t * out_tok, acc[t]);
-}
-
-PK_INLINE void q4_0_tile(int64_t nb, const uint8_t *group, const char *act, size_t act_row, float *out,
-                         size_t out_tok, const int NT, slm_pf_cursor *pf) {
-    q4_tile(nb, group, act, act_row, out, out_tok, NT, 0, pf);
-}
-PK_INLINE void q4_1_tile(int64_t nb, const uint8_t *group, const char *act, size_t act_row, float *out,
-                         size_t out_tok, const int NT, slm_pf_cursor *pf) {
-    q4_tile(nb, group, act, act_row, out, out_tok, NT, 1, pf);
-}
-PK_INLINE void q5_0_tile(int64_t nb, const uint8_t *group, const char *act, size_t act_row, float *out,
-                         size_t out_tok, const int NT, slm_pf_cursor *pf) {
-    q5_tile(nb, group, act, act_row, out, out_tok, NT, 0, pf);
-}
-PK_INLINE void q5_1_tile(int64_t nb, const uint8_t *group, const char *act, size_t act_row, float *out,
-                         size_t out_tok, const int NT, slm_pf_cursor *pf) {
-    q5_tile(nb, group, act, act_row, out, out_tok, NT, 1, pf);
-}
+Q32_TILE(q4_0_tile, 4, 0)
+Q32_TILE(q4_1_tile, 4, 1)
+Q32_TILE(q5_0_tile, 5, 0)
+Q32_TILE(q5_1_tile, 5, 1)
+Q32_TILE(q8_0_tile, 8, 0)
 
 SLM_PACKED_GEMM(slm_packed_gemm_q4_0_avx512vnni, q4_0_tile, 32, 8)
 SLM_PACKED_GEMM(slm_packed_gemm_q4_1_avx512vnni, q4_1_tile, 32, 8)
