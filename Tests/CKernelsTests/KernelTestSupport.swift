@@ -84,3 +84,11 @@ func accumulationBound(n: Int, absSum: Double) -> Double {
 func simdISAs() -> [slm_isa] {
     [SLM_ISA_AVX2, SLM_ISA_AVX512, SLM_ISA_AVX512_VNNI].filter { slm_cpu_best_isa().rawValue >= $0.rawValue }
 }
+
+/// `isa`, or a skip (reported as skipped, not passed) when this CPU cannot run its kernels.
+func requireISA(_ isa: slm_isa) throws -> slm_isa {
+    if slm_cpu_best_isa().rawValue < isa.rawValue {
+        throw XCTSkip("CPU lacks \(String(cString: slm_isa_name(isa))): its kernels are compiled but not run here")
+    }
+    return isa
+}

@@ -166,18 +166,18 @@ final class PackedTests: XCTestCase {
         return r
     }
 
-    /// SIMD kernels against the scalar twin, and every token-tile split against one token per call.
-    func testSIMDEqualsScalarTwinAndTokenSplitsBitForBit() {
+    /// Kernels of `isas` against the scalar twin, and every token-tile split against one token per call.
+    private func checkTwins(_ isas: [slm_isa]) {
         for type in Self.types {
             for nIn in inputSizes(type) {
                 let nOut = 24
                 var rng = SeededFloats(seed: UInt64(nIn))
                 let p = pack(quantize(rng.array(nOut * nIn), type), type, nOut: nOut, nIn: nIn)
-                for tokens in [1, 3, 4, 9] {
+                for tokens in [1, 3, 4, 9, 13] {
                     let x = rng.array(tokens * nIn, scale: 4)
                     let want = packedProduct(type, isa: SLM_ISA_REF, p, nOut: nOut, nIn: nIn, x, tokens: tokens, block: 1)
-                    for isa in [SLM_ISA_REF] + simdISAs() {
-                        for block in [1, 2, 4, tokens] {
+                    for isa in isas {
+                        for block in [1, 2, 4, 8, tokens] {
                             assertBitEqual(packedProduct(type, isa: isa, p, nOut: nOut, nIn: nIn, x, tokens: tokens, block: block),
                                            want, "\(typeName(type)) \(nOut)x\(nIn) isa \(isa.rawValue) \(tokens) tokens by \(block)")
                         }
@@ -186,6 +186,14 @@ final class PackedTests: XCTestCase {
             }
         }
     }
+
+    func testScalarTwinTokenSplitsBitForBit() { checkTwins([SLM_ISA_REF]) }
+
+    func testAVX2EqualsScalarTwinBitForBit() throws { checkTwins([try requireISA(SLM_ISA_AVX2)]) }
+
+    func testAVX512EqualsScalarTwinBitForBit() throws { checkTwins([try requireISA(SLM_ISA_AVX512)]) }
+
+    func testAVX512VNNIEqualsScalarTwinBitForBit() throws { checkTwins([try requireISA(SLM_ISA_AVX512_VNNI)]) }
 
     /// The packed product is the dot product of the dequantized weights with the quantized activations: it differs from
     /// the base type's own vec_dot only by float rounding (sum order; Q4_1's minimum term, which vec_dot takes from an

@@ -54,10 +54,12 @@ const slm_packed_traits *slm_get_packed_traits(slm_type type);  // active ISA; a
 void slm_quant_q8_s_ref(const float *restrict src, void *restrict dst, int64_t n);
 void slm_quant_q8_s_avx2(const float *restrict src, void *restrict dst, int64_t n);
 
-// One-token kernels (slm_packed_gemv_fn) of the AVX2 files.
+// One-token kernels (slm_packed_gemv_fn) of the SIMD files.
 #define SLM_PACKED_GEMV_DECL(t)                                                                                      \
     void slm_packed_gemv_##t##_avx2(int64_t n_in, const void *restrict group, const void *restrict act,            \
-                                    float *restrict out, slm_pf_stream *pf);
+                                    float *restrict out, slm_pf_stream *pf);                                         \
+    void slm_packed_gemv_##t##_avx512vnni(int64_t n_in, const void *restrict group, const void *restrict act,      \
+                                          float *restrict out, slm_pf_stream *pf);
 SLM_PACKED_GEMV_DECL(q4_1)
 SLM_PACKED_GEMV_DECL(q4_K)
 SLM_PACKED_GEMV_DECL(q6_K)
@@ -81,6 +83,7 @@ void slm_q6_K_quants(const slm_block_q6_K *x, uint8_t q[SLM_QK_K]);  // the 256 
                                     size_t act_row, int64_t n_tok, float *restrict out, size_t out_tok);
 SLM_PACKED_KQ_GEMMS(ref)
 SLM_PACKED_KQ_GEMMS(avx2)
+SLM_PACKED_KQ_GEMMS(avx512vnni)
 // Q4_0 / Q4_1 / Q5_0 / Q5_1 / Q8_0: layouts in slm_packed_q32.c, kernels in slm_packed_q32_ref.c and
 // slm_packed_q32_avx2.c.
 #define SLM_PACKED_Q32_LAYOUT(t)                                                                                     \
@@ -105,3 +108,4 @@ SLM_PACKED_Q32_LAYOUT(q8_0)
                                     size_t act_row, int64_t n_tok, float *restrict out, size_t out_tok);
 SLM_PACKED_Q32_GEMMS(ref)
 SLM_PACKED_Q32_GEMMS(avx2)
+SLM_PACKED_Q32_GEMMS(avx512vnni)

@@ -11,25 +11,13 @@
 #include "slm_packed_internal.h"
 
 #if SLM_HAVE_X86
-#include "slm_packed_avx2_impl.h"
-
-// pshufb control that builds, in each row's 32-bit lane (4 rows per 128-bit half), bytes from that row's 4 bytes:
-// byte i of `pattern` is the row-relative source byte (0..3) or 0x80 for zero.
-PK_INLINE __m256i lane_pick(uint32_t pattern) {
-    const __m256i row = _mm256_setr_epi32(0, 0x04040404, 0x08080808, 0x0c0c0c0c, 0, 0x04040404, 0x08080808, 0x0c0c0c0c);
-    return _mm256_add_epi8(_mm256_set1_epi32((int)pattern), row);  // 0x80 + 12 keeps the zeroing bit
-}
-
-// 32-bit element i of a 128-bit vector in all 8 lanes.
-PK_INLINE __m256i bcast_lane(__m128i v, int i) {
-    return _mm256_permutevar8x32_epi32(_mm256_castsi128_si256(v), _mm256_set1_epi32(i));
-}
+#include "slm_packed_simd.h"
 
 // ---- Q4_K ----
 
 PK_INLINE void q4_K_tile(int64_t nb, const uint8_t *group, const char *act, size_t act_row, float *out,
                          size_t out_tok, const int NT, slm_pf_cursor *pf) {
-    const __m256i m4 = _mm256_set1_epi8(0x0f), m6 = _mm256_set1_epi8(0x3f), m30 = _mm256_set1_epi8(0x30);
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
     __m256 acc[4], mins[4];
     for (int t = 0; t < NT; t++) acc[t] = mins[t] = _mm256_setzero_ps();
     const uint8_t *g = group;
@@ -40,15 +28,7 @@ PK_INLINE void q4_K_tile(int64_t nb, const uint8_t *group, const char *act, size
             y[t] = (const slm_block_q8_K *)(act + (size_t)t * act_row) + b;
             isum[t] = _mm256_setzero_si256();
         }
-        // slm_k4_unpack_scales on 8 rows: byte 4r + e of sc_lo / sc_hi / m_lo / m_hi = sc[e] / sc[4+e] / m[e] / m[4+e]
-        const __m256i w0 = _mm256_loadu_si256((const __m256i *)(g + 32));
-        const __m256i w1 = _mm256_loadu_si256((const __m256i *)(g + 64));
-        const __m256i w2 = _mm256_loadu_si256((const __m256i *)(g + 96));
-        const __m256i sc_lo = _mm256_and_si256(w0, m6);
-        const __m256i sc_hi = _mm256_or_si256(_mm256_and_si256(w2, m4), _mm256_and_si256(_mm256_srli_epi16(w0, 2), m30));
-        const __m256i m_lo = _mm256_and_si256(w1, m6);
-        const __m256i m_hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(w2, 4), m4),
-                                             _mm256_and_si256(_mm256_srli_epi16(w1, 2), m30));
+        const q4_K_scales sc = q4_K_unpack_scales(g);
         for (int c = 0; c < 4; c++) {
             if (pf) slm_pf_step(pf, SLM_PACK_ROWS * sizeof(slm_block_q4_K) / 4);
             __m256i slo[4], shi[4];
@@ -62,7 +42,7 @@ PK_INLINE void q4_K_tile(int64_t nb, const uint8_t *group, const char *act, size
                 }
             }
             // scales of sub-blocks 2c, 2c+1 zero-extended into both 16-bit halves of each row's lane
-            const __m256i sv = c < 2 ? sc_lo : sc_hi;
+            const __m256i sv = sc.sc[c / 2];
             const uint32_t e0 = (2 * c) % 4, e1 = e0 + 1;
             const __m256i s0 = _mm256_shuffle_epi8(sv, lane_pick(e0 | 0x80u << 8 | e0 << 16 | 0x80u << 24));
             const __m256i s1 = _mm256_shuffle_epi8(sv, lane_pick(e1 | 0x80u << 8 | e1 << 16 | 0x80u << 24));
@@ -71,25 +51,7 @@ PK_INLINE void q4_K_tile(int64_t nb, const uint8_t *group, const char *act, size
                                                                      _mm256_madd_epi16(shi[t], s1)));
             }
         }
-        // mins of sub-blocks 2i, 2i+1 as the two 16-bit halves of each row's lane
-        const __m256i pick01 = lane_pick(0u | 0x80u << 8 | 1u << 16 | 0x80u << 24);
-        const __m256i pick23 = lane_pick(2u | 0x80u << 8 | 3u << 16 | 0x80u << 24);
-        const __m256i mp[4] = {_mm256_shuffle_epi8(m_lo, pick01), _mm256_shuffle_epi8(m_lo, pick23),
-                               _mm256_shuffle_epi8(m_hi, pick01), _mm256_shuffle_epi8(m_hi, pick23)};
-        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)g));
-        const __m256 dmw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(g + 16)));
-        for (int t = 0; t < NT; t++) {
-            // bsum pairs: the 8 sub-block sums of the activation
-            const __m128i bs = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)y[t]->bsums),
-                                              _mm_loadu_si128((const __m128i *)(y[t]->bsums + 8)));
-            __m256i msum = _mm256_madd_epi16(mp[0], bcast_lane(bs, 0));
-            msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mp[1], bcast_lane(bs, 1)));
-            msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mp[2], bcast_lane(bs, 2)));
-            msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mp[3], bcast_lane(bs, 3)));
-            const __m256 da = _mm256_set1_ps(y[t]->d);
-            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_mul_ps(dw, da), acc[t]);
-            mins[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_mul_ps(dmw, da), mins[t]);
-        }
+        q4_K_block_end(g, &sc, y, isum, acc, mins, NT);
     }
     for (int t = 0; t < NT; t++) _mm256_storeu_ps(out + (size_t)t * out_tok, _mm256_sub_ps(acc[t], mins[t]));
 }
@@ -98,8 +60,6 @@ PK_INLINE void q4_K_tile(int64_t nb, const uint8_t *group, const char *act, size
 
 PK_INLINE void q6_K_tile(int64_t nb, const uint8_t *group, const char *act, size_t act_row, float *out,
                          size_t out_tok, const int NT, slm_pf_cursor *pf) {
-    const __m256i m63 = _mm256_set1_epi8(0x3f), m03 = _mm256_set1_epi8(0x03), m0c = _mm256_set1_epi8(0x0c),
-                  m30 = _mm256_set1_epi8(0x30);
     __m256 acc[4];
     for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps();
     const uint8_t *g = group;
@@ -117,43 +77,18 @@ PK_INLINE void q6_K_tile(int64_t nb, const uint8_t *group, const char *act, size
             const uint32_t e = (uint32_t)(s % 4);
             const __m256i sc = _mm256_srai_epi16(
                 _mm256_shuffle_epi8(sv, lane_pick(0x80u | e << 8 | 0x80u << 16 | e << 24)), 8);
-            const uint8_t *abc = g + 144 + 96 * s;
-            const __m256i a = _mm256_loadu_si256((const __m256i *)abc);
-            const __m256i bb = _mm256_loadu_si256((const __m256i *)(abc + 32));
-            const __m256i c = _mm256_loadu_si256((const __m256i *)(abc + 64));
-            const __m256i q0 = _mm256_and_si256(a, m63), q1 = _mm256_and_si256(bb, m63), q2 = _mm256_and_si256(c, m63);
-            const __m256i q3 = _mm256_or_si256(
-                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(a, 6), m03), _mm256_and_si256(_mm256_srli_epi16(bb, 4), m0c)),
-                _mm256_and_si256(_mm256_srli_epi16(c, 2), m30));
+            __m256i q[4];
+            q6_K_quants(g, s, q);
             for (int t = 0; t < NT; t++) {
                 const int8_t *x8 = y[t]->qs + 16 * s;
-                const __m256i p01 = _mm256_add_epi16(_mm256_maddubs_epi16(q0, bcast4(x8)),
-                                                     _mm256_maddubs_epi16(q1, bcast4(x8 + 4)));
-                const __m256i p23 = _mm256_add_epi16(_mm256_maddubs_epi16(q2, bcast4(x8 + 8)),
-                                                     _mm256_maddubs_epi16(q3, bcast4(x8 + 12)));
+                const __m256i p01 = _mm256_add_epi16(_mm256_maddubs_epi16(q[0], bcast4(x8)),
+                                                     _mm256_maddubs_epi16(q[1], bcast4(x8 + 4)));
+                const __m256i p23 = _mm256_add_epi16(_mm256_maddubs_epi16(q[2], bcast4(x8 + 8)),
+                                                     _mm256_maddubs_epi16(q[3], bcast4(x8 + 12)));
                 isum[t] = _mm256_add_epi32(isum[t], _mm256_add_epi32(_mm256_madd_epi16(p01, sc), _mm256_madd_epi16(p23, sc)));
             }
         }
-        // scales of sub-blocks 2i, 2i+1 as the two (sign-extended) 16-bit halves of each row's lane
-        const __m256i pick01 = lane_pick(0x80u | 0u << 8 | 0x80u << 16 | 1u << 24);
-        const __m256i pick23 = lane_pick(0x80u | 2u << 8 | 0x80u << 16 | 3u << 24);
-        __m256i sp[8];
-        for (int v = 0; v < 4; v++) {
-            const __m256i sv = _mm256_loadu_si256((const __m256i *)(g + 16 + 32 * v));
-            sp[2 * v] = _mm256_srai_epi16(_mm256_shuffle_epi8(sv, pick01), 8);
-            sp[2 * v + 1] = _mm256_srai_epi16(_mm256_shuffle_epi8(sv, pick23), 8);
-        }
-        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)g));
-        for (int t = 0; t < NT; t++) {
-            __m256i corr = _mm256_setzero_si256();
-            for (int i = 0; i < 8; i++) {
-                int32_t pair;
-                memcpy(&pair, y[t]->bsums + 2 * i, 4);
-                corr = _mm256_add_epi32(corr, _mm256_madd_epi16(sp[i], _mm256_set1_epi32(pair)));
-            }
-            const __m256i v = _mm256_sub_epi32(isum[t], _mm256_slli_epi32(corr, 5));
-            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(v), _mm256_mul_ps(dw, _mm256_set1_ps(y[t]->d)), acc[t]);
-        }
+        q6_K_block_end(g, y, isum, acc, NT);
     }
     for (int t = 0; t < NT; t++) _mm256_storeu_ps(out + (size_t)t * out_tok, acc[t]);
 }

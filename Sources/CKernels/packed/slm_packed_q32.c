@@ -16,7 +16,8 @@
 #include "slm_packed_internal.h"
 
 // A GGUF block is d (f16), then m (f16) if `min`, then qh (4 bytes) if `high`, then `vectors` x 4 bytes of quants per
-// row; the packed block holds the same fields for 8 rows in the order above.
+// row; the packed block holds the same fields for 8 rows in the order above. pack / unpack are inlined into each
+// type's functions, so every layout constant folds away (load time).
 typedef struct {
     size_t block;  // bytes of one GGUF block
     int min, high, vectors;
@@ -50,7 +51,7 @@ static void unpack_h(const uint8_t *h, int r, uint8_t qh_bytes[4]) {
     memcpy(qh_bytes, &qh, 4);
 }
 
-static void pack(const q32_layout *l, const void *restrict src, size_t src_row, int64_t n_in, void *restrict dst) {
+static inline __attribute__((always_inline)) void pack(const q32_layout *l, const void *restrict src, size_t src_row, int64_t n_in, void *restrict dst) {
     const size_t qh = 2 + 2 * (size_t)l->min, qs = qh + 4 * (size_t)l->high;        // offsets in a GGUF block
     const size_t h = 16 + 16 * (size_t)l->min, v = h + 32 * (size_t)l->high;       // offsets in a packed block
     uint8_t *o = dst;
@@ -65,7 +66,7 @@ static void pack(const q32_layout *l, const void *restrict src, size_t src_row, 
     }
 }
 
-static void unpack(const q32_layout *l, const void *restrict group, int64_t n_in, int r, void *restrict dst_row) {
+static inline __attribute__((always_inline)) void unpack(const q32_layout *l, const void *restrict group, int64_t n_in, int r, void *restrict dst_row) {
     const size_t qh = 2 + 2 * (size_t)l->min, qs = qh + 4 * (size_t)l->high;
     const size_t h = 16 + 16 * (size_t)l->min, v = h + 32 * (size_t)l->high;
     const uint8_t *g = group;

@@ -14,16 +14,7 @@
 #include "slm_packed_internal.h"
 
 #if SLM_HAVE_X86
-#include "slm_packed_avx2_impl.h"
-
-PK_INLINE const slm_block_q8_s *act_block(const char *act, size_t act_row, int t, int64_t b) {
-    return (const slm_block_q8_s *)(act + (size_t)t * act_row) + b;
-}
-
-// acc += (float)isum * (d_w * d_a), the step every block of these types ends with.
-PK_INLINE __m256 scale_add(__m256i isum, __m256 dw, const slm_block_q8_s *y, __m256 acc) {
-    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(dw, _mm256_set1_ps(slm_fp16_table[y->d])), acc);
-}
+#include "slm_packed_simd.h"
 
 // ---- Q4_0 ----
 
