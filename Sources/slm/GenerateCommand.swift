@@ -145,7 +145,8 @@ struct Generate: ParsableCommand {
         if let stats {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            try stats.write(Array(try encoder.encode(result)) + [0x0A])
+            let hardware = HardwareCost.resembling(MachineProfile.current())
+            try stats.write(Array(try encoder.encode(StatsFileObject(stats: result, localCost: LocalCost(stats: result, hardware: hardware)))) + [0x0A])
         }
         if result.stopReason == .interrupted { Foundation.exit(130) }
     }
@@ -169,5 +170,20 @@ struct Generate: ParsableCommand {
             + "\(fmt1(s.decodeTokensPerSecond)) tok/s | load \(fmt1(s.loadMs)) ms, total \(fmt1(s.totalMs)) ms | "
             + "seed \(s.seed) | stop: \(s.stopReason.rawValue)"
             + (s.answerShortened ? " (answer shortened to fit --max-tokens)" : "")
+    }
+}
+
+/// The --stats-file object: the generation's stats and, beside them, `local_cost`: the request's prefill and decode
+/// time priced as this machine's resembling cloud VM (`slm cost`'s default hardware).
+struct StatsFileObject: Encodable {
+    var stats: GenerationStats
+    var localCost: LocalCost
+
+    enum Keys: String, CodingKey { case localCost = "local_cost" }
+
+    func encode(to encoder: Encoder) throws {
+        try stats.encode(to: encoder)
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(localCost, forKey: .localCost)
     }
 }

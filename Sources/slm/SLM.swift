@@ -19,7 +19,7 @@ struct SLM: ParsableCommand {
         version: "0.1.0",
         subcommands: [Generate.self, Tokenize.self, Detokenize.self, Logits.self, Perplexity.self, Info.self,
                       Models.self, Pull.self, Remove.self, Verify.self, Bench.self, Cache.self, TemplateCommand.self,
-                      Chat.self, Serve.self])
+                      Chat.self, Serve.self, Cost.self])
 }
 
 /// Runs the CLI with the contract's exit codes: 0 success, 1 runtime or input-data error, 2 usage error;
