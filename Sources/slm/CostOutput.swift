@@ -99,7 +99,7 @@ enum CostRender {
                 ("cache_write_tokens", int(x.usage.cacheWriteTokens)), ("output_tokens", int(x.usage.outputTokens)),
                 ("ratio", num(x.ratio)), ("cheaper", .string(x.cheaper.rawValue)), ("seen", .string(x.row.seen)),
                 ("input", num(x.row.inputUSDPerMTok)), ("cached_input", num(x.row.cachedInputUSDPerMTok)),
-                ("output", num(x.row.outputUSDPerMTok)),
+                ("output", num(x.row.outputUSDPerMTok)), ("cache_write", num(x.row.cacheRules.writeUSDPerMTok)),
             ])
         }
         let root: JSONValue = .object([
