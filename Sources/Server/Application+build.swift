@@ -12,7 +12,8 @@ public func buildApplication(service: ModelService, metrics: ServerMetrics = Ser
                              onReady: @escaping @Sendable (String) -> Void = { _ in }) -> some ApplicationProtocol {
     let router = buildRouter(service: service, metrics: metrics, logger: logger)
     let o = service.options
-    var http1 = HTTP1Channel.Configuration(idleTimeout: .seconds(Int64(o.idleTimeoutSeconds)))
+    var http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [ParseErrorHandler()],
+                                           idleTimeout: .seconds(Int64(o.idleTimeoutSeconds)))
     http1.httpDecoder = .init(maxHeaderFieldSize: o.maxHeaderBytes, maxHeaderListSize: o.maxHeaderBytes, maxHeaderFieldCount: 200)
     return Application(router: router, server: .http1(configuration: http1),
                        configuration: .init(address: .hostname(o.host, port: o.port), serverName: "slm/\(ServerInfo.version)"),
@@ -115,6 +116,10 @@ private func modelObject(_ service: ModelService) -> JSONValue {
 /// away (RequestBody.consumeWithCancellationOnInboundClose).
 func withJSONBody(_ request: Request, limit: Int, seconds: Int = 30,
                   _ handle: @escaping @Sendable (Request, JSONFields) async throws -> Response) async throws -> Response {
+    if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
+        throw APIError(.contentTooLarge, "the request body is too large (\(declared) bytes; the limit is \(limit))",
+                       type: "invalid_request_error")
+    }
     let received = ManagedFlag()
     return try await withThrowingTaskGroup(of: Response?.self) { group in
         group.addTask {

@@ -1,9 +1,10 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOHTTP1
 
 /// Every failure leaves in OpenAI's error shape: thrown APIErrors as they are, the framework's HTTP errors (404 no
-/// route, 413 body too large, ...) converted, anything else a 500. Counts requests by endpoint and status, and logs
+/// route, 413 body too large, ...) and a body the HTTP parser rejects (400) converted, anything else a 500. Counts requests by endpoint and status, and logs
 /// one line per request (a completion that succeeds is logged by its controller once its answer is complete).
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: ServerMetrics
@@ -39,6 +40,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 
     static func convert(_ error: Error) -> APIError {
         if let e = error as? APIError { return e }
+        if let e = error as? HTTPParserError {
+            return APIError(.badRequest, "malformed request body (\(e))", type: "invalid_request_error")
+        }
         if let e = error as? any HTTPResponseError {
             let message: String
             switch e.status {

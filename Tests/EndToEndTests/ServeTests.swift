@@ -137,6 +137,68 @@ print(r2.status, body["usage"]["completion_tokens"], round(time.time() - t0, 2))
         XCTAssertEqual(server.stop(), 0, server.stderr)
     }
 
+    /// Hostile HTTP over a raw socket: each gets a 4xx with OpenAI's error object, and the server keeps serving.
+    func testMalformedHTTPGetsErrorObjectsAndServerKeepsServing() throws {
+        let model = try requireSmolLM()
+        let server = try Server(["--model", model, "--parallel", "1", "--ctx", "512", "--no-cache"])
+        let code = #"""
+import json, socket, sys, time, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1])
+def exchange(data, wait=10):
+    s = socket.create_connection((u.hostname, u.port), timeout=wait)
+    s.sendall(data)
+    out = b""
+    t0 = time.time()
+    try:
+        while True:
+            b = s.recv(65536)
+            if not b: break
+            out += b
+            if b"\r\n\r\n" in out:
+                head, _, body = out.partition(b"\r\n\r\n")
+                n = [int(l.split(b":")[1]) for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")]
+                if n and len(body) >= n[0]: break
+    except socket.timeout:
+        pass
+    s.close()
+    head, _, body = out.partition(b"\r\n\r\n")
+    status = int(head.split(b" ")[1]) if head else 0
+    err = json.loads(body).get("error") if body.strip() else None
+    return status, err, round(time.time() - t0, 2)
+results = {}
+results["header"] = exchange(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 200000 + b"\r\n\r\n")
+results["garbage"] = exchange(b"\x00\x01 NOT HTTP AT ALL\r\n\r\n")
+results["chunked"] = exchange(b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                              b"Transfer-Encoding: chunked\r\n\r\nZZZ\r\n{}\r\n0\r\n\r\n")
+results["declared"] = exchange(b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                               b"Content-Length: 1000000000000\r\n\r\n{")
+body = b'{"prompt": "Hi", "max_tokens": 2, "seed": 1}'
+results["ok"] = exchange(b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(body) + body, wait=60)
+print(json.dumps(results))
+"""#
+        let r = try runPython(code, args: [server.base])
+        XCTAssertEqual(r.status, 0, r.output)
+        let results = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.output.utf8)) as? [String: [Any]], r.output)
+        func check(_ name: String, _ status: Int) {
+            let row = results[name] ?? []
+            XCTAssertEqual(row.first as? Int, status, "\(name): \(r.output)")
+            if status >= 400 {
+                let err = row.count > 1 ? row[1] as? [String: Any] : nil
+                XCTAssertEqual(err?["type"] as? String, "invalid_request_error", "\(name): \(r.output)")
+                XCTAssertFalse((err?["message"] as? String ?? "").isEmpty, "\(name): \(r.output)")
+            }
+        }
+        check("header", 431)
+        check("garbage", 400)
+        check("chunked", 400)
+        check("declared", 413)
+        // The 413 comes from the declared length, without waiting for a body that never arrives.
+        XCTAssertLessThan((results["declared"]?.last as? Double) ?? 99, 5, r.output)
+        check("ok", 200)
+        XCTAssertEqual(server.stop(), 0, server.stderr)
+    }
+
     /// SIGTERM with requests in flight: the running answer completes (or is cut at the grace period), the process
     /// exits 0, and the next server trusts the prefix cache the first one wrote.
     func testSIGTERMWithRequestInFlightExitsCleanlyAndKeepsTheCache() throws {
