@@ -145,7 +145,7 @@ struct Generate: ParsableCommand {
         if let stats {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            let hardware = HardwareCost.resembling(MachineProfile.current())
+            let hardware = HardwareCost.thisMachine
             try stats.write(Array(try encoder.encode(StatsFileObject(stats: result, localCost: LocalCost(stats: result, hardware: hardware)))) + [0x0A])
         }
         if result.stopReason == .interrupted { Foundation.exit(130) }

@@ -124,6 +124,10 @@ extension HardwareCost {
                      source: "cloud-prices.json local_hardware (public cost scripts, 2026)")
     }
 
+    /// This machine priced as the cloud VM it resembles (reads /proc/cpuinfo): the default of `slm cost`, and what
+    /// prices a request's `local_cost`.
+    public static var thisMachine: HardwareCost { resembling(.current()) }
+
     public static func preset(named name: String) -> HardwareCost? { presets.first { $0.name == name.lowercased() } }
 
     /// The VM a machine with `vcpus` CPUs of `vendor` resembles: the same family's size with at least that many vCPUs,
