@@ -39,6 +39,9 @@ public struct GenerationStats: Sendable, Codable, Equatable {
     public var reasoningEnd: ReasoningEnd? = nil
     public var answerMinTokens = 0
     public var insertedTokens = 0
+    /// The request's share of the machine's time when it ran beside others (each batched step's time split by the
+    /// rows each sequence brought); nil when it ran alone (prefill + decode time is its own). Not in the stats file.
+    public var machineMs: Double? = nil
 
     /// Over the positions actually computed, not those restored from the cache.
     public var prefillTokensPerSecond: Double {

@@ -46,7 +46,7 @@ struct CompletionController: Sendable {
         }
         log(endpoint, status: 200, answer.stats, timer: timer, arrival: arrival, stream: false)
         guard let stats = answer.stats else { throw Self.apiError(answer.error ?? .cancelled) }
-        metrics.finished(stats)
+        metrics.finished(stats, price: RequestPrice(stats: stats, options: service.options))
         var content: String? = answer.content
         var calls: [ToolCall] = []
         if !prepared.tools.isEmpty {
@@ -136,7 +136,7 @@ struct CompletionController: Sendable {
                 try Task.checkCancellation()
                 try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
             }
-            if let stats { metrics.finished(stats) }
+            if let stats { metrics.finished(stats, price: RequestPrice(stats: stats, options: service.options)) }
             log(endpoint, status: failure == nil ? 200 : Int(Self.apiError(failure!).status.code), stats, timer: timer,
                 arrival: arrival, stream: true)
             try await writer.finish(nil)

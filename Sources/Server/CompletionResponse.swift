@@ -108,7 +108,22 @@ struct CompletionResponse {
         .object([("prompt_tokens", .int(s.promptTokens)), ("completion_tokens", .int(s.generatedTokens)),
                  ("total_tokens", .int(s.promptTokens + s.generatedTokens)),
                  ("prompt_tokens_details", .object([("cached_tokens", .int(s.cachedTokens))])),
-                 ("completion_tokens_details", .object([("reasoning_tokens", .int(s.reasoningTokens))]))])
+                 ("completion_tokens_details", .object([("reasoning_tokens", .int(s.reasoningTokens))])),
+                 ("local_cost", localCost(s))])
+    }
+
+    /// slm's extension of `usage`: what the request cost on this machine (its share of the batched steps' time at
+    /// the hardware's price) and what the same text would cost at the reference cloud model's list prices.
+    func localCost(_ s: GenerationStats) -> JSONValue {
+        let price = RequestPrice(stats: s, options: service.options)
+        var fields: [(String, JSONValue)] = [
+            ("usd", .double(price.local.usd)), ("seconds", .double(price.local.seconds)),
+            ("hardware", .string(price.local.hardware)), ("usd_per_hour", .double(price.local.usdPerHour))]
+        if let ref = service.options.costReference, let cloud = price.cloudUSD {
+            fields.append(("cloud_equivalent", .object([("provider", .string(ref.provider)), ("model", .string(ref.model)),
+                                                         ("usd", .double(cloud))])))
+        }
+        return .object(fields)
     }
 
     // MARK: - Logprobs
@@ -150,6 +165,7 @@ struct CompletionResponse {
 extension JSONValue {
     static func int(_ v: Int) -> JSONValue { .number(String(v)) }
     /// A finite JSON number (a log-probability of -inf is reported as -9999, as JSON has no infinity).
+    static func double(_ v: Double) -> JSONValue { .number(v.isFinite ? String(v) : "0") }
     static func float(_ v: Float) -> JSONValue { .number(v.isFinite ? String(v) : (v < 0 ? "-9999.0" : "9999.0")) }
 }
 

@@ -19,6 +19,13 @@ public struct ServerOptions: Sendable {
     public var thinkBudget: Int?
     /// Seconds a graceful stop lets running requests finish before cancelling them.
     public var shutdownGraceSeconds = 5
+    /// Prices each request's share of the machine's time (`usage.local_cost`, /metrics).
+    public var hardware: HardwareCost = .thisMachine
+    /// The cloud model each request is also priced at (`usage.local_cost.cloud_equivalent`, /metrics); nil: none.
+    public var costReference: CloudPrice? = PriceTable.builtIn.defaultReference
+    /// Cloud tokens per local token: the same text's token counts differ by tokenizer (characters per local token
+    /// over characters per cloud token).
+    public var cloudTokensPerLocalToken = 1.0
 
     public init() {}
 }

@@ -7,6 +7,7 @@ import SLMEngine
 public final class ServerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     let promptTokens, cachedTokens, generatedTokens, reasoningTokens: Counter
+    let localUSD, cloudUSD: Counter
     let timeToFirstToken, interTokenLatency: DurationHistogram
     let queueDepth, runningSequences, kvBytes, prefixHitRatio: Gauge
 
@@ -20,6 +21,10 @@ public final class ServerMetrics: Sendable {
         cachedTokens = registry.makeCounter(descriptor: Self.d("cached_tokens", "total", "Prompt tokens restored from the prefix cache."))
         generatedTokens = registry.makeCounter(descriptor: Self.d("generated_tokens", "total", "Tokens generated (reasoning included)."))
         reasoningTokens = registry.makeCounter(descriptor: Self.d("reasoning_tokens", "total", "Tokens generated inside reasoning sections."))
+        localUSD = registry.makeCounter(descriptor: Self.d("local_cost", "usd",
+            "What finished requests cost on this machine: their share of its time at the hardware's price per hour."))
+        cloudUSD = registry.makeCounter(descriptor: Self.d("cloud_equivalent_cost", "usd",
+            "What the same requests would cost at the reference cloud model's list prices."))
         let latencyBuckets: [Duration] = [.milliseconds(5), .milliseconds(10), .milliseconds(20), .milliseconds(50),
                                           .milliseconds(100), .milliseconds(200), .milliseconds(500), .seconds(1),
                                           .seconds(2), .seconds(5), .seconds(10), .seconds(30)]
@@ -41,7 +46,9 @@ public final class ServerMetrics: Sendable {
                              labels: [("endpoint", endpoint), ("status", String(status))]).increment()
     }
 
-    func finished(_ stats: GenerationStats) {
+    func finished(_ stats: GenerationStats, price: RequestPrice) {
+        localUSD.increment(by: price.local.usd)
+        if let c = price.cloudUSD { cloudUSD.increment(by: c) }
         promptTokens.increment(by: Int64(stats.promptTokens))
         cachedTokens.increment(by: Int64(stats.cachedTokens))
         generatedTokens.increment(by: Int64(stats.generatedTokens))

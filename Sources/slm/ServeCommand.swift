@@ -36,6 +36,13 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "The model name /v1/models lists (default: the model's name).") var name: String?
     @Option(name: .long, help: "Largest request body in bytes (413 beyond).") var maxBody = 8 << 20
     @OptionGroup var cacheOptions: CacheOptions
+    @OptionGroup(title: "Cost (usage.local_cost and /metrics; default: this machine priced as the cloud VM it resembles)")
+    var hardwareOptions: HardwareOptions
+    @OptionGroup var priceOptions: PriceOptions
+    @Option(name: .long, help: ArgumentHelp(
+        "The cloud model each request is also priced at (a model of `slm cost prices`; default gpt-4o-mini; 'none': no comparison).",
+        valueName: "MODEL"))
+    var costReference: String?
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be in 0...65535, got \(port)") }
@@ -79,6 +86,26 @@ struct Serve: ParsableCommand {
         options.apiKey = key
         options.thinkBudget = thinkBudget
         options.maxBodyBytes = maxBody
+        options.hardware = try hardwareOptions.cost(machine: .current())
+        let table = try priceOptions.table(quiet: modelOptions.quiet)
+        if let r = costReference {
+            if r.lowercased() == "none" {
+                options.costReference = nil
+            } else if let row = table.row(named: r) {
+                options.costReference = row
+            } else {
+                throw CLIError.usage("--cost-reference '\(r)' is not in the price table (see slm cost prices)")
+            }
+        } else {
+            options.costReference = table.defaultReference
+        }
+        let localCharsPerToken = engine.charactersPerToken(ReferenceText.english)
+        options.cloudTokensPerLocalToken = CharsPerToken(local: localCharsPerToken, cloud: priceOptions.cloudCharsPerToken,
+                                                         localBasis: "", cloudBasis: "").cloudTokensPerLocalToken
+        if !quiet {
+            let ref = options.costReference.map { "; compared with \($0.name) at its list prices" } ?? ""
+            Stdio.info("cost: \(options.hardware.description) ($\(options.hardware.usdPerHour)/hour)\(ref)")
+        }
         let service = try runtime { () throws(EngineError) in try ModelService(engine: engine, scheduler: scheduler, options: options) }
 
         LoggingSystem.bootstrap { label in

@@ -47,6 +47,34 @@ final class ConcurrencyTests: XCTestCase {
         XCTAssertGreaterThan(service.scheduler.snapshot.generatedTokens, 0)
     }
 
+    /// Requests decoded together share each step's time: the machine seconds they are charged add up to no more than
+    /// the wall time they ran in (nobody pays for the same step twice).
+    func testConcurrentRequestsShareTheMachineTime() async throws {
+        let service = try ServerFixture.service(parallel: 4, context: 512)
+        defer { service.scheduler.shutdown(grace: .seconds(1)) }
+        let app = buildApplication(service: service)
+        try await app.test(.router) { client in
+            let start = ContinuousClock.now
+            let seconds = try await withThrowingTaskGroup(of: Double.self) { group in
+                for i in 0..<4 {
+                    let b = try ServerFixture.body(["prompt": "Count to ten: one,", "max_tokens": 32, "ignore_eos": true, "seed": i])
+                    group.addTask {
+                        let r = try await client.execute(uri: "/v1/completions", method: .post, headers: ServerFixture.jsonHeaders, body: b)
+                        let u = try ServerFixture.json(r)["usage"] as? [String: Any]
+                        return (u?["local_cost"] as? [String: Any])?["seconds"] as? Double ?? -1
+                    }
+                }
+                var all: [Double] = []
+                for try await s in group { all.append(s) }
+                return all
+            }
+            let (s, atto) = (ContinuousClock.now - start).components
+            let wall = Double(s) + Double(atto) / 1e18
+            XCTAssertTrue(seconds.allSatisfy { $0 > 0 }, "\(seconds)")
+            XCTAssertLessThanOrEqual(seconds.reduce(0, +), wall, "charged \(seconds) within \(wall) s")
+        }
+    }
+
     /// A system prompt shared by requests is prefilled once: later requests report it as cached tokens.
     func testSharedSystemPromptIsCached() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("slm-server-\(UUID().uuidString)")

@@ -45,7 +45,8 @@ final class EndpointTests: XCTestCase {
             let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
             for name in ["slm_requests_total", "slm_prompt_tokens_total", "slm_cached_tokens_total", "slm_generated_tokens_total",
                          "slm_reasoning_tokens_total", "slm_time_to_first_token_seconds", "slm_inter_token_latency_seconds",
-                         "slm_queue_depth", "slm_running_sequences", "slm_kv_bytes_in_use", "slm_prefix_cache_hit_ratio"] {
+                         "slm_queue_depth", "slm_running_sequences", "slm_kv_bytes_in_use", "slm_prefix_cache_hit_ratio",
+                         "slm_local_cost_usd", "slm_cloud_equivalent_cost_usd"] {
                 XCTAssertTrue(metrics.contains(name), "missing \(name)")
             }
             XCTAssertTrue(metrics.contains("endpoint=\"/v1/completions\""))
@@ -83,6 +84,19 @@ final class EndpointTests: XCTestCase {
             XCTAssertEqual(u["total_tokens"] as? Int, prompt + completion)
             XCTAssertEqual((u["prompt_tokens_details"] as? [String: Any])?["cached_tokens"] as? Int, 0)
             XCTAssertEqual((u["completion_tokens_details"] as? [String: Any])?["reasoning_tokens"] as? Int, 0)
+            // slm's extension: the request's machine time at the hardware's price, and the reference cloud model's bill.
+            let cost = u["local_cost"] as? [String: Any] ?? [:]
+            let seconds = cost["seconds"] as? Double ?? -1, perHour = cost["usd_per_hour"] as? Double ?? -1
+            XCTAssertGreaterThan(seconds, 0)
+            XCTAssertGreaterThan(perHour, 0)
+            XCTAssertEqual(cost["usd"] as? Double ?? -1, seconds * perHour / 3600, accuracy: 1e-12)
+            XCTAssertFalse((cost["hardware"] as? String ?? "").isEmpty)
+            let cloud = cost["cloud_equivalent"] as? [String: Any] ?? [:]
+            XCTAssertEqual(cloud["model"] as? String, "gpt-4o-mini")
+            let ref = try XCTUnwrap(PriceTable.builtIn.row(named: "gpt-4o-mini"))
+            let f = try self.service().options.cloudTokensPerLocalToken
+            let expected = (Double(prompt) * f).rounded() * ref.inputUSDPerMTok / 1e6 + (Double(completion) * f).rounded() * ref.outputUSDPerMTok / 1e6
+            XCTAssertEqual(cloud["usd"] as? Double ?? -1, expected, accuracy: 1e-12)
         }
     }
 

@@ -27,6 +27,8 @@ final class ScheduledSequence {
     var prefillStart: ContinuousClock.Instant?
     var decodeStart: ContinuousClock.Instant?
     var prefillMs = 0.0
+    /// Seconds of the steps it took part in, each split by the rows it brought.
+    var machineSeconds = 0.0
 
     init(ticket: SequenceTicket, request: ScheduledRequest, decoder: SequenceDecoder,
          onEvent: @escaping @Sendable (SequenceEvent) -> Void, now: ContinuousClock.Instant) {

@@ -231,8 +231,11 @@ public final class Scheduler: @unchecked Sendable {
             for s in owners { fail(s, .model(error)) }
             return
         }
-        self.budget.record(decoding: decodeRows, prompt: prefilling.reduce(0) { $0 + $1.1 },
-                           seconds: (clock.now - started).milliseconds / 1000)
+        let seconds = (clock.now - started).milliseconds / 1000
+        let promptRows = prefilling.reduce(0) { $0 + $1.1 }
+        self.budget.record(decoding: decodeRows, prompt: promptRows, seconds: seconds)
+        let perRow = seconds / Double(max(decodeRows + promptRows, 1))
+        for (e, s) in zip(entries, owners) { s.machineSeconds += perRow * Double(e.tokens.count) }
         totals.steps += 1
         for (s, n) in prefilling {
             s.fed += n
@@ -330,6 +333,7 @@ public final class Scheduler: @unchecked Sendable {
         stats.computedTokens = s.input.count - s.cachedTokens
         stats.seed = s.request.generation.sampling.seed
         stats.decodeMs = s.decodeStart.map { (clock.now - $0).milliseconds } ?? 0
+        stats.machineMs = s.machineSeconds * 1000
         storeBlocks(s)
         release(s)
         s.onEvent(.finished(stats))
