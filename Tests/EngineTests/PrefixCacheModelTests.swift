@@ -8,6 +8,26 @@ import XCTest
 /// run. Exact equality is the bar: restored rows are the f16 values a cold run stores, and prefill numerics do not
 /// depend on batching (BatchInvarianceTests), so any difference is a bug.
 final class PrefixCacheModelTests: XCTestCase {
+    /// The model's identity in cache keys is read with pread: the same value as hashing the same ranges through the
+    /// mapping (so caches written before stay valid), and different for a different file.
+    func testFingerprintReadsTheSameBytesAsTheMapping() throws {
+        for path in [TestPaths.smollmFile, TestPaths.gemmaFile] {
+            let engine = try loadEngine(path, maxBatch: 8)
+            let file = engine.file
+            var h = Hasher128(seed: 0x534C_4D4D_4F44_454C)
+            h.add(UInt64(file.fileSize))
+            let head = min(file.dataOffset, file.fileSize)
+            h.add(bytes: UnsafeRawBufferPointer(start: file.baseAddress, count: head))
+            for i in 0..<64 {
+                let offset = head + Int((UInt64(file.fileSize - head) * UInt64(i)) / 64)
+                h.add(bytes: UnsafeRawBufferPointer(start: file.baseAddress + offset, count: min(4096, file.fileSize - offset)))
+            }
+            XCTAssertEqual(ModelFingerprint.of(file), h.finalize(), path)
+        }
+        let a = try loadEngine(TestPaths.smollmFile, maxBatch: 8), b = try loadEngine(TestPaths.gemmaFile, maxBatch: 8)
+        XCTAssertNotEqual(ModelFingerprint.of(a.file), ModelFingerprint.of(b.file))
+    }
+
     func testSmolLM2HitEqualsColdRunAndOtherSuffixHits() throws {
         let engine = try loadEngine(TestPaths.smollmFile, maxBatch: 48)
         let text = try LogitsReference.cases(model: "smollm2-135m").map(\.tokens).max { $0.count < $1.count }!

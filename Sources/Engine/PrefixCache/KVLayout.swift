@@ -1,3 +1,4 @@
+import Foundation
 import CKernels
 import GGUF
 import SLMModels
@@ -72,19 +73,43 @@ public struct KVLayout: Sendable, Equatable {
 /// ~250 MB on every start would cost more than the prefill a hit saves; a different file of the same size, metadata
 /// and tensor table that also agrees on every sample is not a case we guard against (see docs/PREFIX_CACHE.md).
 public enum ModelFingerprint {
+    /// The file's size, its metadata and 64 samples of 4 KiB spread over the tensor data. Read with pread rather than
+    /// through the mapping, so that hashing does not leave megabytes of the file resident in a long-lived server.
     public static func of(_ file: GGUFFile) -> Hash128 {
         var h = Hasher128(seed: 0x534C_4D4D_4F44_454C)  // "SLMMODEL"
         h.add(UInt64(file.fileSize))
-        let base = file.baseAddress
         let head = min(file.dataOffset, file.fileSize)
-        h.add(bytes: UnsafeRawBufferPointer(start: base, count: head))
         let data = file.fileSize - head
         let sample = 4096, samples = 64
+        let fd = open(file.path, O_RDONLY)
+        defer { if fd >= 0 { close(fd) } }
+        // The ranges hashed, in order; chunks are multiples of 8 bytes so that hashing them one by one equals
+        // hashing each range whole.
+        var ranges = [(0, head)]
         if data > 0 {
             for i in 0..<samples {
                 let offset = head + Int((UInt64(data) * UInt64(i)) / UInt64(samples))
-                let n = min(sample, file.fileSize - offset)
-                h.add(bytes: UnsafeRawBufferPointer(start: base + offset, count: n))
+                ranges.append((offset, min(sample, file.fileSize - offset)))
+            }
+        }
+        let chunk = 1 << 20
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 8)
+        defer { buffer.deallocate() }
+        for (start, count) in ranges {
+            var done = 0
+            while done < count {
+                let n = min(chunk, count - done)
+                var got = 0
+                while fd >= 0 && got < n {
+                    let r = pread(fd, buffer.baseAddress! + got, n - got, off_t(start + done + got))
+                    if r > 0 { got += r } else if r < 0 && errno == EINTR { continue } else { break }
+                }
+                if got == n {
+                    h.add(bytes: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+                } else {
+                    h.add(bytes: UnsafeRawBufferPointer(start: file.baseAddress + start + done, count: n))
+                }
+                done += n
             }
         }
         return h.finalize()
