@@ -84,6 +84,9 @@ enum GGUFParser {
         let (padded, overflow) = headerEnd.addingReportingOverflow(header.alignment - 1)
         guard !overflow else { throw .dataSectionPastEnd(dataOffset: Int.max, fileSize: size) }
         header.dataOffset = padded - padded % header.alignment
+        // A file without tensors (a vocab-only file such as llama.cpp's models/ggml-vocab-*.gguf) has an empty data
+        // section, and its writer need not pad the header out to the alignment.
+        if tensorCount == 0 { header.dataOffset = min(header.dataOffset, size) }
         guard header.dataOffset <= size else {
             throw .dataSectionPastEnd(dataOffset: header.dataOffset, fileSize: size)
         }

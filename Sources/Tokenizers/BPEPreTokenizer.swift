@@ -1,26 +1,85 @@
-/// Splits raw text into words before BPE, as llama.cpp's `unicode_regex_split` does for a pre-tokenizer type.
+/// Splits raw text into words before BPE, as llama.cpp's `unicode_regex_split` does for a pre-tokenizer type
+/// (`tokenizer.ggml.pre`). Each type is a list of expressions applied in turn: every expression splits each piece
+/// the previous one left into its matches and the text between them, so the words cover the text in order.
+/// The expressions are hand-coded over codepoint classes, the way llama.cpp's `unicode_regex_split_custom_*` are;
+/// llama-vocab.cpp (`llm_tokenizer_bpe`) lists which type uses which.
 ///
-/// "smollm" (llama-vocab.cpp, LLAMA_VOCAB_PRE_TYPE_SMOLLM) applies two expressions in turn:
-///   1. `\p{N}`: every number codepoint becomes a word of its own; the text between stays one piece;
-///   2. GPT-2's `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)` within each piece, hand-coded
-///      here the way llama.cpp's `unicode_regex_split_custom_gpt2` does it.
-enum BPEPreTokenizer: Sendable {
+/// To add a type: a case here, its names in `init?(name:)`, and its expression list in `split`; an expression that
+/// is new gets its own file beside PreTokenizerGPT2.swift.
+enum BPEPreTokenizer: Sendable, CaseIterable {
+    /// GPT-2's `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)` (also mpt).
+    case gpt2
+    /// `\p{N}` (each number codepoint a word), then GPT-2's (also starcoder, refact, command-r).
     case smollm
+    /// Llama 3's `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`.
+    case llama3
+    /// Qwen2's: Llama 3's with `\p{N}` for `\p{N}{1,3}`.
+    case qwen2
+    /// Qwen3.5's: Qwen2's with marks (`\p{M}`) counted with letters.
+    case qwen35
+    /// DeepSeek LLM's six expressions over explicit character ranges (PreTokenizerDeepSeek.swift).
+    case deepseekLLM
 
-    static let supportedNames: Set<String> = ["smollm"]
+    /// Every `tokenizer.ggml.pre` value accepted, as llama-vocab.cpp maps names to types.
+    static let names: [String: BPEPreTokenizer] = [
+        "gpt-2": .gpt2, "phi-2": .gpt2, "mpt": .gpt2, "olmo": .gpt2,
+        "smollm": .smollm, "starcoder": .smollm, "refact": .smollm, "command-r": .smollm, "codeshell": .smollm,
+        "llama3": .llama3, "llama-v3": .llama3, "llama-bpe": .llama3, "falcon3": .llama3, "dbrx": .llama3,
+        "smaug-bpe": .llama3,
+        "qwen2": .qwen2, "deepseek-r1-qwen": .qwen2, "stablelm2": .qwen2, "megrez": .qwen2,
+        "qwen35": .qwen35,
+        "deepseek-llm": .deepseekLLM,
+    ]
+
+    static var supportedNames: Set<String> { Set(names.keys) }
 
     init?(name: String) {
-        switch name {
-        case "smollm": self = .smollm
-        default: return nil
-        }
+        guard let type = Self.names[name] else { return nil }
+        self = type
     }
+
+    /// llama.cpp's `ignore_merges`: a word that is itself a token is emitted whole, without merging (Llama 3).
+    var ignoresMerges: Bool { self == .llama3 }
+
+    /// llama.cpp sets `add_bos` for this type; `tokenizer.ggml.add_bos_token` still overrides it.
+    var addsBOSByDefault: Bool { self == .llama3 }
 
     /// Word byte ranges of `text[range]`, in order, covering it.
     func split(_ text: [UInt8], _ range: Range<Int>) -> [Range<Int>] {
-        // Decode to codepoints, keeping each one's byte offset (the input came from a Swift String: valid UTF-8).
-        var cps: [UInt32] = []
-        var starts: [Int] = []
+        let cps = CodepointText(text, range)
+        var words: [Range<Int>] = []
+        let whole = 0 ..< cps.count
+        switch self {
+        case .gpt2:
+            cps.gpt2(whole, into: &words)
+        case .smollm:
+            var pieces: [Range<Int>] = []
+            cps.isolateNumbers(whole, into: &pieces)
+            for piece in pieces { cps.gpt2(piece, into: &words) }
+        case .llama3:
+            cps.llama3(whole, digitRun: 3, marksAreLetters: false, into: &words)
+        case .qwen2:
+            cps.llama3(whole, digitRun: 1, marksAreLetters: false, into: &words)
+        case .qwen35:
+            cps.llama3(whole, digitRun: 1, marksAreLetters: true, into: &words)
+        case .deepseekLLM:
+            words = cps.deepseekLLM()
+        }
+        return words.map { cps.starts[$0.lowerBound] ..< cps.starts[$0.upperBound] }
+    }
+}
+
+/// A run of text as codepoints, each with its class and byte offset; expressions work on codepoint ranges.
+struct CodepointText {
+    var cps: [UInt32] = []
+    var classes: [CodepointClass] = []
+    /// Byte offset of each codepoint, plus the end of the text: cps[i] is text[starts[i] ..< starts[i + 1]].
+    var starts: [Int] = []
+
+    var count: Int { cps.count }
+
+    /// The input came from a Swift String, so it is valid UTF-8; a sequence cut short by the range ends it.
+    init(_ text: [UInt8], _ range: Range<Int>) {
         cps.reserveCapacity(range.count)
         starts.reserveCapacity(range.count + 1)
         var i = range.lowerBound
@@ -36,80 +95,17 @@ enum BPEPreTokenizer: Sendable {
             i += len
         }
         starts.append(range.upperBound)
-        let classes = cps.map(CodepointClass.init)
-
-        var words: [Range<Int>] = []
-        // 1. \p{N} isolation.
-        var pieceStart = 0
-        for (k, c) in classes.enumerated() where c.isNumber {
-            if k > pieceStart { Self.gpt2(cps, classes, pieceStart..<k, into: &words) }
-            words.append(k..<k + 1)
-            pieceStart = k + 1
-        }
-        if pieceStart < cps.count { Self.gpt2(cps, classes, pieceStart..<cps.count, into: &words) }
-        return words.map { starts[$0.lowerBound] ..< starts[$0.upperBound] }
+        classes = cps.map(CodepointClass.init)
     }
 
-    /// GPT-2's expression over codepoints `cps[piece]`, appending codepoint ranges. Positions outside the piece
-    /// count as "no character" (llama.cpp's OUT_OF_RANGE), so `\s+(?!\S)` keeps a trailing whitespace run whole.
-    private static func gpt2(_ cps: [UInt32], _ classes: [CodepointClass], _ piece: Range<Int>,
-                             into words: inout [Range<Int>]) {
-        let end = piece.upperBound
-        func letter(_ p: Int) -> Bool { p < end && classes[p].isLetter }
-        func number(_ p: Int) -> Bool { p < end && classes[p].isNumber }
-        func space(_ p: Int) -> Bool { p < end && classes[p].isWhitespace }
-        func other(_ p: Int) -> Bool { p < end && !classes[p].isWhitespace && !classes[p].isLetter && !classes[p].isNumber }
-        let apostrophe: UInt32 = 0x27, blank: UInt32 = 0x20
-        var pos = piece.lowerBound
-        var wordStart = pos
-        func emit(_ upTo: Int) {
-            if upTo > wordStart { words.append(wordStart..<upTo) }
-            wordStart = upTo
-            pos = upTo
+    /// `\p{N}`: every number codepoint of `piece` a word of its own, the text between one word.
+    func isolateNumbers(_ piece: Range<Int>, into words: inout [Range<Int>]) {
+        var start = piece.lowerBound
+        for k in piece where classes[k].isNumber {
+            if k > start { words.append(start ..< k) }
+            words.append(k ..< k + 1)
+            start = k + 1
         }
-        while pos < end {
-            let cp = cps[pos]
-            // 's|'t|'re|'ve|'m|'ll|'d
-            if cp == apostrophe && pos + 1 < end {
-                let n1 = cps[pos + 1]
-                if n1 == 0x73 || n1 == 0x74 || n1 == 0x6D || n1 == 0x64 { emit(pos + 2); continue }   // s t m d
-                if pos + 2 < end {
-                    let n2 = cps[pos + 2]
-                    if (n1 == 0x72 && n2 == 0x65) || (n1 == 0x76 && n2 == 0x65) || (n1 == 0x6C && n2 == 0x6C) {   // re ve ll
-                        emit(pos + 3)
-                        continue
-                    }
-                }
-            }
-            let look = cp == blank ? pos + 1 : pos   // the optional leading space
-            // ' ?\p{L}+' | ' ?\p{N}+' | ' ?[^\s\p{L}\p{N}]+'
-            if letter(look) {
-                var p = look
-                while letter(p) { p += 1 }
-                emit(p)
-                continue
-            }
-            if number(look) {
-                var p = look
-                while number(p) { p += 1 }
-                emit(p)
-                continue
-            }
-            if other(look) {
-                var p = look
-                while other(p) { p += 1 }
-                emit(p)
-                continue
-            }
-            var spaces = 0
-            while space(pos + spaces) { spaces += 1 }
-            if spaces > 1 && pos + spaces < end {
-                emit(pos + spaces - 1)        // \s+(?!\S): leave the last space to lead the next word
-            } else if spaces > 0 {
-                emit(pos + spaces)            // \s+
-            } else {
-                emit(pos + 1)                 // no match: one codepoint
-            }
-        }
+        if start < piece.upperBound { words.append(start ..< piece.upperBound) }
     }
 }

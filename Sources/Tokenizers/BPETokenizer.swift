@@ -2,7 +2,8 @@
 ///
 /// Per word from the pre-tokenizer: bytes are spelled in GPT-2's byte alphabet, split into characters, and the
 /// adjacent pair with the lowest merge rank (earliest in `tokenizer.ggml.merges`; ties: leftmost) is merged until no
-/// pair has a rank. A final piece that is not a token falls back to its single-byte tokens.
+/// pair has a rank. A final piece that is not a token falls back to its single-byte tokens. With Llama 3's
+/// pre-tokenizer a word that is itself a token is taken whole first (llama.cpp's `ignore_merges`).
 public struct BPETokenizer: VocabularyTokenizer {
     let vocab: Vocabulary
     let preTokenizer: BPEPreTokenizer
@@ -16,7 +17,7 @@ public struct BPETokenizer: VocabularyTokenizer {
         guard let merges = data.merges else {
             throw .metadata(key: "tokenizer.ggml.merges", detail: "required for a gpt2 tokenizer but missing")
         }
-        let vocab = try Vocabulary(data, family: .bpe)
+        let vocab = try Vocabulary(data, family: .bpe, addBOSDefault: pre.addsBOSByDefault ? true : nil)
         var ranks = [UInt64: Int32](minimumCapacity: merges.count)
         for (rank, merge) in merges.enumerated() {
             let bytes = Array(merge.utf8)
@@ -48,6 +49,10 @@ public struct BPETokenizer: VocabularyTokenizer {
     func normalTokenBytes(_ text: ArraySlice<UInt8>) -> [UInt8] { ByteLevelEncoding.decode(text) }
 
     private func mergeWord(_ word: [UInt8], into out: inout [Int32]) {
+        if preTokenizer.ignoresMerges, let whole = vocab.table.id(word) {
+            out.append(whole)
+            return
+        }
         word.withUnsafeBufferPointer { w in
             func lookup(_ start: Int, _ length: Int) -> Int32? {
                 vocab.table.id(UnsafeBufferPointer(rebasing: w[start ..< start + length]))

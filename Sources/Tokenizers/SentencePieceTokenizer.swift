@@ -69,6 +69,21 @@ public struct SentencePieceTokenizer: VocabularyTokenizer {
         static func < (a: HigherFirst, b: HigherFirst) -> Bool { a.score > b.score }
     }
 
+    /// The tokens' bytes, less the one space `tokenizer.ggml.add_space_prefix` put in front: llama.cpp's
+    /// `llama_detokenize` strips one leading space from the first token's piece only (a BOS first keeps it).
+    public func decode(_ ids: [Int32], renderSpecial: Bool) -> String {
+        var bytes: [UInt8] = []
+        for (i, id) in ids.enumerated() {
+            let piece = tokenBytes(id, renderSpecial: renderSpecial)
+            if i == 0 && addSpacePrefix && piece.first == 0x20 {
+                bytes.append(contentsOf: piece.dropFirst())
+            } else {
+                bytes.append(contentsOf: piece)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// A normal token's "▁" back to " ".
     func normalTokenBytes(_ text: ArraySlice<UInt8>) -> [UInt8] {
         var out: [UInt8] = []

@@ -1,8 +1,9 @@
 /// The codepoint classes llama.cpp's pre-tokenizers test (unicode.h `unicode_cpt_flags`): general category
-/// groups \p{L} and \p{N}, and its own whitespace set (Unicode White_Space).
+/// groups \p{L}, \p{N} and \p{M}, and its own whitespace set (Unicode White_Space).
 struct CodepointClass: Sendable {
     let isLetter: Bool
     let isNumber: Bool
+    let isMark: Bool
     let isWhitespace: Bool
 
     init(_ cp: UInt32) {
@@ -11,13 +12,19 @@ struct CodepointClass: Sendable {
             isLetter = (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
             isNumber = c >= 0x30 && c <= 0x39
             isWhitespace = c == 0x20 || (c >= 0x09 && c <= 0x0D)
+            isMark = false
             return
         }
         isWhitespace = CodepointClass.whitespace(cp)
         guard let scalar = Unicode.Scalar(cp) else {
             isLetter = false
             isNumber = false
+            isMark = false
             return
+        }
+        isMark = switch scalar.properties.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark: true
+        default: false
         }
         switch scalar.properties.generalCategory {
         case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter:

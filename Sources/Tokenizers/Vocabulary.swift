@@ -46,7 +46,9 @@ final class Vocabulary: Sendable {
 
     var count: Int { table.count }
 
-    init(_ data: TokenizerData, family: Family) throws(TokenizerError) {
+    /// `addBOSDefault`: whether BOS is added when `tokenizer.ggml.add_bos_token` is absent (nil: the family's default,
+    /// llama true, gpt2 false; llama.cpp's Llama 3 pre-tokenizer says true).
+    init(_ data: TokenizerData, family: Family, addBOSDefault: Bool? = nil) throws(TokenizerError) {
         let n = data.tokens.count
         guard n > 0 else { throw .emptyVocabulary }
         guard n < Int(Int32.max) else { throw .tooManyTokens(n) }
@@ -82,7 +84,7 @@ final class Vocabulary: Sendable {
         var eotFound = try special(data.eotID, "tokenizer.ggml.eot_token_id", default: nil)
         let eom = try special(data.eomID, "tokenizer.ggml.eom_token_id", default: nil)
 
-        addBOS = data.addBOS ?? (family == .spm)
+        addBOS = data.addBOS ?? addBOSDefault ?? (family == .spm)
         addEOS = data.addEOS ?? false
         if addBOS && bos == nil {
             throw .missingSpecialToken(flagKey: "tokenizer.ggml.add_bos_token", idKey: "tokenizer.ggml.bos_token_id")

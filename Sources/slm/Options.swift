@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import ModelStore
+import GGUF
 import SLMEngine
+import Tokenizers
 
 /// --model/-m, --threads/-t, --quiet: shared by every command that runs a model.
 struct ModelOptions: ParsableArguments {
@@ -26,6 +28,20 @@ struct ModelOptions: ParsableArguments {
     /// Resolves the model (fetching a named one if needed) and loads it.
     func loadEngine(maxBatch: Int = 256) throws -> Engine {
         try loadEngineTimed(maxBatch: maxBatch).engine
+    }
+
+    /// Only the model file's tokenizer (`tokenizer.ggml.*`): enough for tokenize / detokenize, and all a vocab-only
+    /// file (no tensors, as llama.cpp's models/ggml-vocab-*.gguf) holds.
+    func loadTokenizer() throws -> any Tokenizers.Tokenizer {
+        Stdio.quiet = quiet
+        let url = try resolveModel(model, quiet: quiet)
+        do {
+            return try makeTokenizer(from: GGUFFile(path: url.path))
+        } catch let error as GGUFError {
+            throw CLIError.runtime(error.description.contains(url.path) ? error.description : "model file '\(url.path)': \(error.description)")
+        } catch {
+            throw CLIError.runtime("model file '\(url.path)': \(error)")
+        }
     }
 
     /// `loadEngine`, with the milliseconds the load itself took (a download before it not included).

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import GGUF
 import SLMEngine
+import Tokenizers
 
 struct Tokenize: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -10,6 +12,9 @@ struct Tokenize: ParsableCommand {
               slm tokenize "Hello world"
               slm tokenize --pieces "Hello world"
               slm tokenize -m gemma3-270m < prompt.txt
+              slm tokenize -m ggml-vocab-qwen2.gguf "Hello world"
+
+            Only the file's tokenizer is read, so a vocab-only file (tokenizer metadata, no tensors) works too.
             """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -21,10 +26,10 @@ struct Tokenize: ParsableCommand {
 
     func run() throws {
         let input = try escapes.text(text, quiet: modelOptions.quiet, what: "the text")
-        let engine = try modelOptions.loadEngine(maxBatch: 1)
-        let ids = engine.tokenize(input, addSpecial: !noAddSpecial, parseSpecial: !noParseSpecial)
+        let tokenizer = try modelOptions.loadTokenizer()
+        let ids = tokenizer.encode(input, addSpecial: !noAddSpecial, parseSpecial: !noParseSpecial)
         if pieces {
-            Stdio.out(ids.map { "\($0)\t\"\(piece(engine, $0))\"\n" }.joined())
+            Stdio.out(ids.map { "\($0)\t\"\(piece(tokenizer, $0))\"\n" }.joined())
         } else {
             Stdio.out(ids.map(String.init).joined(separator: " ") + "\n")
         }
@@ -33,8 +38,10 @@ struct Tokenize: ParsableCommand {
 
 /// A token's text as `--pieces` and `slm logits` show it: its bytes (special tokens rendered), control characters
 /// and bytes that are not UTF-8 on their own as escapes (`\n`, `\xe2`), `\` and `"` escaped.
-func piece(_ engine: Engine, _ id: Int32) -> String {
-    Escapes.visible(bytes: engine.tokenizer.tokenBytes(id, renderSpecial: true))
+func piece(_ engine: Engine, _ id: Int32) -> String { piece(engine.tokenizer, id) }
+
+func piece(_ tokenizer: any Tokenizers.Tokenizer, _ id: Int32) -> String {
+    Escapes.visible(bytes: tokenizer.tokenBytes(id, renderSpecial: true))
 }
 
 struct Detokenize: ParsableCommand {
@@ -60,14 +67,14 @@ struct Detokenize: ParsableCommand {
             let text = try Stdio.readStdinText(what: "the token ids from stdin", hint: modelOptions.quiet ? nil : "token ids")
             list = try parseTokenIDs(text)
         }
-        let engine = try modelOptions.loadEngine(maxBatch: 1)
-        for id in list where id < 0 || Int(id) >= engine.tokenizer.vocabularySize {
-            throw CLIError.runtime("token id \(id) is out of range (vocabulary has \(engine.tokenizer.vocabularySize) tokens)")
+        let tokenizer = try modelOptions.loadTokenizer()
+        for id in list where id < 0 || Int(id) >= tokenizer.vocabularySize {
+            throw CLIError.runtime("token id \(id) is out of range (vocabulary has \(tokenizer.vocabularySize) tokens)")
         }
-        if !keepBos, engine.tokenizer.addBOS, let bos = engine.tokenizer.bosToken, list.first == bos {
+        if !keepBos, tokenizer.addBOS, let bos = tokenizer.bosToken, list.first == bos {
             list.removeFirst()
         }
-        Stdio.out(engine.tokenizer.decode(list, renderSpecial: true) + "\n")
+        Stdio.out(tokenizer.decode(list, renderSpecial: true) + "\n")
     }
 }
 

@@ -189,8 +189,23 @@ final class ValidationTests: GGUFTestCase {
         var w = GGUFWriter()
         w.add("general.alignment", .uint32(1 << 20))
         w.alignment = 1
+        w.addTensor("output_norm.weight", dims: [4], type: .f32)
+        var bytes = w.bytes()
+        bytes.removeLast(16)   // the tensor's data: the file now ends at its header
         // The header is a few dozen bytes, so the data section would start at 1 MiB, beyond this small file.
-        guard case .dataSectionPastEnd(dataOffset: 1 << 20, _)? = openError(w.bytes()) else { return XCTFail() }
+        guard case .dataSectionPastEnd(dataOffset: 1 << 20, _)? = openError(bytes) else { return XCTFail() }
+    }
+
+    /// A file with no tensors has an empty data section: it may end at its header, unpadded (llama.cpp's vocab-only
+    /// models/ggml-vocab-*.gguf files do).
+    func testNoTensorsNeedNoPadding() throws {
+        var w = GGUFWriter()
+        w.add("general.alignment", .uint32(1 << 20))
+        w.add("tokenizer.ggml.model", .string("gpt2"))
+        w.alignment = 1
+        let file = try open(w.bytes())
+        XCTAssertEqual(file.dataOffset, file.fileSize)
+        XCTAssertEqual(file.tensors.count, 0)
     }
 
     func testErrorDescriptionsNameThePosition() {

@@ -18,6 +18,12 @@ public enum TestPaths {
             .appendingPathComponent(".cache/slm/models")
     }
 
+    /// $SLM_HOME/test-data, default ~/.cache/slm/test-data: llama.cpp's tokenizer test vocabularies
+    /// (`ggml-vocab-*.gguf` with `.inp`/`.out`), fetched by tools/fetch-vocabs (which tools/test runs first).
+    public static var testData: URL {
+        modelStore.deletingLastPathComponent().appendingPathComponent("test-data")
+    }
+
     public static let smollmFile = "SmolLM2-135M-Instruct.Q4_1.gguf"
     public static let gemmaFile = "gemma-3-270m-q4_k_m.gguf"
 

@@ -26,8 +26,8 @@ final class ErrorTests: XCTestCase {
 
     func testUnknownModelAndPreTokenizer() {
         expect(TokenizerData(model: "rwkv", tokens: bpeTokens), .unsupportedModel("rwkv"))
-        expect(TokenizerData(model: "gpt2", pre: "llama3", tokens: bpeTokens, merges: []),
-               .unsupportedPreTokenizer("llama3"))
+        expect(TokenizerData(model: "gpt2", pre: "falcon", tokens: bpeTokens, merges: []),
+               .unsupportedPreTokenizer("falcon"))
         expect(TokenizerData(model: "gpt2", tokens: bpeTokens, merges: []), .unsupportedPreTokenizer("(missing)"))
     }
 
