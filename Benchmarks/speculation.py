@@ -11,7 +11,7 @@ ratios. Every run's text is compared between the two modes: speculation must cha
 error, exit 1).
 
 Usage: Benchmarks/speculation.py [--models smollm2-135m gemma3-270m] [--threads 2] [--rounds 3] [-n 128]
-       [--temp 0] [--seed 1] [--draft-max N]
+       [--temp 0] [--seed 1] [--draft-max N] [--draft-min-match N]
 """
 import argparse, json, os, statistics, subprocess, sys, tempfile
 from pathlib import Path
@@ -37,8 +37,11 @@ def run(slm, model, prompt, args, speculate, stats_path):
            "-p", prompt]
     if not speculate:
         cmd.append("--no-speculate")
-    elif args.draft_max:
-        cmd += ["--draft-max", str(args.draft_max)]
+    else:
+        if args.draft_max:
+            cmd += ["--draft-max", str(args.draft_max)]
+        if args.draft_min_match:
+            cmd += ["--draft-min-match", str(args.draft_min_match)]
     out = subprocess.run(cmd, capture_output=True, text=True)
     if out.returncode != 0:
         sys.exit(f"error: {' '.join(cmd[:6])}...: {out.stderr.strip()}")
@@ -55,6 +58,7 @@ def main():
     ap.add_argument("--temp", type=float, default=0.0)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--draft-max", type=int, default=0)
+    ap.add_argument("--draft-min-match", type=int, default=0)
     ap.add_argument("--json", help="also write every round's figures here")
     args = ap.parse_args()
     slm = Path(os.environ.get("SLM_BIN", ROOT / ".build" / "release" / "slm"))

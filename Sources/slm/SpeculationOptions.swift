@@ -9,13 +9,20 @@ struct SpeculationOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Most draft tokens verified per forward pass (1...32, default \(Speculation.defaultDraftMax)).",
                                             valueName: "N"))
     var draftMax: Int?
+    @Option(name: .long, help: ArgumentHelp("Fewest trailing tokens that must match earlier text to draft from it (1...8, default 3).",
+                                            valueName: "N"))
+    var draftMinMatch: Int?
 
     func validate() throws {
         if let n = draftMax, !(1...32).contains(n) { throw ValidationError("--draft-max must be in 1...32, got \(n)") }
-        if noSpeculate && draftMax != nil { throw ValidationError("--no-speculate and --draft-max exclude each other") }
+        if let n = draftMinMatch, !(1...8).contains(n) { throw ValidationError("--draft-min-match must be in 1...8, got \(n)") }
+        if noSpeculate && (draftMax != nil || draftMinMatch != nil) {
+            throw ValidationError("--no-speculate excludes --draft-max and --draft-min-match")
+        }
     }
 
     var speculation: Speculation {
-        noSpeculate ? .off : Speculation(draftMax: draftMax ?? Speculation.defaultDraftMax)
+        noSpeculate ? .off : Speculation(draftMax: draftMax ?? Speculation.defaultDraftMax,
+                                         minMatch: draftMinMatch ?? Speculation.defaultMinMatch)
     }
 }

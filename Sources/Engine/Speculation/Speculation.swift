@@ -6,7 +6,7 @@ public struct Speculation: Sendable, Equatable {
     /// Fewest trailing tokens that must match earlier text before it is used as a draft.
     public var minMatch: Int
 
-    public init(draftMax: Int = Speculation.defaultDraftMax, minMatch: Int = 2) {
+    public init(draftMax: Int = Speculation.defaultDraftMax, minMatch: Int = Speculation.defaultMinMatch) {
         self.draftMax = max(0, draftMax)
         self.minMatch = max(1, minMatch)
     }
@@ -14,6 +14,7 @@ public struct Speculation: Sendable, Equatable {
     public static let off = Speculation(draftMax: 0)
     /// Chosen by measurement (Benchmarks/README.md, "Speculative decoding").
     public static let defaultDraftMax = 6
+    public static let defaultMinMatch = 3
 
     public var enabled: Bool { draftMax > 0 }
 }
