@@ -24,6 +24,9 @@ public struct GenerationRequest: Sendable {
     /// fraction of the reasoning limit on, the close's probability is raised step by step (nil: off).
     public var thinkMessage: String? = GenerationRequest.defaultThinkMessage
     public var thinkSoft: Double? = nil
+    /// Prompt-lookup speculation for `Engine.generate` (the scheduler decodes without it): same output, fewer
+    /// forward passes where the text copies earlier text.
+    public var speculation = Speculation()
     /// The budget message `slm` uses unless told otherwise (chosen by measurement: Benchmarks/README.md).
     public static let defaultThinkMessage: String? = nil
 
@@ -68,7 +71,12 @@ extension Engine {
         func text(_ piece: String, _: TextChannel) { emit(piece) }
         let t1 = clock.now
         var interrupted = false
-        if decoder.begin(emit: text) {
+        var drafts = DraftCounts()
+        let started = decoder.begin(emit: text)
+        if started && request.speculation.enabled {
+            interrupted = try decodeWithDrafts(&decoder, cache: cache, logits: &logits, request: request,
+                                               counts: &drafts, emit: text)
+        } else if started {
             // Polled before each step: the first samples from the prompt's logits, the others evaluate first.
             var pending: [Int32]? = nil
             while true {
@@ -84,6 +92,8 @@ extension Engine {
         let decodeMs = (clock.now - t1).milliseconds
         var stats = finished(decoder.finish(emit: text))
         if interrupted { stats.stopReason = .interrupted }
+        stats.draftedTokens = drafts.drafted
+        stats.acceptedTokens = drafts.accepted
         stats.decodeMs = request.maxTokens > 0 ? decodeMs : 0
         return stats
     }

@@ -42,6 +42,10 @@ public struct GenerationStats: Sendable, Codable, Equatable {
     /// The request's share of the machine's time when it ran beside others (each batched step's time split by the
     /// rows each sequence brought); nil when it ran alone (prefill + decode time is its own). Not in the stats file.
     public var machineMs: Double? = nil
+    /// Speculative decoding (single-sequence `generate`): draft tokens verified, and those the sampler accepted
+    /// (each accepted one is a token produced without a forward pass of its own).
+    public var draftedTokens = 0
+    public var acceptedTokens = 0
 
     /// Over the positions actually computed, not those restored from the cache.
     public var prefillTokensPerSecond: Double {
@@ -61,6 +65,7 @@ public struct GenerationStats: Sendable, Codable, Equatable {
         case stopReason = "stop_reason", answerShortened = "answer_shortened", thinkBudget = "think_budget"
         case reasoningLimit = "reasoning_limit", reasoningEnd = "reasoning_end", answerMinTokens = "answer_min_tokens"
         case insertedTokens = "inserted_tokens"
+        case draftedTokens = "drafted_tokens", acceptedTokens = "accepted_tokens"
         case computedTokens = "computed_tokens", seed, loadMs = "load_ms", totalMs = "total_ms"
     }
 
@@ -85,6 +90,8 @@ public struct GenerationStats: Sendable, Codable, Equatable {
         try c.encode(reasoningEnd, forKey: .reasoningEnd)
         try c.encode(answerMinTokens, forKey: .answerMinTokens)
         try c.encode(insertedTokens, forKey: .insertedTokens)
+        try c.encode(draftedTokens, forKey: .draftedTokens)
+        try c.encode(acceptedTokens, forKey: .acceptedTokens)
     }
 
     public init(from decoder: Decoder) throws {
@@ -106,5 +113,7 @@ public struct GenerationStats: Sendable, Codable, Equatable {
         reasoningEnd = try c.decodeIfPresent(ReasoningEnd.self, forKey: .reasoningEnd)
         answerMinTokens = try c.decodeIfPresent(Int.self, forKey: .answerMinTokens) ?? 0
         insertedTokens = try c.decodeIfPresent(Int.self, forKey: .insertedTokens) ?? 0
+        draftedTokens = try c.decodeIfPresent(Int.self, forKey: .draftedTokens) ?? 0
+        acceptedTokens = try c.decodeIfPresent(Int.self, forKey: .acceptedTokens) ?? 0
     }
 }

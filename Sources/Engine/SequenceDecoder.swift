@@ -92,6 +92,9 @@ struct SequenceDecoder {
         vocabularySize = engine.config.vocabularySize
     }
 
+    /// Tokens the request may still produce.
+    var tokensLeft: Int { maxTokens - stats.generatedTokens }
+
     /// After the prompt's logits are computed: nil when nothing is to be generated (max tokens 0), else emits the
     /// reasoning section's opening text (CLI mode) and the caller steps with the prompt's last row.
     mutating func begin(emit: (String, TextChannel) -> Void) -> Bool {

@@ -64,6 +64,7 @@ struct Generate: ParsableCommand {
     var statsFile: String?
     @Flag(name: .long, help: "Keep generating past end-of-generation tokens (benchmarks).") var ignoreEos = false
     @OptionGroup var cacheOptions: CacheOptions
+    @OptionGroup var speculationOptions: SpeculationOptions
 
     func validate() throws {
         if let n = maxTokens, !(-1...1_000_000).contains(n) {
@@ -117,6 +118,7 @@ struct Generate: ParsableCommand {
         request.sampling = sampling.parameters
         request.stops = stops
         request.ignoreEOS = ignoreEos
+        request.speculation = speculationOptions.speculation
         request.prefixCache = cacheOptions.makeCache(for: engine, quiet: modelOptions.quiet)
         request.grammar = constraint?.grammar
         let format = ToolCallFormat.detect(override ?? engine.chatTemplate)
@@ -167,7 +169,9 @@ struct Generate: ParsableCommand {
     func summary(_ s: GenerationStats) -> String {
         "prompt: \(s.promptTokens) tokens (\(s.cachedTokens) cached, \(s.computedTokens) computed at "
             + "\(fmt1(s.prefillTokensPerSecond)) tok/s) | generated: \(s.generatedTokens) tokens, "
-            + "\(fmt1(s.decodeTokensPerSecond)) tok/s | load \(fmt1(s.loadMs)) ms, total \(fmt1(s.totalMs)) ms | "
+            + "\(fmt1(s.decodeTokensPerSecond)) tok/s"
+            + (s.draftedTokens > 0 ? " (drafted \(s.draftedTokens), accepted \(s.acceptedTokens))" : "")
+            + " | load \(fmt1(s.loadMs)) ms, total \(fmt1(s.totalMs)) ms | "
             + "seed \(s.seed) | stop: \(s.stopReason.rawValue)"
             + (s.answerShortened ? " (answer shortened to fit --max-tokens)" : "")
     }

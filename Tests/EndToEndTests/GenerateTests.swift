@@ -10,6 +10,7 @@ final class GenerateTests: EndToEndTestCase {
         "prompt_tokens", "cached_tokens", "generated_tokens", "reasoning_tokens", "prefill_ms", "decode_ms",
         "prefill_tokens_per_s", "decode_tokens_per_s", "stop_reason", "computed_tokens", "seed", "load_ms", "total_ms",
         "answer_shortened", "think_budget", "reasoning_limit", "reasoning_end", "answer_min_tokens", "inserted_tokens", "local_cost",
+        "drafted_tokens", "accepted_tokens",
     ]
 
     /// Runs generate with --stats-file and returns the result and the parsed stats object.

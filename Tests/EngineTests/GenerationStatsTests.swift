@@ -23,7 +23,7 @@ final class GenerationStatsTests: XCTestCase {
             "prompt_tokens", "cached_tokens", "generated_tokens", "reasoning_tokens", "prefill_ms", "decode_ms",
             "prefill_tokens_per_s", "decode_tokens_per_s", "stop_reason", "computed_tokens", "seed", "load_ms",
             "total_ms", "answer_shortened", "think_budget", "reasoning_limit", "reasoning_end", "answer_min_tokens",
-            "inserted_tokens",
+            "inserted_tokens", "drafted_tokens", "accepted_tokens",
         ])
         XCTAssertEqual(object["seed"] as? Int, 1234)
         XCTAssertEqual(object["computed_tokens"] as? Int, 8)

@@ -1,0 +1,28 @@
+import ArgumentParser
+import SLMEngine
+
+/// The speculative-decoding flags of `slm generate` (docs/INTERFACE.md): prompt-lookup drafts verified in one
+/// forward pass; the output is the same with or without them.
+struct SpeculationOptions: ParsableArguments {
+    @Flag(name: .long, help: "Decode one token per forward pass (no prompt-lookup drafts); the output is the same.")
+    var noSpeculate = false
+    @Option(name: .long, help: ArgumentHelp("Most draft tokens verified per forward pass (1...32, default \(Speculation.defaultDraftMax)).",
+                                            valueName: "N"))
+    var draftMax: Int?
+    @Option(name: .long, help: ArgumentHelp("Fewest trailing tokens that must match earlier text to draft from it (1...8, default 3).",
+                                            valueName: "N"))
+    var draftMinMatch: Int?
+
+    func validate() throws {
+        if let n = draftMax, !(1...32).contains(n) { throw ValidationError("--draft-max must be in 1...32, got \(n)") }
+        if let n = draftMinMatch, !(1...8).contains(n) { throw ValidationError("--draft-min-match must be in 1...8, got \(n)") }
+        if noSpeculate && (draftMax != nil || draftMinMatch != nil) {
+            throw ValidationError("--no-speculate excludes --draft-max and --draft-min-match")
+        }
+    }
+
+    var speculation: Speculation {
+        noSpeculate ? .off : Speculation(draftMax: draftMax ?? Speculation.defaultDraftMax,
+                                         minMatch: draftMinMatch ?? Speculation.defaultMinMatch)
+    }
+}
