@@ -47,6 +47,8 @@ final class CancellationTests: XCTestCase {
         request.maxTokens = 50
         request.sampling.temperature = 0
         request.prefixCache = cache(engine, dir)
+        // One token per decode step (a speculative step may accept several), so polls count tokens.
+        request.speculation = Speculation(draftMax: 0)
         // 5 polls in prefill (start, then batches at 64...256), then one per decode step: 3 steps pass, the 4th stops.
         request.cancellation = CancellationFlag(cancelAfterChecks: 5 + 3)
         var emitted = ""
@@ -62,6 +64,29 @@ final class CancellationTests: XCTestCase {
         var expected = ""
         _ = try engine.generate(plain) { expected += $0 }
         XCTAssertEqual(emitted, expected)
+    }
+
+    /// With speculation a step may accept several drafted tokens; a cancel still stops between steps, and the text so
+    /// far is a prefix of what the uninterrupted run prints.
+    func testSpeculativeDecodeStopsBetweenStepsWithAPrefixOfTheText() throws {
+        let engine = try EngineModel.smolLM()
+        var request = GenerationRequest(prompt: try prompt(engine), contextLength: 512)
+        request.maxTokens = 40
+        request.sampling.temperature = 0
+        request.cancellation = CancellationFlag(cancelAfterChecks: 5 + 6)
+        var emitted = ""
+        let stats = try engine.generate(request) { emitted += $0 }
+        XCTAssertEqual(stats.stopReason, .interrupted)
+        XCTAssertGreaterThanOrEqual(stats.generatedTokens, 6)
+        XCTAssertLessThan(stats.generatedTokens, 40)
+        var plain = GenerationRequest(prompt: request.prompt, contextLength: 512)
+        plain.maxTokens = 40
+        plain.sampling.temperature = 0
+        plain.speculation = Speculation(draftMax: 0)
+        var expected = ""
+        _ = try engine.generate(plain) { expected += $0 }
+        XCTAssertTrue(expected.hasPrefix(emitted), "\(emitted) is not a prefix of \(expected)")
+        XCTAssertFalse(emitted.isEmpty)
     }
 
     /// Without a prefix cache the prefill also stops between batches, and a flag that never fires changes nothing.
