@@ -46,10 +46,7 @@ struct Chat: ParsableCommand {
         guard engine.chatTemplate != nil || override != nil else {
             throw CLIError.usage("this model's file has no chat template; give one with --chat-template FILE")
         }
-        let context = ctx ?? engine.defaultContext
-        guard context <= engine.config.trainedContextLength else {
-            throw CLIError.usage("--ctx \(context) exceeds the model's trained context of \(engine.config.trainedContextLength)")
-        }
+        let context = try contextLength(ctx, of: engine)
         let session = try runtime { () throws(EngineError) in try ChatSession(engine: engine, contextLength: context, template: override) }
         session.sampling = sampling.parameters
         session.maxTokens = maxTokens

@@ -141,10 +141,7 @@ struct CostReplay: ParsableCommand {
         let machine = MachineProfile.current()
         let hardware = try hardwareOptions.cost(machine: machine)
         let engine = try modelOptions.loadEngine(maxBatch: 128 + parallel * 4)
-        let context = ctx ?? engine.defaultContext
-        guard context <= engine.config.trainedContextLength else {
-            throw CLIError.usage("--ctx \(context) exceeds the model's trained context of \(engine.config.trainedContextLength)")
-        }
+        let context = try contextLength(ctx, of: engine)
         var options = ReplayOptions()
         options.parallel = parallel
         options.contextLength = context

@@ -100,10 +100,7 @@ struct Generate: ParsableCommand {
         let override = try templateOptions.load()
         let tools = try toolOptions.load()
         let (engine, loadMs) = try modelOptions.loadEngineTimed()
-        let context = ctx ?? engine.defaultContext
-        guard context <= engine.config.trainedContextLength else {
-            throw CLIError.usage("--ctx \(context) exceeds the model's trained context of \(engine.config.trainedContextLength)")
-        }
+        let context = try contextLength(ctx, of: engine)
         if !raw && engine.chatTemplate == nil && override == nil && systemText != nil {
             throw CLIError.usage("this model's file has no chat template, so --system cannot be applied; put the system text in the prompt")
         }

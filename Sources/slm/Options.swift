@@ -84,3 +84,13 @@ func milliseconds(_ d: Duration) -> Double {
     let (s, atto) = d.components
     return Double(s) * 1000 + Double(atto) / 1e15
 }
+
+/// The context a command runs with: `--ctx` when given (at most what the model was trained for), else the engine's
+/// default.
+func contextLength(_ ctx: Int?, of engine: Engine) throws -> Int {
+    let context = ctx ?? engine.defaultContext
+    guard context <= engine.config.trainedContextLength else {
+        throw CLIError.usage("--ctx \(context) exceeds the model's trained context of \(engine.config.trainedContextLength)")
+    }
+    return context
+}

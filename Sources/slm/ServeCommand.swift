@@ -66,10 +66,7 @@ struct Serve: ParsableCommand {
         }
         // Room in one step for every sequence's token (and a few inserted marker tokens) beside a prefill chunk.
         let engine = try modelOptions.loadEngine(maxBatch: prefillChunk + parallel * 4)
-        let context = ctx ?? engine.defaultContext
-        guard context <= engine.config.trainedContextLength else {
-            throw CLIError.usage("--ctx \(context) exceeds the model's trained context of \(engine.config.trainedContextLength)")
-        }
+        let context = try contextLength(ctx, of: engine)
         var scheduler = SchedulerOptions()
         scheduler.parallel = parallel
         scheduler.contextLength = context
