@@ -45,7 +45,11 @@ struct CompletionController: Sendable {
             try await Self.collect(events)
         }
         log(endpoint, status: 200, answer.stats, timer: timer, arrival: arrival, stream: false)
-        guard let stats = answer.stats else { throw Self.apiError(answer.error ?? .cancelled) }
+        guard let stats = answer.stats else {
+            var e = Self.apiError(answer.error ?? .cancelled)
+            e.headers[.connection] = "close"
+            throw e
+        }
         metrics.finished(stats, price: RequestPrice(stats: stats, options: service.options))
         var content: String? = answer.content
         var calls: [ToolCall] = []
@@ -56,7 +60,11 @@ struct CompletionController: Sendable {
         }
         let body = builder.complete(content: content, reasoning: answer.reasoning, tokens: answer.tokens, stats: stats,
                                     toolCalls: calls)
-        return Self.json(body)
+        var response = Self.json(body)
+        // Watching the connection for the client leaving (consumeWithCancellationOnInboundClose) ends it after this
+        // response: say so, so that a keep-alive client does not send its next request into the closing socket.
+        response.headers[.connection] = "close"
+        return response
     }
 
     /// Everything a sequence reported, gathered.
@@ -144,6 +152,7 @@ struct CompletionController: Sendable {
         var headers = HTTPFields()
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"
+        headers[.connection] = "close"  // as for a whole answer: the connection ends with the stream
         return Response(status: .ok, headers: headers, body: body)
     }
 

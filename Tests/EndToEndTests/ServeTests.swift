@@ -114,11 +114,12 @@ def conn(): return http.client.HTTPConnection(u.hostname, u.port, timeout=60)
 c = conn()
 c.request("POST", "/v1/completions", json.dumps({"prompt": "Count:", "max_tokens": 3000, "ignore_eos": True,
           "stream": True}), {"Content-Type": "application/json"})
+sock = c.sock            # http.client lets go of it once a response says "Connection: close"
 resp = c.getresponse()
 resp.read1(64)           # the stream is running
 import socket
-c.sock.shutdown(socket.SHUT_RDWR)   # the client goes away (close alone keeps the descriptor open for resp)
-c.sock.close()
+sock.shutdown(socket.SHUT_RDWR)   # the client goes away (close alone keeps the descriptor open for resp)
+sock.close()
 t0 = time.time()
 c2 = conn()
 c2.request("POST", "/v1/completions", json.dumps({"prompt": "Hi", "max_tokens": 4, "ignore_eos": True}),

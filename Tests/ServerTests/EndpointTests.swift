@@ -64,6 +64,8 @@ final class EndpointTests: XCTestCase {
             ])
             XCTAssertEqual(r.status, .ok, String(buffer: r.body))
             XCTAssertEqual(r.headers[.contentType], "application/json")
+            // The connection ends after an answer (it was watched for the client leaving): keep-alive clients are told.
+            XCTAssertEqual(r.headers[.connection], "close")
             let o = try ServerFixture.json(r)
             XCTAssertTrue((o["id"] as? String ?? "").hasPrefix("chatcmpl-"))
             XCTAssertEqual(o["object"] as? String, "chat.completion")
