@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import SLMEngine
 
 /// What a client sees when a request fails: an HTTP status and OpenAI's error object,
 /// `{"error": {"message", "type", "param", "code"}}`, the message naming the problem (and `param` the field).
@@ -29,35 +30,14 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
 
     /// The JSON body, field order as OpenAI's.
     public var body: String {
-        func q(_ s: String?) -> String { s.map { JSONText.quote($0) } ?? "null" }
-        return "{\"error\":{\"message\":\(q(message)),\"type\":\(q(type)),\"param\":\(q(param)),\"code\":\(q(code))}}"
+        func q(_ s: String?) -> JSONValue { s.map { .string($0) } ?? .null }
+        return JSONValue.object([("error", .object([("message", q(message)), ("type", q(type)), ("param", q(param)),
+                                                    ("code", q(code))]))]).serialized
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var fields = headers
         fields[.contentType] = "application/json"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: body + "\n")))
-    }
-}
-
-/// JSON text helpers shared by the encoders of this target.
-enum JSONText {
-    /// A JSON string literal: quotes, backslashes and control characters escaped (RFC 8259).
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        out.reserveCapacity(s.utf8.count + 2)
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20:
-                out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16)
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
     }
 }
