@@ -16,9 +16,8 @@ final class PackedArena: @unchecked Sendable {
 
     static var enabled: Bool { ProcessInfo.processInfo.environment["SLM_PACK"] != "0" }
 
-    /// The output matrix (or the embedding table tied to it) is packed up to this size. SmolLM2-135M's 30 MB Q8_0
-    /// table: alternating tg128, per-round ratio medians +4.2% on 1 thread, +1.3% on 2, for ~11 ms more load. Larger
-    /// ones (gemma-3-270m: 178 MB) stay in the mapping: packing them would cost more load time than it gains.
+    /// The output matrix (or the embedding table tied to it) is packed up to this size (SmolLM2-135M's 30 MB table).
+    /// Larger ones (gemma-3-270m: 178 MB) stay in the mapping: packing them costs more load time than it gains.
     static let outputPackLimit = 64 << 20
 
     /// Whether an output matrix of `byteCount` bytes is packed (the one rule the arena's sizing and

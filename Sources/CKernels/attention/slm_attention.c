@@ -102,7 +102,7 @@ static void whole_worker(void *ctx, int ith, int nth) {
 static void split_worker(void *ctx, int ith, int nth) {
     const attn_task *a = ctx;
     // Items numbered (token, chunk, sub-group): a contiguous range reads contiguous KV rows for all kv heads, so each
-    // call prefetches whole rows (one stream through memory; measured faster than each head its own columns).
+    // call prefetches whole rows (one stream through memory rather than one per head).
     int64_t begin, end;
     slm_split_range(a->first_item[a->n_tokens], 1, ith, nth, &begin, &end);
     int64_t t = 0;

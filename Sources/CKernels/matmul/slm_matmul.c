@@ -18,10 +18,8 @@
 // Tokens per inner block: their quantized rows (~1-2 KiB each) stay in L1/L2 while a chunk of weight rows passes.
 #define SLM_TOKEN_BLOCK 32
 #define SLM_WORK_ALIGN 64
-// Decode streams weights from DRAM: each thread prefetches (into L1) this many bytes ahead of its kernels. With 2
-// threads, a whole model's matvecs per token (Benchmarks/kernels, KB_ONLY=sequence) ran 4096: 183-205 tok/s for
-// smollm2 against 150-169 with chunks handed out dynamically and one group prefetched; 1-2 KiB start too late,
-// 16 KiB and more overrun L1 on gemma3's output matrix.
+// Decode streams weights from DRAM: each thread prefetches (into L1) this many bytes ahead of its kernels; 1-2 KiB
+// start too late, 16 KiB and more overrun L1 on gemma3's output matrix (Benchmarks/kernels, KB_ONLY=sequence).
 #define SLM_PREFETCH_BYTES 4096
 // Decode: units (8 rows) a thread claims from its own slice at a time, and the threads that have claim slots (larger
 // pools run static slices).

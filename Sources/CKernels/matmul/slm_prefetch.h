@@ -2,10 +2,9 @@
 // over that thread's slices of a call's matrices, started SLM_PREFETCH_BYTES ahead; kernels that take a stream
 // advance it by each block's bytes as they consume the block, so the prefetches are spread one line at a time through
 // the arithmetic instead of issued in a burst before each 8-row group (a burst fills the core's miss buffers and
-// stalls the loads behind it: +15% for a whole SmolLM2 decode on one thread, measured).
+// stalls the loads behind it).
 // A kernel works on a cursor, a copy of the stream's position held in registers for the length of the call, and
-// writes it back at the end: advancing the stream in memory block by block made a chain of stores and reloads that
-// capped the 2-row Q8_0 decode tile at ~17 GB/s with its weights in cache.
+// writes it back at the end: advancing the stream in memory block by block would make a chain of stores and reloads.
 #pragma once
 #include <stdint.h>
 #include <stddef.h>
@@ -71,9 +70,8 @@ static inline __attribute__((always_inline)) void slm_pf_close(slm_pf_cursor *c)
 }
 
 // `bytes` more consumed (a constant in every kernel): one prefetch per whole line, with no data-dependent branch
-// while the segment lasts; the remainder is owed until a later step or the call's end (slm_pf_close). A loop that
-// prefetched exactly as far as the consumption (a branch per block) cost the cache-resident 2-row Q8_0 decode tile
-// 25% of its speed (18.7 against 24.7 GB/s); this form runs at the speed of the tile without prefetches.
+// while the segment lasts; the remainder is owed until a later step or the call's end (slm_pf_close). A branch per
+// block (prefetching exactly as far as the consumption) would cost the cache-resident tiles a quarter of their speed.
 static inline __attribute__((always_inline)) void slm_pf_step(slm_pf_cursor *c, int64_t bytes) {
     const int64_t lines = bytes / 64;
     if (lines > 0 && (uintptr_t)c->lim >= (uintptr_t)c->p + 64 * (uintptr_t)lines) {

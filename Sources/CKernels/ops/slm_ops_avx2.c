@@ -274,9 +274,8 @@ SLM_TARGET_AVX2 static inline void prefetch_row(const uint16_t *p, int64_t w) {
 }
 
 // K rows are requested this many positions ahead of the scores pass (the same width as the V rows, so whole rows
-// where the call prefetches whole rows and later kv heads of a chunk find theirs in cache). Decode attention time,
-// measured inside whole-model runs: SmolLM2 tg128 -34% (1 thread) and -25% (2 threads), gemma-3 tg128 -14%; at depth
-// 2048 -9% and -5%. Without it the K rows came cold from DRAM, a few lines in flight at a time.
+// where the call prefetches whole rows and later kv heads of a chunk find theirs in cache). Without it the K rows
+// come cold from DRAM, a few lines in flight at a time.
 #define SLM_ATTN_K_AHEAD 8
 
 // sc[h][j0 + p] = scale * q_h . k_(j0 + p) for h < H, p < P; kr is K row j0 (rows past the chunk may be prefetched).
@@ -368,9 +367,8 @@ SLM_TARGET_AVX2 static void attn_scores_heads(const float *q, int H, const uint1
 }
 
 // Weighted V of H <= 4 heads: tiles of H x T accumulators, every head in one pass so that each V row is converted
-// once per tile. Three heads take 3 x 2 (SmolLM2): 2 heads then 1 converted every V row twice, and 3 x 4 with the
-// weights broadcast at each use ran slower; 3 x 2 took 3-9% off the attention time of a 2100-position SmolLM2 layer
-// with its cache out of cache (harness, 1 and 2 threads), within noise for a whole depth-2048 decode.
+// once per tile. Three heads (SmolLM2) take 3 x 2: 2 heads then 1 would convert every V row twice, and 3 x 4 runs
+// out of registers for the weights.
 SLM_TARGET_AVX2 static void attn_values_heads(const float *w, int H, const uint16_t *vb, int64_t stride, int64_t n,
                                               int64_t D, float *acc, const uint16_t *pf, int64_t pw) {
     switch (H) {
@@ -397,7 +395,7 @@ SLM_TARGET_AVX2 void slm_attn_chunk_avx2(const float *q, int64_t g, const uint16
     const int64_t pw = SLM_MAX(prefetch, D);
     // Memory (`prefetch` halves of each row, at least this head's): the chunk's V rows are requested while the scores
     // are computed, and the next chunk's K rows (a later call's) while V is summed, so that the tiles' strided reads of
-    // V find them in cache. Measured on a 2048-position decode: ~25% less time than leaving it to the hardware.
+    // V find them in cache: the hardware prefetcher does not follow strided rows.
     for (int64_t h = 0; h < g; h += 4)
         attn_scores_heads(q + h * D, (int)SLM_MIN((int64_t)4, g - h), kb, kv_stride, n, D, scale,
                           sc + h * SLM_ATTN_CHUNK, vb, h == 0 ? pw : 0);

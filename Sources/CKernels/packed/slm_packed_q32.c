@@ -30,7 +30,7 @@ static const q32_layout k_q4_0 = {sizeof(slm_block_q4_0), 0, 0, 4}, k_q4_1 = {si
 // The 5th bits of row r (GGUF's qh: bit j of the little-endian u32 = element j) <-> bytes 4r..4r+3 of h (see above).
 // Packing gathers bits e, e + 4, e + 8, e + 12 of a 16-bit half into bits 0..3 with one multiply: the bit at 4i moves
 // to 12 + i through the term 1 << (12 - 3i) of 0x1248, and no two of the 16 partial products share a position (so no
-// carries). Load time: gemma3's Q5_0 matrices packed ~4x faster than bit by bit.
+// carries), instead of 16 shifts and masks per half.
 static inline uint8_t gather_nibble_bits(uint32_t half) { return (uint8_t)((((half & 0x1111u) * 0x1248u) >> 12) & 0xFu); }
 
 static void pack_h(const uint8_t qh_bytes[4], uint8_t *h, int r) {

@@ -2,7 +2,7 @@
 // group, a block's 8 partial dots from one multiply-add chain, its 8 scales one vector. Tokens come in tiles sharing
 // the unpacked weights: Q4_0 and Q8_0 walk a block's weight vectors once, each meeting up to 4 tokens; Q5_0 and Q5_1,
 // whose 5th bits make unpacking dearer, unpack a block's 8 weight vectors first and then run up to 8 tokens over them
-// (+27% prefill for Q5_0, -8% for the other two: measured). Per output the float operations are those of the scalar
+// (the unpacking is paid once per 8 tokens). Per output the float operations are those of the scalar
 // twins (slm_packed_q32_ref.c) in the same order (bit-identical); integer sums are exact:
 //   Q4_0, Q4_1: maddubs of a nibble (0..15) by an activation quant (|y| <= 127): pairs <= 3810, so a block's 8 results add
 //         in 16 bits (<= 30480); the -8 is taken off as isum - 8 * sum_a in 32 bits.

@@ -13,11 +13,8 @@
 #endif
 #define PK_INLINE PK_TARGET static inline __attribute__((always_inline))
 
-// 4 activation quants broadcast to every row's lane. Measured and dropped: a decode form of the activation row built
-// once per product call, every 4-quant group pre-broadcast to 32 bytes (multiplies take it from memory) and the block
-// scalars as floats. The cache-resident Q4_1 decode kernel ran 12% faster on one core (30 -> 33.5 GB/s), but whole
-// SmolLM2 decodes on one thread ran 4% slower (8x the activation bytes in L1 beside the weight stream); the scalars
-// alone gave +0.6%.
+// 4 activation quants broadcast to every row's lane, in registers: a pre-broadcast activation row would take 8x
+// its bytes of L1 beside the weight stream.
 PK_INLINE __m256i bcast4(const int8_t *p) {
     int32_t v;
     memcpy(&v, p, 4);

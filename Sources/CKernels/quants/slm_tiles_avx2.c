@@ -1,8 +1,7 @@
 // AVX2 dot products of the 32-element block types (Q4_0, Q4_1, Q5_0, Q8_0) as register tiles: NR weight rows times NT
 // activation rows per call, the weight blocks unpacked once per row and the activation blocks loaded once per token.
-// Decode uses 2 rows x 1 token: 4 rows read as 4 interleaved streams measured 9 GB/s against 15 for 2 rows (Q8_0
-// 49152 x 576 from DRAM with 4 KiB pages, one thread), the hardware prefetcher losing track of short interleaved
-// streams inside each page. Every tile computes each of its outputs with exactly the operations of the single-row kernel (NR = NT = 1, the
+// Decode uses 2 rows x 1 token: the hardware prefetcher loses track of more short interleaved streams inside each
+// 4 KiB page. Every tile computes each of its outputs with exactly the operations of the single-row kernel (NR = NT = 1, the
 // type's vec_dot), in the same order, so a decode (2 rows x 1 token), a prefill tile (2 x 4, 1 x 4) and a lone
 // vec_dot give bit-identical results; slm_matmul relies on that for batch invariance.
 //
