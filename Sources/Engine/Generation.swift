@@ -25,7 +25,8 @@ public struct GenerationRequest: Sendable {
     public var thinkMessage: String? = GenerationRequest.defaultThinkMessage
     public var thinkSoft: Double? = nil
     /// Prompt-lookup speculation for `Engine.generate` (the scheduler decodes without it): same output, fewer
-    /// forward passes where the text copies earlier text.
+    /// forward passes where the text copies earlier text. Off when the kernels are not batch-invariant
+    /// (SLM_MATMUL=blas), since a verified draft would then differ from sequential decoding.
     public var speculation = Speculation()
     /// The budget message `slm` uses unless told otherwise (chosen by measurement: Benchmarks/README.md).
     public static let defaultThinkMessage: String? = nil
@@ -73,7 +74,7 @@ extension Engine {
         var interrupted = false
         var drafts = DraftCounts()
         let started = decoder.begin(emit: text)
-        if started && request.speculation.enabled {
+        if started && request.speculation.enabled && KernelNumerics.batchInvariant {
             interrupted = try decodeWithDrafts(&decoder, cache: cache, logits: &logits, request: request,
                                                counts: &drafts, emit: text)
         } else if started {

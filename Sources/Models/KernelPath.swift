@@ -1,17 +1,20 @@
 import CKernels
 
 /// Which kernels this process runs, for `slm info`: the instruction set chosen at start-up (capped by SLM_ISA), the
-/// best one the CPU offers, and whether weight matrices are packed (SLM_PACK=0 turns packing off).
+/// best one the CPU offers, whether weight matrices are packed (SLM_PACK=0 turns packing off), and whether products of
+/// several tokens over unpacked weights run OpenBLAS (SLM_MATMUL=blas).
 public struct KernelPath: Sendable, Equatable {
     public var isa: String
     public var cpuBest: String
     public var vnni: Bool
     public var packed: Bool
+    public var blas: Bool
 
     public static var current: KernelPath {
         slm_kernels_init()
         return KernelPath(isa: String(cString: slm_isa_name(slm_active_isa())),
                           cpuBest: String(cString: slm_isa_name(slm_cpu_best_isa())),
-                          vnni: slm_cpu_best_isa() == SLM_ISA_AVX512_VNNI, packed: PackedArena.enabled)
+                          vnni: slm_cpu_best_isa() == SLM_ISA_AVX512_VNNI, packed: PackedArena.enabled,
+                          blas: slm_matmul_uses_blas() != 0)
     }
 }

@@ -45,6 +45,7 @@ struct ModelReport: Encodable {
         var cpuBest: String
         var avx512Vnni: Bool
         var packedWeights: Bool
+        var openblas: Bool
         var threads: Int
     }
 
@@ -95,7 +96,7 @@ struct ModelReport: Encodable {
         tensorTypes = byType
         parameters = f.tensors.reduce(0) { $0 + $1.elementCount }
         let k = KernelPath.current
-        kernels = Kernels(isa: k.isa, cpuBest: k.cpuBest, avx512Vnni: k.vnni, packedWeights: k.packed,
+        kernels = Kernels(isa: k.isa, cpuBest: k.cpuBest, avx512Vnni: k.vnni, packedWeights: k.packed, openblas: k.blas,
                           threads: engine.threads)
     }
 
@@ -128,6 +129,7 @@ struct ModelReport: Encodable {
         let vnni = kernels.avx512Vnni ? " + VNNI" : ""
         add("kernels", "\(kernels.isa) (this CPU: \(kernels.cpuBest)\(vnni); SLM_ISA=ref forces the scalar ones), "
             + (kernels.packedWeights ? "packed weights" : "weights from the file mapping (SLM_PACK=0)")
+            + (kernels.openblas ? ", OpenBLAS for several-token products over unpacked weights (SLM_MATMUL=blas)" : "")
             + ", \(kernels.threads) threads")
         return lines.joined(separator: "\n") + "\n"
     }

@@ -17,10 +17,15 @@ size_t slm_matmul_work_size(slm_type wtype, int64_t n_in, int64_t n_tokens, int 
 void slm_matvec(slm_threadpool *tp, slm_type wtype, const void *W, int64_t n_out, int64_t n_in,
                 const float *x, float *y, void *work);
 
-// Prefill: W as above, X: [n_tokens, n_in] -> Y: [n_tokens, n_out] (both row-major f32).
-// Chooses per shape between quantized dot products and OpenBLAS sgemm on dequantized weight tiles.
+// Prefill: W as above, X: [n_tokens, n_in] -> Y: [n_tokens, n_out] (both row-major f32). The type's dot products,
+// or, when slm_matmul_uses_blas(), OpenBLAS sgemm on dequantized weight tiles for unpacked weights.
 void slm_matmul(slm_threadpool *tp, slm_type wtype, const void *W, int64_t n_out, int64_t n_in,
                 const float *X, int64_t n_tokens, float *Y, void *work);
+
+// 1 when SLM_MATMUL=blas: products of several tokens over unpacked weights (F32 / F16 / BF16 files; with SLM_PACK=0
+// every type; a packed model's unpacked output matrix) run OpenBLAS sgemm. Faster prefill for unquantized weights,
+// but a token's result then depends on how many tokens share the call (not batch-invariant).
+int slm_matmul_uses_blas(void);
 
 // Several products sharing one input X: [n_tokens, n_in] (Q, K and V; gate and up) in one pool run, X converted once
 // per distinct vec_dot type: jobs[i].Y: [n_tokens, jobs[i].n_out] = X * W_i^T. Each result is bit-identical to

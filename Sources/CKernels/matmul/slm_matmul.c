@@ -41,6 +41,8 @@ static int use_blas(void) {
     return g_use_blas;
 }
 
+int slm_matmul_uses_blas(void) { return use_blas(); }
+
 static size_t align_up(size_t n) { return (n + SLM_WORK_ALIGN - 1) / SLM_WORK_ALIGN * SLM_WORK_ALIGN; }
 
 // Bytes of the converted activations (0 when vec_dot takes f32 directly).
