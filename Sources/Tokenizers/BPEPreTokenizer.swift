@@ -19,6 +19,10 @@ enum BPEPreTokenizer: Sendable, CaseIterable {
     case qwen35
     /// DeepSeek LLM's six expressions over explicit character ranges (PreTokenizerDeepSeek.swift).
     case deepseekLLM
+    /// DeepSeek Coder's five: newlines, letters, punctuation, CJK ranges, single numbers (PreTokenizerDeepSeek.swift).
+    case deepseekCoder
+    /// Falcon's: punctuation runs, then GPT-2's, then 3-digit groups (PreTokenizerFalcon.swift).
+    case falcon
 
     /// Every `tokenizer.ggml.pre` value accepted, as llama-vocab.cpp maps names to types.
     static let names: [String: BPEPreTokenizer] = [
@@ -29,6 +33,8 @@ enum BPEPreTokenizer: Sendable, CaseIterable {
         "qwen2": .qwen2, "deepseek-r1-qwen": .qwen2, "stablelm2": .qwen2, "megrez": .qwen2,
         "qwen35": .qwen35,
         "deepseek-llm": .deepseekLLM,
+        "deepseek-coder": .deepseekCoder,
+        "falcon": .falcon,
     ]
 
     static var supportedNames: Set<String> { Set(names.keys) }
@@ -64,6 +70,10 @@ enum BPEPreTokenizer: Sendable, CaseIterable {
             cps.llama3(whole, digitRun: 1, marksAreLetters: true, into: &words)
         case .deepseekLLM:
             words = cps.deepseekLLM()
+        case .deepseekCoder:
+            words = cps.deepseekCoder()
+        case .falcon:
+            words = cps.falcon()
         }
         return words.map { cps.starts[$0.lowerBound] ..< cps.starts[$0.upperBound] }
     }

@@ -16,60 +16,42 @@ extension CodepointText {
         func space(_ p: Int) -> Bool { let c = seen[p]; return c == 0x20 || (c >= 0x09 && c <= 0x0D) }
         func inRanges(_ c: UInt32, _ ranges: [ClosedRange<UInt32>]) -> Bool { ranges.contains { $0.contains(c) } }
 
+        func member(_ ranges: [ClosedRange<UInt32>]) -> (Int) -> Bool { { p in inRanges(seen[p], ranges) } }
         var pieces = [0 ..< count]
-        // Each matcher: the end of a match starting at p within the piece ending at `end`, or nil.
-        func apply(_ match: (_ p: Int, _ end: Int) -> Int?) {
-            var next: [Range<Int>] = []
-            next.reserveCapacity(pieces.count * 2)
-            for piece in pieces {
-                var gapStart = piece.lowerBound
-                var p = piece.lowerBound
-                while p < piece.upperBound {
-                    if let e = match(p, piece.upperBound), e > p {
-                        if p > gapStart { next.append(gapStart ..< p) }
-                        next.append(p ..< e)
-                        p = e
-                        gapStart = e
-                    } else {
-                        p += 1
-                    }
-                }
-                if gapStart < piece.upperBound { next.append(gapStart ..< piece.upperBound) }
-            }
-            pieces = next
-        }
-        /// `\s?[class]+`
-        func spaceThenRun(_ ranges: [ClosedRange<UInt32>]) -> (Int, Int) -> Int? {
-            { p, end in
-                var q = p
-                if space(q) && q + 1 < end && inRanges(seen[q + 1], ranges) { q += 1 }
-                guard inRanges(seen[q], ranges) else { return nil }
-                while q < end && inRanges(seen[q], ranges) { q += 1 }
-                return q
-            }
-        }
-        apply { p, _ in seen[p] == 0x0A || seen[p] == 0x0D ? p + 1 : nil }
-        apply(spaceThenRun(Self.latinGreekCyrillicEtc))
-        apply(spaceThenRun(Self.deepseekPunctuation))
-        apply { p, end in
+        pieces = splitMatches(pieces) { p, _ in seen[p] == 0x0A || seen[p] == 0x0D ? p + 1 : nil }
+        pieces = splitMatches(pieces) { Self.spaceThenRun($0, $1, space: space, member(Self.latinGreekCyrillicEtc)) }
+        pieces = splitMatches(pieces) { Self.spaceThenRun($0, $1, space: space, member(Self.deepseekPunctuation)) }
+        pieces = splitMatches(pieces) { p, end in
             // \s+$: leftmost p from which only whitespace remains.
-            guard space(p) else { return nil }
-            var q = p
-            while q < end && space(q) { q += 1 }
-            return q == end ? end : nil
+            Self.run(p, end, space) == end ? end : nil
         }
-        apply { p, end in
-            guard inRanges(seen[p], Self.deepseekCJK) else { return nil }
-            var q = p
-            while q < end && inRanges(seen[q], Self.deepseekCJK) { q += 1 }
-            return q
+        pieces = splitMatches(pieces) { Self.run($0, $1, member(Self.deepseekCJK)) }
+        pieces = splitMatches(pieces) { Self.run($0, $1) { classes[$0].isNumber } }
+        return pieces
+    }
+
+    /// DeepSeek Coder's pre-tokenizer (LLAMA_VOCAB_PRE_TYPE_DEEPSEEK_CODER), five expressions in turn:
+    ///
+    ///     [\r\n]                each newline alone
+    ///     \s?\p{L}+             letters, one whitespace before
+    ///     \s?\p{P}+             punctuation, one whitespace before
+    ///     [一-龥ࠀ-一가-퟿]+         CJK ideographs, U+0800-U+4E00, Hangul (whitespace in that range excluded, as above)
+    ///     \p{N}                  each number codepoint alone
+    ///
+    /// llama.cpp runs the `\p` expressions over its collapsed text (ASCII as itself, every other codepoint by its
+    /// category, whitespace as U+000B), so there `\s` is its whole whitespace set and `\p{P}` is ASCII's
+    /// punctuation without the symbols $+<=>^`|~ plus every other codepoint of category P.
+    func deepseekCoder() -> [Range<Int>] {
+        let seen = cps.indices.map { classes[$0].isWhitespace && cps[$0] > 0x7F ? 0x0B : cps[$0] }
+        func space(_ p: Int) -> Bool { classes[p].isWhitespace }
+        var pieces = [0 ..< count]
+        pieces = splitMatches(pieces) { p, _ in seen[p] == 0x0A || seen[p] == 0x0D ? p + 1 : nil }
+        pieces = splitMatches(pieces) { Self.spaceThenRun($0, $1, space: space) { classes[$0].isLetter } }
+        pieces = splitMatches(pieces) { Self.spaceThenRun($0, $1, space: space) { classes[$0].isPunctuation } }
+        pieces = splitMatches(pieces) { p, end in
+            Self.run(p, end) { q in Self.deepseekCJK.contains { $0.contains(seen[q]) } }
         }
-        apply { p, end in
-            guard classes[p].isNumber else { return nil }
-            var q = p
-            while q < end && classes[q].isNumber { q += 1 }
-            return q
-        }
+        pieces = splitMatches(pieces) { p, _ in classes[p].isNumber ? p + 1 : nil }
         return pieces
     }
 

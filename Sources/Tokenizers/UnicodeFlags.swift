@@ -1,9 +1,10 @@
 /// The codepoint classes llama.cpp's pre-tokenizers test (unicode.h `unicode_cpt_flags`): general category
-/// groups \p{L}, \p{N} and \p{M}, and its own whitespace set (Unicode White_Space).
+/// groups \p{L}, \p{N}, \p{M} and \p{P}, and its own whitespace set (Unicode White_Space).
 struct CodepointClass: Sendable {
     let isLetter: Bool
     let isNumber: Bool
     let isMark: Bool
+    let isPunctuation: Bool
     let isWhitespace: Bool
 
     init(_ cp: UInt32) {
@@ -13,6 +14,10 @@ struct CodepointClass: Sendable {
             isNumber = c >= 0x30 && c <= 0x39
             isWhitespace = c == 0x20 || (c >= 0x09 && c <= 0x0D)
             isMark = false
+            // !"#%&'()*,-./:;?@[\]_{} (the rest of ASCII's signs, $+<=>^`|~, are symbols)
+            isPunctuation = (0x21...0x23).contains(c) || (0x25...0x2A).contains(c) || (0x2C...0x2F).contains(c)
+                || c == 0x3A || c == 0x3B || c == 0x3F || c == 0x40 || (0x5B...0x5D).contains(c) || c == 0x5F
+                || c == 0x7B || c == 0x7D
             return
         }
         isWhitespace = CodepointClass.whitespace(cp)
@@ -20,10 +25,16 @@ struct CodepointClass: Sendable {
             isLetter = false
             isNumber = false
             isMark = false
+            isPunctuation = false
             return
         }
         isMark = switch scalar.properties.generalCategory {
         case .nonspacingMark, .spacingMark, .enclosingMark: true
+        default: false
+        }
+        isPunctuation = switch scalar.properties.generalCategory {
+        case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation, .initialPunctuation,
+             .finalPunctuation, .otherPunctuation: true
         default: false
         }
         switch scalar.properties.generalCategory {

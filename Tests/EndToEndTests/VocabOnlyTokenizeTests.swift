@@ -31,9 +31,9 @@ final class VocabOnlyTokenizeTests: EndToEndTestCase {
     }
 
     func testUnsupportedVocabIsARuntimeError() throws {
-        let path = try vocab("falcon")
+        let path = try vocab("bert-bge")
         let r = try SLM.run(["tokenize", "-m", path, "x"])
         XCTAssertEqual(r.status, 1, r.summary)
-        XCTAssertTrue(r.err.contains("unsupported tokenizer.ggml.pre 'falcon'"), r.err)
+        XCTAssertTrue(r.err.contains("unsupported tokenizer.ggml.model 'bert'"), r.err)
     }
 }

@@ -26,8 +26,8 @@ final class ErrorTests: XCTestCase {
 
     func testUnknownModelAndPreTokenizer() {
         expect(TokenizerData(model: "rwkv", tokens: bpeTokens), .unsupportedModel("rwkv"))
-        expect(TokenizerData(model: "gpt2", pre: "falcon", tokens: bpeTokens, merges: []),
-               .unsupportedPreTokenizer("falcon"))
+        expect(TokenizerData(model: "gpt2", pre: "chatglm-bpe", tokens: bpeTokens, merges: []),
+               .unsupportedPreTokenizer("chatglm-bpe"))
         expect(TokenizerData(model: "gpt2", tokens: bpeTokens, merges: []), .unsupportedPreTokenizer("(missing)"))
     }
 

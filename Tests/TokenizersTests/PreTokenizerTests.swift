@@ -3,8 +3,8 @@ import XCTest
 
 /// Each pre-tokenizer's words on tricky strings. The expected splits of gpt2 / llama3 / qwen2 / qwen35 are what
 /// Python's `regex` module (2026.5.9) gives for the original expressions from the models' tokenizer.json files (as
-/// quoted in llama-vocab.cpp), matches and the text between them; deepseek-llm's are reasoned from its six
-/// expressions. The vocab-file tests then check whole tokenizers against llama.cpp's ids.
+/// quoted in llama-vocab.cpp), matches and the text between them; deepseek-llm's, deepseek-coder's and falcon's
+/// are reasoned from their expressions. The vocab-file tests then check whole tokenizers against llama.cpp's ids.
 final class PreTokenizerTests: XCTestCase {
     private func words(_ pre: BPEPreTokenizer, _ text: String) -> [String] {
         let bytes = Array(text.utf8)
@@ -14,7 +14,7 @@ final class PreTokenizerTests: XCTestCase {
     func testEveryNameMapsToAType() {
         for (name, type) in BPEPreTokenizer.names { XCTAssertEqual(BPEPreTokenizer(name: name), type, name) }
         XCTAssertNil(BPEPreTokenizer(name: "default"))
-        XCTAssertNil(BPEPreTokenizer(name: "falcon"))
+        XCTAssertNil(BPEPreTokenizer(name: "chatglm-bpe"))
         XCTAssertEqual(Set(BPEPreTokenizer.names.values), Set(BPEPreTokenizer.allCases))
     }
 
@@ -42,6 +42,21 @@ final class PreTokenizerTests: XCTestCase {
         // A newline run before a letter: no alternative takes the last one with the letter.
         XCTAssertEqual(words(.gpt2, "x!!\n\ny"), ["x", "!!", "\n", "\n", "y"])
         XCTAssertEqual(words(.gpt2, "\tfoo"), ["\t", "foo"])
+    }
+
+    func testFalcon() {
+        // Punctuation and ASCII symbols split first, GPT-2's expression runs inside each piece (a piece's trailing
+        // space stays whole), then ASCII digits go in threes from the left.
+        XCTAssertEqual(words(.falcon, "a 12345 $5, x!!"), ["a", " ", "123", "45", " ", "$", "5", ",", " x", "!!"])
+        XCTAssertEqual(words(.falcon, "x٣٤٥٦"), ["x", "٣٤٥٦"])
+    }
+
+    func testDeepSeekCoder() {
+        // CJK ideographs are letters (a space leads them), then the CJK expression splits the space off again;
+        // numbers go one codepoint at a time.
+        XCTAssertEqual(words(.deepseekCoder, "Hi, 你好世界 x12"), ["Hi", ",", " ", "你好世界", " x", "1", "2"])
+        // A symbol is not punctuation: the space and "$" between two letter matches stay one piece.
+        XCTAssertEqual(words(.deepseekCoder, "a $b\n"), ["a", " $", "b", "\n"])
     }
 
     func testSmolLMIsolatesEveryDigit() {

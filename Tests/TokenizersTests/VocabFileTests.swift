@@ -9,13 +9,11 @@ import XCTest
 /// them: add_special = false, parse_special = false, ids compared exactly. Fetched by tools/fetch-vocabs.
 final class VocabFileTests: XCTestCase {
     /// The vocab files with cases whose tokenizer slm supports; every case of each must match.
-    static let supported = ["command-r", "deepseek-llm", "gpt-2", "llama-bpe", "llama-spm", "mpt", "phi-3", "qwen2",
-                            "qwen35", "refact", "starcoder"]
+    static let supported = ["command-r", "deepseek-coder", "deepseek-llm", "falcon", "gpt-2", "llama-bpe", "llama-spm",
+                            "mpt", "phi-3", "qwen2", "qwen35", "refact", "starcoder"]
     /// The other vocab files with cases, and why slm refuses them (checked: they must fail with that error).
     static let unsupported: [String: String] = [
         "bert-bge": "unsupported tokenizer.ggml.model 'bert'",
-        "deepseek-coder": "unsupported tokenizer.ggml.pre 'deepseek-coder'",
-        "falcon": "unsupported tokenizer.ggml.pre 'falcon'",
         "gemma-4": "unsupported tokenizer.ggml.model 'gemma4'",
     ]
 
