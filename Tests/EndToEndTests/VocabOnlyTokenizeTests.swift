@@ -30,6 +30,27 @@ final class VocabOnlyTokenizeTests: EndToEndTestCase {
         }
     }
 
+    func testInfoOnAVocabOnlyFile() throws {
+        let path = try vocab("qwen2")
+        let r = try SLM.succeed(["info", "-m", path, "--json"])
+        let o = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+        XCTAssertEqual(o["vocab_only"] as? Bool, true)
+        XCTAssertEqual(o["architecture"] as? String, "qwen2")
+        XCTAssertEqual(o["tensor_count"] as? Int, 0)
+        let tokenizer = try XCTUnwrap(o["tokenizer"] as? [String: Any])
+        XCTAssertEqual(tokenizer["pre"] as? String, "qwen2")
+        XCTAssertEqual(tokenizer["vocabulary_size"] as? Int, 151_936)
+        for key in ["layers", "context_length", "kernels"] { XCTAssertNil(o[key], key) }
+        let text = try SLM.succeed(["info", "-m", path]).out
+        XCTAssertTrue(text.contains("vocab only"), text)
+        XCTAssertTrue(text.contains("tokenizer             gpt2 (pre: qwen2)"), text)
+        // A model file still reports its hyperparameters and says it is not vocab-only.
+        _ = try requireSmolLM()
+        let model = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(SLM.succeed(["info", "--json"]).out.utf8)) as? [String: Any])
+        XCTAssertEqual(model["vocab_only"] as? Bool, false)
+        XCTAssertEqual(model["layers"] as? Int, 30)
+    }
+
     func testUnsupportedVocabIsARuntimeError() throws {
         let path = try vocab("bert-bge")
         let r = try SLM.run(["tokenize", "-m", path, "x"])
