@@ -28,6 +28,9 @@ public struct GenerationRequest: Sendable {
     /// forward passes where the text copies earlier text. Off when the kernels are not batch-invariant
     /// (SLM_MATMUL=blas), since a verified draft would then differ from sequential decoding.
     public var speculation = Speculation()
+    /// A model sharing the tokenizer that drafts where prompt lookup finds nothing (`--draft-model`); used only
+    /// while speculation is on.
+    public var draftModel: DraftModel? = nil
     /// The budget message `slm` uses unless told otherwise (chosen by measurement: Benchmarks/README.md).
     public static let defaultThinkMessage: String? = nil
 

@@ -116,6 +116,7 @@ struct Generate: ParsableCommand {
         request.stops = stops
         request.ignoreEOS = ignoreEos
         request.speculation = speculationOptions.speculation
+        request.draftModel = try speculationOptions.loadDraftModel(for: engine, quiet: modelOptions.quiet)
         request.prefixCache = cacheOptions.makeCache(for: engine, quiet: modelOptions.quiet)
         request.grammar = constraint?.grammar
         let format = ToolCallFormat.detect(override ?? engine.chatTemplate)

@@ -38,9 +38,21 @@ final class SpeculationCommandTests: EndToEndTestCase {
         }
     }
 
+    func testDraftModel() throws {
+        let smollm = try requireSmolLM()
+        let args = ["generate", "--no-cache", "-n", "32", "--temp", "0", "Write two sentences about autumn."]
+        let (off, _) = try stats(args + ["--no-speculate"])
+        let (on, onStats) = try stats(args + ["--draft-model", smollm])
+        XCTAssertEqual(on.out, off.out)
+        XCTAssertGreaterThan(try XCTUnwrap(onStats["drafted_tokens"] as? Int), 0, on.err)
+        // A draft in another tokenizer's ids is refused, naming the flag.
+        let gemma = try requireGemma()
+        SLM.assertError(try SLM.run(args + ["--draft-model", gemma]), status: 1, mentions: ["--draft-model", "share a tokenizer"])
+    }
+
     func testBadSpeculationFlagsAreUsageErrors() throws {
         for bad in [["--draft-max", "0"], ["--draft-max", "33"], ["--draft-min-match", "0"],
-                    ["--no-speculate", "--draft-max", "4"]] {
+                    ["--no-speculate", "--draft-max", "4"], ["--no-speculate", "--draft-model", "smollm2-135m"]] {
             SLM.assertError(try SLM.run(["generate", "-n", "1"] + bad + ["hi"]), status: 2, mentions: ["--"])
         }
     }

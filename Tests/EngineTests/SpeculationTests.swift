@@ -122,6 +122,36 @@ final class SpeculationTests: XCTestCase {
     func testBatchInvarianceOfVerifyRowsGemma3() throws { try invariance(TestPaths.gemmaFile) }
 
     /// The drafter: the longest suffix match wins, the most recent occurrence, the continuation capped at the limit.
+    /// A draft model (here a second load of the same file, so its greedy drafts are often right) drafts where prompt
+    /// lookup finds nothing, and still changes nothing; sampled runs reject drafts, which exercises the draft cache's
+    /// rewinds.
+    func testDraftModelChangesNothing() throws {
+        let engine = try EngineModel.smolLM()
+        let draft = try DraftModel(try Engine(modelPath: engine.file.path, threads: 2, maxBatch: 64), for: engine)
+        let chat = try Self.prompts("speculation-chat.jsonl").prefix(2)
+        for temperature: Float in [0, 0.8] {
+            var drafted = 0, accepted = 0
+            for (i, p) in chat.enumerated() {
+                var r = request(engine, p, temperature: temperature, maxTokens: 48)
+                r.draftModel = draft
+                let s = try same(engine, r, "draft model, chat \(i) t=\(temperature)")
+                drafted += s.draftedTokens
+                accepted += s.acceptedTokens
+            }
+            XCTAssertGreaterThan(drafted, 20, "t=\(temperature): the draft model drafts on free-form text")
+            XCTAssertGreaterThan(accepted, 0, "t=\(temperature)")
+            if temperature == 0 { XCTAssertGreaterThan(Double(accepted), 0.8 * Double(drafted), "greedy drafts of the same model") }
+        }
+    }
+
+    func testDraftModelMustShareTheTokenizer() throws {
+        let engine = try EngineModel.smolLM()
+        let gemma = try EngineModel.load(TestPaths.gemmaFile)
+        XCTAssertThrowsError(try DraftModel(gemma, for: engine)) { error in
+            XCTAssertTrue("\(error)".contains("share a tokenizer"), "\(error)")
+        }
+    }
+
     func testPromptLookupDrafts() {
         var lookup = PromptLookup(prompt: [1, 2, 3, 4, 5, 9, 2, 3, 7, 8], capacity: 32, shortest: 2, longest: 3)
         var out: [Int32] = []

@@ -7,7 +7,7 @@ struct DraftCounts {
 }
 
 extension Engine {
-    /// The decode loop with prompt-lookup drafts. Each step feeds the pending token plus up to k draft tokens in one
+    /// The decode loop with drafts from prompt lookup (and, given one, a draft model where lookup finds nothing). Each step feeds the pending token plus up to k draft tokens in one
     /// forward pass with logits for every row ([k + 1, vocabularySize]); the decoder then steps through the rows in
     /// order exactly as sequential decoding would (row j holds the logits sequential decoding computes after draft
     /// j: the kernels are batch-invariant), and the drafts are accepted while the token it chooses equals the next
@@ -23,6 +23,7 @@ extension Engine {
         let spec = request.speculation
         var lookup = PromptLookup(prompt: decoder.input, capacity: cache.capacity, shortest: spec.minMatch,
                                   longest: max(spec.minMatch, 4))
+        var drafter = try request.draftModel.map { (m) throws(EngineError) in try ModelDrafter(m, capacity: cache.capacity) }
         var policy = DraftPolicy(maxLength: min(spec.draftMax, maxBatch - 1))
         var batch: [Int32] = []
         batch.reserveCapacity(spec.draftMax + 8)
@@ -39,6 +40,10 @@ extension Engine {
                 // Drafts past the context or past the tokens still allowed would never be used.
                 let room = min(policy.length, cache.capacity - cache.count - 1, decoder.tokensLeft - 1)
                 if room > 0 { drafted = lookup.draft(room, into: &batch) }
+                // Prompt lookup costs nothing; the draft model runs where it finds no match.
+                if room > 0 && drafted == 0 && drafter != nil {
+                    drafted = try drafter!.draft(room, after: lookup.history, into: &batch)
+                }
             }
             let start = cache.count
             try evaluate(batch, cache: cache, outputs: drafted > 0 ? .all : .last, into: &logits)
