@@ -7,6 +7,7 @@ import SLMEngine
 public final class ServerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     let promptTokens, cachedTokens, generatedTokens, reasoningTokens: Counter
+    let draftedTokens, acceptedTokens: Counter
     let localUSD, cloudUSD: Counter
     let timeToFirstToken, interTokenLatency: DurationHistogram
     let queueDepth, runningSequences, kvBytes, prefixHitRatio: Gauge
@@ -21,6 +22,10 @@ public final class ServerMetrics: Sendable {
         cachedTokens = registry.makeCounter(descriptor: Self.d("cached_tokens", "total", "Prompt tokens restored from the prefix cache."))
         generatedTokens = registry.makeCounter(descriptor: Self.d("generated_tokens", "total", "Tokens generated (reasoning included)."))
         reasoningTokens = registry.makeCounter(descriptor: Self.d("reasoning_tokens", "total", "Tokens generated inside reasoning sections."))
+        draftedTokens = registry.makeCounter(descriptor: Self.d("drafted_tokens", "total",
+            "Prompt-lookup draft tokens verified (speculation while a request decodes alone)."))
+        acceptedTokens = registry.makeCounter(descriptor: Self.d("accepted_tokens", "total",
+            "Draft tokens accepted: each one a token generated without a step of its own."))
         localUSD = registry.makeCounter(descriptor: Self.d("local_cost", "usd",
             "What finished requests cost on this machine: their share of its time at the hardware's price per hour."))
         cloudUSD = registry.makeCounter(descriptor: Self.d("cloud_equivalent_cost", "usd",
@@ -53,6 +58,8 @@ public final class ServerMetrics: Sendable {
         cachedTokens.increment(by: Int64(stats.cachedTokens))
         generatedTokens.increment(by: Int64(stats.generatedTokens))
         reasoningTokens.increment(by: Int64(stats.reasoningTokens))
+        draftedTokens.increment(by: Int64(stats.draftedTokens))
+        acceptedTokens.increment(by: Int64(stats.acceptedTokens))
     }
 
     /// Prometheus text of every metric, the scheduler's gauges read now.

@@ -35,6 +35,12 @@ struct Serve: ParsableCommand {
     var thinkBudget: Int?
     @Option(name: .long, help: "The model name /v1/models lists (default: the model's name).") var name: String?
     @Option(name: .long, help: "Largest request body in bytes (413 beyond).") var maxBody = 8 << 20
+    @Flag(name: .long, help: "Decode one token per step for every request (no prompt-lookup drafts); the output is the same.")
+    var noSpeculate = false
+    @Option(name: .long, help: ArgumentHelp(
+        "Most draft tokens verified per step while a request decodes alone (1...32, default \(Speculation.defaultDraftMax)).",
+        valueName: "N"))
+    var draftMax: Int?
     @OptionGroup var cacheOptions: CacheOptions
     @OptionGroup(title: "Cost (usage.local_cost and /metrics; default: this machine priced as the cloud VM it resembles)")
     var hardwareOptions: HardwareOptions
@@ -54,6 +60,8 @@ struct Serve: ParsableCommand {
         guard (1024...(1 << 30)).contains(maxBody) else { throw ValidationError("--max-body must be in 1024...1073741824") }
         if apiKey != nil && apiKeyFile != nil { throw ValidationError("give --api-key or --api-key-file, not both") }
         if let k = apiKey, k.isEmpty { throw ValidationError("--api-key must not be empty") }
+        if let n = draftMax, !(1...32).contains(n) { throw ValidationError("--draft-max must be in 1...32, got \(n)") }
+        if noSpeculate && draftMax != nil { throw ValidationError("--no-speculate excludes --draft-max") }
     }
 
     func run() throws {
@@ -72,6 +80,7 @@ struct Serve: ParsableCommand {
         scheduler.contextLength = context
         scheduler.maxQueue = maxQueue
         scheduler.prefillChunk = prefillChunk
+        scheduler.speculation = noSpeculate ? .off : Speculation(draftMax: draftMax ?? Speculation.defaultDraftMax)
         scheduler.prefixCache = cacheOptions.makeCache(for: engine, quiet: modelOptions.quiet)
         let quiet = modelOptions.quiet
         scheduler.warn = { line in if !quiet { Stdio.info("warning: \(line)") } }

@@ -139,6 +139,39 @@ print(r2.status, body["usage"]["completion_tokens"], round(time.time() - t0, 2))
     }
 
     /// Hostile HTTP over a raw socket: each gets a 4xx with OpenAI's error object, and the server keeps serving.
+    /// Prompt-lookup speculation in the server (on by default, while a request decodes alone) returns exactly the text
+    /// a server without it returns, greedy and seeded; /metrics counts the drafts.
+    func testSpeculativeServerAnswersAsWithout() throws {
+        let model = try requireSmolLM()
+        let code = #"""
+import json, sys, urllib.request
+base = sys.argv[1]
+prompt = ("Repeat this list exactly, one item per line, each prefixed with '- ':\n"
+          "apples, pears, plums, cherries, apricots, peaches, quinces, medlars, damsons, greengages")
+out = []
+for body in [{"temperature": 0}, {"temperature": 0.8, "seed": 4}]:
+    body.update({"messages": [{"role": "user", "content": prompt}], "max_tokens": 60})
+    req = urllib.request.Request(base + "/v1/chat/completions", data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})
+    out.append(json.load(urllib.request.urlopen(req, timeout=120))["choices"][0]["message"]["content"])
+metrics = urllib.request.urlopen(base + "/metrics", timeout=30).read().decode()
+drafted = [l for l in metrics.splitlines() if l.startswith("slm_drafted_tokens_total")]
+print(json.dumps({"texts": out, "drafted": float(drafted[0].split()[-1]) if drafted else -1}))
+"""#
+        var results: [[String: Any]] = []
+        for flags in [["--no-speculate"], []] {
+            let server = try Server(["--model", model, "--parallel", "2", "--ctx", "1024", "--no-cache"] + flags)
+            let r = try runPython(code, args: [server.base])
+            XCTAssertEqual(r.status, 0, r.output)
+            let line = try XCTUnwrap(r.output.split(separator: "\n").last.map(String.init))
+            results.append(try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]))
+            XCTAssertEqual(server.stop(), 0)
+        }
+        XCTAssertEqual(results[0]["texts"] as? [String], results[1]["texts"] as? [String])
+        XCTAssertEqual(results[0]["drafted"] as? Double, 0)
+        XCTAssertGreaterThan(try XCTUnwrap(results[1]["drafted"] as? Double), 0, "a list to repeat drafts")
+    }
+
     func testMalformedHTTPGetsErrorObjectsAndServerKeepsServing() throws {
         let model = try requireSmolLM()
         let server = try Server(["--model", model, "--parallel", "1", "--ctx", "512", "--no-cache"])

@@ -22,6 +22,13 @@ final class ScheduledSequence {
     var hashes: [Hash128] = []
     /// What the next decode step evaluates: the sampled token, or tokens the engine inserts.
     var pending: [Int32] = []
+    /// Speculation (while decoding, when the scheduler speculates): the sequence's tokens for prompt lookup, the
+    /// draft length policy, the draft tokens in this step's entry (after `pending`), and the totals for the stats.
+    var lookup: PromptLookup?
+    var policy = DraftPolicy(maxLength: 0)
+    var drafts: [Int32] = []
+    var draftedTokens = 0
+    var acceptedTokens = 0
 
     let submitted: ContinuousClock.Instant
     var prefillStart: ContinuousClock.Instant?

@@ -191,10 +191,26 @@ public final class Scheduler: @unchecked Sendable {
         var entries: [BatchEntry] = []
         var owners: [ScheduledSequence] = []
         var rows = 0
+        var decoding = 0, pendingRows = 0
+        for s in running where s.phase == .decoding {
+            decoding += 1
+            pendingRows += s.pending.count
+        }
+        // Under SLM_MATMUL=blas a verify step would not equal decoding one token at a time.
+        let speculate = options.speculation.enabled && decoding <= options.speculateUpTo && KernelNumerics.batchInvariant
         for s in running where s.phase == .decoding && rows + s.pending.count <= maxBatch {
-            entries.append(BatchEntry(cache: s.cache!, tokens: s.pending, outputs: .last))
+            s.drafts.removeAll(keepingCapacity: true)
+            if speculate, s.pending.count == 1, let lookup = s.lookup, let cache = s.cache {
+                // Drafts past the context, the tokens still allowed or the step's rows would never be used.
+                let room = min(s.policy.length, cache.capacity - cache.count - 1, s.decoder.tokensLeft - 1,
+                               maxBatch - pendingRows)
+                if room > 0 { _ = lookup.draft(room, into: &s.drafts) }
+            }
+            pendingRows += s.drafts.count
+            entries.append(BatchEntry(cache: s.cache!, tokens: s.drafts.isEmpty ? s.pending : s.pending + s.drafts,
+                                      outputs: s.drafts.isEmpty ? .last : .all))
             owners.append(s)
-            rows += s.pending.count
+            rows += s.pending.count + s.drafts.count
         }
         let decodeRows = rows
         var budget = min(self.budget.rows(decoding: decodeRows), maxBatch - rows)
@@ -222,6 +238,9 @@ public final class Scheduler: @unchecked Sendable {
             budget -= end - start
         }
         guard !entries.isEmpty else { return }
+        let v = engine.config.vocabularySize
+        let outputRows = entries.reduce(0) { $0 + Self.logitRows($1) }
+        if logits.count < outputRows * v { logits = [Float](repeating: 0, count: outputRows * v) }
         let started = clock.now
         do {
             try logits.withUnsafeMutableBufferPointer { (l) throws(ModelError) in
@@ -241,15 +260,53 @@ public final class Scheduler: @unchecked Sendable {
             s.fed += n
             captureBlocks(s)
         }
-        let v = engine.config.vocabularySize
         var row = 0
-        for (e, s) in zip(entries, owners) where e.outputs == .last {
-            let r = row
-            row += 1
-            logits.withUnsafeBufferPointer { l in
-                handle(s, UnsafeBufferPointer(rebasing: l[(r * v)..<((r + 1) * v)]))
+        for (e, s) in zip(entries, owners) where e.outputs != .noRows {
+            let first = row
+            row += Self.logitRows(e)
+            if s.drafts.isEmpty {
+                let next = logits.withUnsafeBufferPointer { l in
+                    handle(s, UnsafeBufferPointer(rebasing: l[(first * v)..<((first + 1) * v)]))
+                }
+                if let t = next { s.lookup?.append(t) }
+            } else {
+                verify(s, rows: first, vocabulary: v)
             }
         }
+    }
+
+    /// Rows of logits an entry of this scheduler's batches produces: every row of a speculative one, else its last
+    /// or none.
+    private static func logitRows(_ e: BatchEntry) -> Int {
+        switch e.outputs {
+        case .all: return e.tokens.count
+        case .last: return 1
+        default: return 0
+        }
+    }
+
+    /// A speculative step's rows for `s`: the pending token's, then one per draft. The decoder steps through them in
+    /// order, as sequential decoding would, while the token it chooses is the next draft; the KV positions of the
+    /// drafts it did not accept are dropped.
+    private func verify(_ s: ScheduledSequence, rows first: Int, vocabulary v: Int) {
+        guard let cache = s.cache else { return }
+        let start = cache.count - 1 - s.drafts.count   // the pending token's position
+        var accepted = 0
+        while true {
+            let r = first + accepted
+            let chosen: [Int32]? = logits.withUnsafeBufferPointer { l in
+                handle(s, UnsafeBufferPointer(rebasing: l[(r * v)..<((r + 1) * v)]), position: start + accepted)
+            }
+            guard let c = chosen else { break }   // finished or failed
+            s.lookup?.append(c)
+            guard accepted < s.drafts.count, c.count == 1, c[0] == s.drafts[accepted] else { break }
+            accepted += 1
+        }
+        s.draftedTokens += s.drafts.count
+        s.acceptedTokens += accepted
+        s.policy.record(drafted: s.drafts.count, accepted: accepted)
+        guard s.cache != nil else { return }   // finished or failed: the slot is released
+        do { try cache.rewind(to: start + accepted + 1) } catch { fail(s, .model(error)) }
     }
 
     /// The first prefill step of a sequence: restores its longest cached prefix into its cache.
@@ -286,13 +343,15 @@ public final class Scheduler: @unchecked Sendable {
         }
     }
 
-    /// A sequence's logits row: the end of its prefill, or one decode step.
-    private func handle(_ s: ScheduledSequence, _ row: UnsafeBufferPointer<Float>) {
+    /// A sequence's logits row: the end of its prefill, or one decode step (at `position`, default the cache's
+    /// last). Returns the tokens the next step evaluates, nil when the sequence finished or failed.
+    @discardableResult
+    private func handle(_ s: ScheduledSequence, _ row: UnsafeBufferPointer<Float>, position: Int? = nil) -> [Int32]? {
         let emit: (String, TextChannel) -> Void = { text, channel in s.onEvent(.text(text, channel)) }
         if s.phase == .prefilling {
             do { try SequenceDecoder.check(row, full: true, position: s.position) } catch {
                 fail(s, error)
-                return
+                return nil
             }
             s.phase = .decoding
             let now = clock.now
@@ -307,19 +366,31 @@ public final class Scheduler: @unchecked Sendable {
             }
             guard s.decoder.begin(emit: emit) else {
                 complete(s)
-                return
+                return nil
+            }
+            if options.speculation.enabled {
+                var lookup = PromptLookup(prompt: s.input, capacity: s.cache!.capacity,
+                                          shortest: options.speculation.minMatch,
+                                          longest: max(options.speculation.minMatch, 4))
+                s.lookup = lookup
+                s.policy = DraftPolicy(maxLength: min(options.speculation.draftMax, engine.maxBatch - 1))
             }
         }
         do {
             let before = s.decoder.stats.generatedTokens
-            let next = try s.decoder.advance(row, position: s.position, emit: emit)
+            let next = try s.decoder.advance(row, position: position ?? s.position, emit: emit)
             totals.generatedTokens += s.decoder.stats.generatedTokens - before
             switch next {
-            case .evaluate(let tokens): s.pending = tokens
-            case .finished: complete(s)
+            case .evaluate(let tokens):
+                s.pending = tokens
+                return tokens
+            case .finished:
+                complete(s)
+                return nil
             }
         } catch {
             fail(s, error)
+            return nil
         }
     }
 
@@ -334,6 +405,8 @@ public final class Scheduler: @unchecked Sendable {
         stats.seed = s.request.generation.sampling.seed
         stats.decodeMs = s.decodeStart.map { (clock.now - $0).milliseconds } ?? 0
         stats.machineMs = s.machineSeconds * 1000
+        stats.draftedTokens = s.draftedTokens
+        stats.acceptedTokens = s.acceptedTokens
         storeBlocks(s)
         release(s)
         s.onEvent(.finished(stats))

@@ -17,6 +17,11 @@ public struct SchedulerOptions: Sendable {
     /// Shared by every sequence: a prefix computed once serves every later request (and, with a disk tier, the
     /// next process).
     public var prefixCache: PrefixCache?
+    /// Prompt-lookup speculation for decoding sequences (`.off`: none), applied in steps where at most
+    /// `speculateUpTo` sequences decode: beside one sequence the machine's arithmetic is mostly idle, so a few draft
+    /// rows cost little, while a full batch is compute-bound. Outputs are the same either way (batch invariance).
+    public var speculation = Speculation()
+    public var speculateUpTo = 1
     /// Receives one line per problem the scheduler recovers from.
     public var warn: @Sendable (String) -> Void = { _ in }
 
