@@ -87,7 +87,8 @@ extension MalformedModelTests {
         let norm = try XCTUnwrap(layout.tensor("output_norm.weight"))
         XCTAssertEqual(norm.type, 0, "F32")
         let path = try makeScratch().appendingPathComponent("nan-norm.gguf")
-        try FileManager.default.copyItem(atPath: source, toPath: path.path)
+        // Copy the bytes, never a symbolic link (a store of links would have the original overwritten).
+        try Data(contentsOf: URL(fileURLWithPath: source).resolvingSymlinksInPath()).write(to: path)
         let handle = try FileHandle(forWritingTo: path)
         try handle.seek(toOffset: UInt64(layout.dataOffset) + norm.offset)
         let count = Int(norm.dims.reduce(1, *))
