@@ -111,12 +111,6 @@ public enum CacheDirectory {
         public var isTemp: Bool
     }
 
-    /// `$SLM_HOME/cache` (default `~/.cache/slm/cache`).
-    public static var defaultRoot: String {
-        if let home = ProcessInfo.processInfo.environment["SLM_HOME"], !home.isEmpty { return home + "/cache" }
-        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/slm/cache").path
-    }
-
     /// Block and temporary files directly in one model directory.
     static func files(in directory: String) -> [File] {
         let model = (directory as NSString).lastPathComponent
