@@ -50,8 +50,6 @@ final class DiskTier: @unchecked Sendable {
         BlockFile.read(path: path(index: index, hash: hash), layout: layout, index: index, hash: hash, parent: parent, tokens: tokens)
     }
 
-    func exists(index: Int, hash: Hash128) -> Bool { access(path(index: index, hash: hash), F_OK) == 0 }
-
     func touch(index: Int, hash: Hash128) { touch(path(index: index, hash: hash)) }
 
     private func touch(_ p: String) { _ = utimensat(AT_FDCWD, p, nil, 0) }
