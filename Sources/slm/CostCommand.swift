@@ -122,7 +122,7 @@ struct CostReplay: ParsableCommand {
                                                                  valueName: "N"))
     var ctx: Int?
     @Option(name: [.customShort("s"), .long], help: "Base seed (request on line L samples with seed + L).") var seed: UInt64 = 42
-    @Option(name: [.customLong("temperature"), .customLong("temp")], help: "Sampling temperature.") var temperature: Float = 0.7
+    @Option(name: [.customLong("temperature"), .customLong("temp")], help: "Sampling temperature.") var temperature: Float = ReplayOptions().temperature
     @Flag(name: .long, help: "No prefix cache (every prompt computed in full).") var noCache = false
     @Option(name: .customShort("o"), help: "Output: md or json.") var output: String = "md"
 

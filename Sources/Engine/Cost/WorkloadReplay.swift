@@ -7,7 +7,7 @@ public struct ReplayOptions: Sendable {
     public var contextLength = 4096
     public var prefillChunk = 128
     public var prefixCache: PrefixCache?
-    public var temperature: Float = 0.7
+    public var temperature = SamplingParameters().temperature
     public var seed: UInt64 = 42
 
     public init() {}
