@@ -57,9 +57,6 @@ struct CostMeasure: ParsableCommand {
         let machine = MachineProfile.current()
         let hardware = try hardwareOptions.cost(machine: machine)
         let (engine, _) = try modelOptions.loadEngineTimed(maxBatch: max(min(prompt, 512), counts.max() ?? 1, 32))
-        guard prompt + generate <= engine.config.trainedContextLength else {
-            throw CLIError.usage("-p \(prompt) + -n \(generate) exceed the model's context of \(engine.config.trainedContextLength)")
-        }
         Stdio.info("pricing as \(hardware.description): $\(hardware.usdPerHour)/hour")
         var plan = CostMeasurementPlan()
         plan.prompt = prompt
@@ -141,7 +138,7 @@ struct CostReplay: ParsableCommand {
         let machine = MachineProfile.current()
         let hardware = try hardwareOptions.cost(machine: machine)
         let engine = try modelOptions.loadEngine(maxBatch: 128 + parallel * 4)
-        let context = try contextLength(ctx, of: engine)
+        let context = try runtime { () throws(EngineError) in try engine.contextLength(ctx) }
         var options = ReplayOptions()
         options.parallel = parallel
         options.contextLength = context
