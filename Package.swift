@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         .systemLibrary(
@@ -33,7 +34,10 @@ let package = Package(
         .target(name: "Tokenizers", dependencies: ["GGUF"], path: "Sources/Tokenizers"),
         .target(name: "SLMModels", dependencies: ["CKernels", "GGUF"], path: "Sources/Models"),
         .target(name: "SLMJinja", path: "Sources/Jinja"),
-        .target(name: "SLMEngine", dependencies: ["SLMModels", "Tokenizers", "CKernels", "SLMJinja"], path: "Sources/Engine"),
+        .target(
+            name: "SLMEngine",
+            dependencies: ["SLMModels", "Tokenizers", "CKernels", "SLMJinja", .product(name: "HeapModule", package: "swift-collections")],
+            path: "Sources/Engine"),
         .target(name: "ModelStore", path: "Sources/ModelStore"),
         .target(
             name: "SLMServer",

@@ -53,6 +53,16 @@ public final class Engine {
     /// The default context: min(model's trained context, 4096).
     public var defaultContext: Int { min(config.trainedContextLength, 4096) }
 
+    /// The context to run with: `requested` (`--ctx`) when given, at most what the model was trained for; else the
+    /// default.
+    public func contextLength(_ requested: Int?) throws(EngineError) -> Int {
+        let context = requested ?? defaultContext
+        guard context <= config.trainedContextLength else {
+            throw .unsupported("--ctx \(context) exceeds the model's trained context of \(config.trainedContextLength)")
+        }
+        return context
+    }
+
     public func tokenize(_ text: String, addSpecial: Bool = true, parseSpecial: Bool = true) -> [Int32] {
         tokenizer.encode(text, addSpecial: addSpecial, parseSpecial: parseSpecial)
     }

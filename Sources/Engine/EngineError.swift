@@ -18,6 +18,9 @@ public enum EngineError: Error, CustomStringConvertible {
     case shuttingDown
     /// A chat template failed to parse or render (the error names the template's line and column).
     case chatTemplate(JinjaError)
+    /// A setting this model cannot honour (a context beyond its training, a system turn or a conversation without a
+    /// chat template): the caller's to change, so the CLI reports it as a usage error.
+    case unsupported(String)
     /// max_tokens cannot hold the reasoning's close marker (when a section is open) and the shortest valid answer.
     case budgetTooSmall(maxTokens: Int, closeTokens: Int, answerTokens: Int, thinkBudget: Int?)
 
@@ -27,7 +30,7 @@ public enum EngineError: Error, CustomStringConvertible {
         case .model(let e): return e.description
         case .tokenizer(let e): return e.description
         case .emptyPrompt: return "the prompt is empty (nothing to evaluate)"
-        case .invalidArgument(let s): return s
+        case .invalidArgument(let s), .unsupported(let s): return s
         case .chatTemplate(let e): return "chat template: \(e)"
         case .nanLogits(let p): return "the model produced NaN logits at position \(p) (its weights or activations are not finite)"
         case .cancelled: return "the request was cancelled"

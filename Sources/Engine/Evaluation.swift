@@ -2,39 +2,24 @@ import Foundation
 import SLMModels
 
 extension Engine {
-    /// Teacher-forced evaluation: for each prompt position, the `top` highest (id, logit) pairs, highest first.
-    public func topLogits(_ tokens: [Int32], top: Int) throws(EngineError) -> [[(Int32, Float)]] {
-        try topLogitsWithLogSumExp(tokens, top: top).map(\.top)
-    }
-
-    /// `topLogits` plus each position's log of the sum of exp(logit) over the whole vocabulary, so that a pair's
-    /// probability is exp(logit - logSumExp). A row holding NaN is an error naming its position.
+    /// Teacher-forced evaluation: for each prompt position, the `top` highest (id, logit) pairs, highest first, and
+    /// the log of the sum of exp(logit) over the whole vocabulary, so that a pair's probability is
+    /// exp(logit - logSumExp). A row holding NaN is an error naming its position.
     public func topLogitsWithLogSumExp(_ tokens: [Int32], top: Int) throws(EngineError) -> [(top: [(Int32, Float)], logSumExp: Double)] {
         guard !tokens.isEmpty else { throw .emptyPrompt }
         let cache = try makeCache(capacity: tokens.count)
         var rows: [(top: [(Int32, Float)], logSumExp: Double)] = []
         var nanAt: Int?
+        var selection = TopSelection()
         try evaluateRows(tokens, cache: cache) { pos, row in
             let lse = Self.logSumExp(row)
             if lse.isNaN && nanAt == nil { nanAt = pos }
-            rows.append((Self.top(row, top), lse))
+            var best: [(Int32, Float)] = []
+            selection.select(top, of: row) { best.append(($0, $1)) }
+            rows.append((best, lse))
         }
         if let p = nanAt { throw .nanLogits(position: p) }
         return rows
-    }
-
-    static func top(_ row: UnsafeBufferPointer<Float>, _ k: Int) -> [(Int32, Float)] {
-        var best: [(Int32, Float)] = []
-        best.reserveCapacity(k + 1)
-        for i in 0..<row.count {
-            let x = row[i]
-            if best.count == k, let last = best.last, x <= last.1 { continue }
-            var j = best.count
-            while j > 0 && best[j - 1].1 < x { j -= 1 }
-            best.insert((Int32(i), x), at: j)
-            if best.count > k { best.removeLast() }
-        }
-        return best
     }
 
     /// llama.cpp's perplexity (tools/perplexity): whole chunks of `context` tokens (remainder dropped); where the model

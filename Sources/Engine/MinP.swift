@@ -1,3 +1,5 @@
+import Foundation
+
 /// Keeps tokens whose probability is at least p times the most likely token's (p <= 0: all).
 public struct MinP: LogitProcessor {
     public let p: Float
@@ -5,13 +7,6 @@ public struct MinP: LogitProcessor {
     public mutating func apply(_ c: inout Candidates) {
         guard p > 0, c.count > 1, let maxLogit = c.logits.max() else { return }
         // p_i >= p * p_max  <=>  logit_i >= logit_max + ln(p)
-        let threshold = maxLogit + logf(p)
-        var ids: [Int32] = [], logits: [Float] = []
-        for i in 0..<c.count where c.logits[i] >= threshold {
-            ids.append(c.ids[i]); logits.append(c.logits[i])
-        }
-        c.ids = ids; c.logits = logits
+        c.keep(atLeast: maxLogit + logf(p))
     }
 }
-
-import Foundation

@@ -20,10 +20,11 @@ public struct RepeatPenalty: LogitProcessor {
         c.sorted = false
     }
 
-    /// The same penalty applied in place to a full row indexed by token id: O(window), not O(vocabulary).
+    /// The same penalty applied in place to a full row indexed by token id: O(window^2) comparisons to find each
+    /// distinct id once (no set to allocate per step), not O(vocabulary).
     func penalize(_ row: UnsafeMutableBufferPointer<Float>) {
         guard penalty != 1 else { return }
-        for id in Set(recent) where id >= 0 && Int(id) < row.count {
+        for (i, id) in recent.enumerated() where id >= 0 && Int(id) < row.count && !recent[..<i].contains(id) {
             let x = row[Int(id)]
             row[Int(id)] = x > 0 ? x / penalty : x * penalty
         }

@@ -28,11 +28,8 @@ public struct TokenLogprob: Sendable, Equatable {
         for x in row { sum += Double(expf(x - maxLogit)) }
         let logZ = maxLogit + Float(log(sum))
         var top: [(token: Int32, logprob: Float)] = []
-        if k > 0 {
-            let best = Candidates.top(k, of: row)
-            let ranked = (0..<best.count).sorted { (best.logits[$0], -best.ids[$0]) > (best.logits[$1], -best.ids[$1]) }
-            top = ranked.map { (best.ids[$0], best.logits[$0] - logZ) }
-        }
+        var selection = TopSelection()
+        selection.select(k, of: row) { id, x in top.append((id, x - logZ)) }
         return TokenLogprob(token: token, logprob: row[Int(token)] - logZ, top: top)
     }
 }

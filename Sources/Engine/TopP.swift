@@ -5,11 +5,11 @@ public struct TopP: LogitProcessor {
     public mutating func apply(_ c: inout Candidates) {
         guard p < 1, c.count > 1 else { return }
         c.sortDescending()
-        let probs = c.probabilities()
+        c.computeProbabilities()
         var sum: Float = 0
         var keep = c.count
-        for i in 0..<probs.count {
-            sum += probs[i]
+        for i in 0..<c.count {
+            sum += c.probs[i]
             if sum >= p { keep = i + 1; break }
         }
         c.keepTop(keep)

@@ -8,19 +8,19 @@ public struct ModelStore: Sendable {
     /// The Hugging Face endpoint (`$HF_ENDPOINT`, as huggingface_hub reads it; default https://huggingface.co).
     public var hubEndpoint: String
 
-    /// `home` nil: `$SLM_HOME`, or `~/.cache/slm` when that is unset or empty.
+    /// `home` nil: `defaultHome`.
     public init(home: URL? = nil) {
-        let env = ProcessInfo.processInfo.environment
-        if let home {
-            self.home = home
-        } else if let h = env["SLM_HOME"], !h.isEmpty {
-            self.home = URL(fileURLWithPath: h, isDirectory: true)
-        } else {
-            self.home = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/slm")
-        }
-        var endpoint = env["HF_ENDPOINT"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://huggingface.co"
+        self.home = home ?? Self.defaultHome
+        var endpoint = ProcessInfo.processInfo.environment["HF_ENDPOINT"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://huggingface.co"
         while endpoint.hasSuffix("/") { endpoint.removeLast() }
         hubEndpoint = endpoint
+    }
+
+    /// slm's home, the one place `$SLM_HOME` is read: the store is `models/` in it and the prefix cache `cache/`.
+    /// `~/.cache/slm` when the variable is unset or empty.
+    public static var defaultHome: URL {
+        if let h = ProcessInfo.processInfo.environment["SLM_HOME"], !h.isEmpty { return URL(fileURLWithPath: h, isDirectory: true) }
+        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/slm")
     }
 
     public var modelsDirectory: URL { home.appendingPathComponent("models", isDirectory: true) }

@@ -30,7 +30,7 @@ enum ChatRequest {
         var variables: [String: JSONValue] = [:]
         if let kwargs = try f.object("chat_template_kwargs") { for (k, v) in kwargs.object { variables[k] = v } }
         let prompt: [Int32]
-        do { prompt = try service.chatPrompt(messages, tools: tools, variables: variables) } catch {
+        do { prompt = try service.engine.chatPrompt(messages, tools: tools, variables: variables, template: service.chatTemplate) } catch {
             throw .invalid("the chat template cannot render these messages: \(error.description)", param: "messages")
         }
         var gen = try RequestParsing.generation(f, prompt: prompt, service: service,

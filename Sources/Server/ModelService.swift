@@ -45,7 +45,7 @@ public final class ModelService: @unchecked Sendable {
         self.engine = engine
         self.options = options
         prefixCache = scheduler.prefixCache
-        chatTemplate = engine.chatTemplate ?? .standIn(architecture: engine.config.architecture)
+        chatTemplate = engine.servingTemplate
         self.scheduler = try Scheduler(engine: engine, options: scheduler)
         created = Int(Date().timeIntervalSince1970)
     }
@@ -54,21 +54,6 @@ public final class ModelService: @unchecked Sendable {
 
     /// The template chat requests are rendered with: the model's own, or a stand-in when its file has none.
     let chatTemplate: ChatTemplate
-
-    /// A conversation to prompt tokens through the chat template (tools rendered by it, `variables` as
-    /// `chat_template_kwargs`).
-    /// OpenAI lets an assistant turn that only called tools have `content: null`; templates written without tools
-    /// in mind concatenate it and fail, so a failed render is retried once with empty text for null contents.
-    func chatPrompt(_ messages: [ChatMessage], tools: [ChatTool], variables: [String: JSONValue]) throws(EngineError) -> [Int32] {
-        do {
-            return engine.tokenizeChat(try engine.renderChat(messages, tools: tools, variables: variables, template: chatTemplate))
-        } catch {
-            guard messages.contains(where: { $0.content == nil }) else { throw error }
-            var filled = messages
-            for i in filled.indices where filled[i].content == nil { filled[i].content = "" }
-            return engine.tokenizeChat(try engine.renderChat(filled, tools: tools, variables: variables, template: chatTemplate))
-        }
-    }
 
     var toolCallFormat: ToolCallFormat { ToolCallFormat.detect(chatTemplate) }
 

@@ -48,8 +48,7 @@ enum RequestParsing {
         }
         let control = try reasoningBudget(f, service: service)
         r.thinkBudget = control
-        // Room the engine may add: the reasoning section's markers (a few tokens).
-        let reserve = control == nil ? 0 : 8
+        let reserve = control == nil ? 0 : Engine.reasoningReserve
         let room = ctx - prompt.count - reserve
         guard room >= 1 else {
             throw APIError(.badRequest, "the prompt is \(prompt.count) tokens, which leaves no room in the context of \(ctx) tokens",

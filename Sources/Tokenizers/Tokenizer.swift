@@ -27,8 +27,6 @@ extension Tokenizer {
     public func encode(_ text: String) -> [Int32] { encode(text, addSpecial: true, parseSpecial: true) }
 
     public func decode(_ ids: [Int32]) -> String { decode(ids, renderSpecial: false) }
-
-    public func isEndOfGeneration(_ id: Int32) -> Bool { eogTokens.contains(id) }
 }
 
 public enum TokenizerError: Error, CustomStringConvertible, Equatable {

@@ -17,7 +17,7 @@ struct CacheRoot: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Prefix-cache root directory (default: $SLM_HOME/cache).", valueName: "DIR"))
     var cacheDir: String?
 
-    var path: String { cacheDir ?? CacheDirectory.defaultRoot }
+    var path: String { cacheDir ?? defaultCacheRoot }
 }
 
 struct CacheStats: ParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ModelStore
 import SLMEngine
 
 /// The prefix-cache flags of `slm generate` (docs/PREFIX_CACHE.md).
@@ -27,7 +28,7 @@ struct CacheOptions: ParsableArguments {
         var o = PrefixCacheOptions()
         o.memoryLimit = parseByteSize(cacheMem) ?? o.memoryLimit
         o.diskLimit = parseByteSize(cacheDiskMax) ?? o.diskLimit
-        o.directory = cacheDir ?? CacheDirectory.defaultRoot
+        o.directory = cacheDir ?? defaultCacheRoot
         o.modelLabel = URL(fileURLWithPath: engine.file.path).lastPathComponent
         o.warn = { line in
             if !quiet { FileHandle.standardError.write(Data("warning: \(line)\n".utf8)) }
@@ -35,6 +36,9 @@ struct CacheOptions: ParsableArguments {
         return PrefixCache(layout: KVLayout(engine: engine), options: o)
     }
 }
+
+/// The prefix cache's root when no --cache-dir is given: `cache/` in slm's home (`$SLM_HOME`, default ~/.cache/slm).
+var defaultCacheRoot: String { ModelStore.defaultHome.appendingPathComponent("cache", isDirectory: true).path }
 
 /// "1048576", "512K", "256MB", "2G", "1GiB" (K/M/G are powers of 1024), or nil.
 func parseByteSize(_ text: String) -> Int? {

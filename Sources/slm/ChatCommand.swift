@@ -43,10 +43,7 @@ struct Chat: ParsableCommand {
         if let path = systemFile { systemText = try readTextFile(path, flag: "--system-file") }
         let override = try templateOptions.load()
         let engine = try modelOptions.loadEngine()
-        guard engine.chatTemplate != nil || override != nil else {
-            throw CLIError.usage("this model's file has no chat template; give one with --chat-template FILE")
-        }
-        let context = try contextLength(ctx, of: engine)
+        let context = try runtime { () throws(EngineError) in try engine.contextLength(ctx) }
         let session = try runtime { () throws(EngineError) in try ChatSession(engine: engine, contextLength: context, template: override) }
         session.sampling = sampling.parameters
         session.maxTokens = maxTokens

@@ -57,9 +57,6 @@ struct CostMeasure: ParsableCommand {
         let machine = MachineProfile.current()
         let hardware = try hardwareOptions.cost(machine: machine)
         let (engine, _) = try modelOptions.loadEngineTimed(maxBatch: max(min(prompt, 512), counts.max() ?? 1, 32))
-        guard prompt + generate <= engine.config.trainedContextLength else {
-            throw CLIError.usage("-p \(prompt) + -n \(generate) exceed the model's context of \(engine.config.trainedContextLength)")
-        }
         Stdio.info("pricing as \(hardware.description): $\(hardware.usdPerHour)/hour")
         var plan = CostMeasurementPlan()
         plan.prompt = prompt
@@ -122,7 +119,7 @@ struct CostReplay: ParsableCommand {
                                                                  valueName: "N"))
     var ctx: Int?
     @Option(name: [.customShort("s"), .long], help: "Base seed (request on line L samples with seed + L).") var seed: UInt64 = 42
-    @Option(name: [.customLong("temperature"), .customLong("temp")], help: "Sampling temperature.") var temperature: Float = 0.7
+    @Option(name: [.customLong("temperature"), .customLong("temp")], help: "Sampling temperature.") var temperature: Float = ReplayOptions().temperature
     @Flag(name: .long, help: "No prefix cache (every prompt computed in full).") var noCache = false
     @Option(name: .customShort("o"), help: "Output: md or json.") var output: String = "md"
 
@@ -141,7 +138,7 @@ struct CostReplay: ParsableCommand {
         let machine = MachineProfile.current()
         let hardware = try hardwareOptions.cost(machine: machine)
         let engine = try modelOptions.loadEngine(maxBatch: 128 + parallel * 4)
-        let context = try contextLength(ctx, of: engine)
+        let context = try runtime { () throws(EngineError) in try engine.contextLength(ctx) }
         var options = ReplayOptions()
         options.parallel = parallel
         options.contextLength = context

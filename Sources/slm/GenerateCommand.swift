@@ -100,16 +100,13 @@ struct Generate: ParsableCommand {
         let override = try templateOptions.load()
         let tools = try toolOptions.load()
         let (engine, loadMs) = try modelOptions.loadEngineTimed()
-        let context = try contextLength(ctx, of: engine)
-        if !raw && engine.chatTemplate == nil && override == nil && systemText != nil {
-            throw CLIError.usage("this model's file has no chat template, so --system cannot be applied; put the system text in the prompt")
-        }
+        let context = try runtime { () throws(EngineError) in try engine.contextLength(ctx) }
         let prompt: [Int32]
         if raw {
             prompt = engine.tokenize(text)
         } else {
             let messages = (systemText.map { [ChatMessage.system($0)] } ?? []) + [.user(text)]
-            prompt = engine.tokenizeChat(try runtime { () throws(EngineError) in try engine.renderChat(messages, tools: tools, template: override) })
+            prompt = try runtime { () throws(EngineError) in try engine.chatPrompt(messages, tools: tools, template: override) }
         }
         var request = GenerationRequest(prompt: prompt, contextLength: context)
         request.sampling = sampling.parameters

@@ -68,9 +68,12 @@ func resolveModel(_ model: String, quiet: Bool) throws -> URL {
     try storeCall { () throws(ModelStoreError) in try ModelStore().resolve(model, progress: StderrProgress(quiet: quiet)) }
 }
 
-/// Wraps engine errors as runtime failures (exit 1).
+/// Wraps engine errors as runtime failures (exit 1); a setting the model cannot honour is a usage error (exit 2).
 func runtime<T>(_ body: () throws(EngineError) -> T) throws -> T {
-    do { return try body() } catch { throw CLIError.runtime(error.description) }
+    do { return try body() } catch {
+        if case .unsupported(let s) = error { throw CLIError.usage(s) }
+        throw CLIError.runtime(error.description)
+    }
 }
 
 /// The prompt argument, or stdin when absent or "-" (with a hint on stderr when stdin is a terminal, where a
@@ -83,14 +86,4 @@ func promptText(_ arg: String?, quiet: Bool) throws -> String {
 func milliseconds(_ d: Duration) -> Double {
     let (s, atto) = d.components
     return Double(s) * 1000 + Double(atto) / 1e15
-}
-
-/// The context a command runs with: `--ctx` when given (at most what the model was trained for), else the engine's
-/// default.
-func contextLength(_ ctx: Int?, of engine: Engine) throws -> Int {
-    let context = ctx ?? engine.defaultContext
-    guard context <= engine.config.trainedContextLength else {
-        throw CLIError.usage("--ctx \(context) exceeds the model's trained context of \(engine.config.trainedContextLength)")
-    }
-    return context
 }

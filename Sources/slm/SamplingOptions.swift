@@ -8,7 +8,7 @@ struct SamplingOptions: ParsableArguments {
     @Option(name: .long, help: "Keep the K most likely tokens (0 = all).") var topK: Int = SamplingParameters().topK
     @Option(name: .long, help: "Nucleus sampling threshold (1 = off).") var topP: Float = SamplingParameters().topP
     @Option(name: .long, help: "Minimum probability relative to the best token (0 = off).") var minP: Float = SamplingParameters().minP
-    @Option(name: .long, help: "Penalty for tokens among the last 64 (1 = off).")
+    @Option(name: .long, help: "Penalty for tokens among the last \(SamplingParameters().repeatWindow) (1 = off).")
     var repeatPenalty: Float = SamplingParameters().repeatPenalty
     @Option(name: [.customShort("s"), .long], parsing: .unconditional, help: ArgumentHelp(
         "Random seed; absent or -1: a random one. The seed used is in the summary and --stats-file.", valueName: "N"))

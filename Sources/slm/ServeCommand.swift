@@ -74,7 +74,7 @@ struct Serve: ParsableCommand {
         }
         // Room in one step for every sequence's token (and a few inserted marker tokens) beside a prefill chunk.
         let engine = try modelOptions.loadEngine(maxBatch: prefillChunk + parallel * 4)
-        let context = try contextLength(ctx, of: engine)
+        let context = try runtime { () throws(EngineError) in try engine.contextLength(ctx) }
         var scheduler = SchedulerOptions()
         scheduler.parallel = parallel
         scheduler.contextLength = context

@@ -152,7 +152,4 @@ struct DecodeControl {
         stats.answerMinTokens = plan.answerMinTokens
         stats.insertedTokens = insertedTokens
     }
-
-    /// Full-vocabulary masks built (the sample-first path avoids most).
-    var fullMasks: Int { grammar?.fullMasks ?? 0 }
 }

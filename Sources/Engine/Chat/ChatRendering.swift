@@ -28,6 +28,29 @@ extension Engine {
                             bosToken: bosText, eosToken: eosText)
     }
 
+    /// The prompt tokens of a conversation rendered through `template` (default: the model's). A system turn needs a
+    /// template: a file without one takes a single user text as is, and would lose it (`.unsupported`).
+    /// OpenAI lets an assistant turn that only called tools have `content: null`; templates written without tools
+    /// in mind concatenate it and fail, so a failed render is retried once with empty text for null contents.
+    public func chatPrompt(_ messages: [ChatMessage], tools: [ChatTool] = [], variables: [String: JSONValue] = [:],
+                           template: ChatTemplate? = nil) throws(EngineError) -> [Int32] {
+        if template == nil && chatTemplate == nil && messages.contains(where: { $0.role == "system" }) {
+            throw .unsupported("this model's file has no chat template, so --system cannot be applied; put the system text in the prompt")
+        }
+        do {
+            return tokenizeChat(try renderChat(messages, tools: tools, variables: variables, template: template))
+        } catch {
+            guard messages.contains(where: { $0.content == nil }) else { throw error }
+            var filled = messages
+            for i in filled.indices where filled[i].content == nil { filled[i].content = "" }
+            return tokenizeChat(try renderChat(filled, tools: tools, variables: variables, template: template))
+        }
+    }
+
+    /// The template requests are rendered with where every conversation needs a prompt format (the server, a
+    /// workload replay): the model's own, or the stand-in for its family when its file has none.
+    public var servingTemplate: ChatTemplate { chatTemplate ?? .standIn(architecture: config.architecture) }
+
     /// Token ids of a rendered chat prompt: BOS added as the model asks, but only once when the template already
     /// wrote the BOS text (Llama 3's and Gemma's templates start with `{{ bos_token }}`).
     public func tokenizeChat(_ prompt: String) -> [Int32] {

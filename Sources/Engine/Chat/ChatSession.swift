@@ -46,7 +46,11 @@ public final class ChatSession {
     private var evaluated: [Int32] = []
     private var logits: [Float] = []
 
+    /// A conversation needs a chat template: `template`, or the model's own.
     public init(engine: Engine, contextLength: Int, template: ChatTemplate? = nil) throws(EngineError) {
+        guard template != nil || engine.chatTemplate != nil else {
+            throw .unsupported("this model's file has no chat template; give one with --chat-template FILE")
+        }
         self.engine = engine
         self.contextLength = contextLength
         self.template = template

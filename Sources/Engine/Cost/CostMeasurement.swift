@@ -14,9 +14,13 @@ public struct CostMeasurementPlan: Sendable {
 }
 
 extension Engine {
-    /// Measures this machine's throughput for pricing. `progress` gets one line per test.
+    /// Measures this machine's throughput for pricing. `progress` gets one line per test. The prompt and the
+    /// generated tokens must fit the model's trained context (`.unsupported` before any work).
     public func measureThroughput(_ plan: CostMeasurementPlan,
                                   progress: (String) -> Void = { _ in }) throws(EngineError) -> MeasuredThroughput {
+        guard plan.prompt + plan.generate <= config.trainedContextLength else {
+            throw .unsupported("-p \(plan.prompt) + -n \(plan.generate) exceed the model's context of \(config.trainedContextLength)")
+        }
         let pp = try benchmark(prompt: plan.prompt, generate: 0, depth: 0, repetitions: plan.repetitions)
         progress("prefill \(plan.prompt) tokens: \(String(format: "%.1f", pp.medianTs)) tok/s")
         let tg = try benchmark(prompt: 0, generate: plan.generate, depth: plan.prompt, repetitions: plan.repetitions)

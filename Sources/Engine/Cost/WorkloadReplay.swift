@@ -7,7 +7,7 @@ public struct ReplayOptions: Sendable {
     public var contextLength = 4096
     public var prefillChunk = 128
     public var prefixCache: PrefixCache?
-    public var temperature: Float = 0.7
+    public var temperature = SamplingParameters().temperature
     public var seed: UInt64 = 42
 
     public init() {}
@@ -25,14 +25,13 @@ extension Engine {
     /// think budget or schema can end in a valid answer under max_tokens). Chat prompts are rendered as `slm serve`
     /// renders them: the model's template, or a stand-in for a file without one.
     public func prepareReplay(_ requests: [WorkloadRequest], options: ReplayOptions) throws(CostError) -> [PreparedReplayRequest] {
-        let template = chatTemplate ?? .standIn(architecture: config.architecture)
+        let template = servingTemplate
         var prepared: [PreparedReplayRequest] = []
         for r in requests {
             func fail(_ s: String) -> CostError { .workloadLine(line: r.line, problem: s) }
             let prompt: [Int32]
             do { prompt = tokenizeChat(try renderChat(r.messages, template: template)) } catch { throw fail(error.description) }
-            // Room the engine may add for a reasoning section's markers, as the server allows.
-            let reserve = r.thinkBudget == nil ? 0 : 8
+            let reserve = r.thinkBudget == nil ? 0 : Engine.reasoningReserve
             guard prompt.count + r.maxTokens + reserve <= options.contextLength else {
                 throw fail("the prompt (\(prompt.count) tokens) + max_tokens (\(r.maxTokens)) exceeds the context of \(options.contextLength) tokens")
             }

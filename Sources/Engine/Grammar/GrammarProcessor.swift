@@ -6,8 +6,6 @@ public struct GrammarProcessor: LogitProcessor {
     public let vocab: TokenVocabulary
     public private(set) var state: GrammarState
     private var masks: TokenMaskBuilder
-    /// Full-vocabulary masks built so far (for tests and the benchmark's accounting).
-    public private(set) var fullMasks = 0
 
     /// Interned states kept between masks before the memo is dropped (each holds a 1 KB transition row).
     static let memoLimit = 16_384
@@ -32,7 +30,6 @@ public struct GrammarProcessor: LogitProcessor {
 
     /// allowed[t] for the whole vocabulary.
     public mutating func allowedMask() -> [Bool] {
-        fullMasks += 1
         if masks.internedCount > Self.memoLimit { masks = TokenMaskBuilder(grammar: grammar, vocab: vocab) }
         return masks.allowed(from: state)
     }

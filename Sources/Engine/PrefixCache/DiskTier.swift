@@ -50,8 +50,6 @@ final class DiskTier: @unchecked Sendable {
         BlockFile.read(path: path(index: index, hash: hash), layout: layout, index: index, hash: hash, parent: parent, tokens: tokens)
     }
 
-    func exists(index: Int, hash: Hash128) -> Bool { access(path(index: index, hash: hash), F_OK) == 0 }
-
     func touch(index: Int, hash: Hash128) { touch(path(index: index, hash: hash)) }
 
     private func touch(_ p: String) { _ = utimensat(AT_FDCWD, p, nil, 0) }
@@ -109,12 +107,6 @@ public enum CacheDirectory {
         /// Last access in nanoseconds since the epoch.
         public var mtimeNanos: Int
         public var isTemp: Bool
-    }
-
-    /// `$SLM_HOME/cache` (default `~/.cache/slm/cache`).
-    public static var defaultRoot: String {
-        if let home = ProcessInfo.processInfo.environment["SLM_HOME"], !home.isEmpty { return home + "/cache" }
-        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/slm/cache").path
     }
 
     /// Block and temporary files directly in one model directory.
