@@ -23,7 +23,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         .systemLibrary(
@@ -31,14 +35,32 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]),
         .target(name: "CKernels", dependencies: ["COpenBLAS"], path: "Sources/CKernels", cSettings: kernelFlags),
         .target(name: "GGUF", path: "Sources/GGUF"),
-        .target(name: "Tokenizers", dependencies: ["GGUF"], path: "Sources/Tokenizers"),
+        .target(
+            name: "Tokenizers",
+            dependencies: ["GGUF", .product(name: "HeapModule", package: "swift-collections")],
+            path: "Sources/Tokenizers"),
         .target(name: "SLMModels", dependencies: ["CKernels", "GGUF"], path: "Sources/Models"),
         .target(name: "SLMJinja", path: "Sources/Jinja"),
         .target(
             name: "SLMEngine",
-            dependencies: ["SLMModels", "Tokenizers", "CKernels", "SLMJinja", .product(name: "HeapModule", package: "swift-collections")],
+            dependencies: [
+                "SLMModels", "Tokenizers", "CKernels", "SLMJinja",
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "HeapModule", package: "swift-collections"),
+            ],
             path: "Sources/Engine"),
-        .target(name: "ModelStore", path: "Sources/ModelStore"),
+        .target(
+            name: "ModelStore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
+            path: "Sources/ModelStore"),
         .target(
             name: "SLMServer",
             dependencies: [
@@ -60,6 +82,7 @@ let package = Package(
                 "SLMEngine", "ModelStore", "GGUF", "Tokenizers", "SLMModels", "SLMServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             path: "Sources/slm"),
 

@@ -1,4 +1,5 @@
-/// xoshiro256** seeded through SplitMix64: the same seed gives the same stream on every machine.
+/// xoshiro256** seeded through SplitMix64: the same seed gives the same stream on every machine. Written here: the
+/// standard library's generator cannot be seeded, and a seeded stream must not change with a package's version.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
     private var s: (UInt64, UInt64, UInt64, UInt64)
 

@@ -1,4 +1,5 @@
 import Foundation
+import SystemPackage
 
 /// Everything that can go wrong in the model store; `description` is one line naming the model, path or source.
 public enum ModelStoreError: Error, CustomStringConvertible, Equatable {
@@ -46,6 +47,7 @@ public enum ModelStoreError: Error, CustomStringConvertible, Equatable {
 /// A Foundation error in words a user can act on: the POSIX reason (strerror) under it when there is one, never
 /// "NSCocoaErrorDomain error 512". (Public for the CLI.)
 public func systemReason(_ error: Error) -> String {
+    if let e = error as? Errno { return e.description }
     let ns = error as NSError
     let underlying = (ns.userInfo[NSUnderlyingErrorKey] as? NSError) ?? ns
     if underlying.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(underlying.code))) }
@@ -56,6 +58,11 @@ public func systemReason(_ error: Error) -> String {
     case NSFileWriteVolumeReadOnlyError: return String(cString: strerror(EROFS))
     default: return "the operation failed"
     }
+}
+
+/// strerror(errno) as a String.
+func errnoText(_ code: Int32 = errno) -> String {
+    String(cString: strerror(code))
 }
 
 /// Why one source of a pull failed; becomes one entry of `ModelStoreError.allSourcesFailed`.

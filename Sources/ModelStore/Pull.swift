@@ -238,6 +238,7 @@ final class FileLock {
             throw .io(path: path, reason: "cannot lock: \(reason)")
         }
         onWait()
+        // swift-system has no flock(2), so its EINTR retry is written here.
         while flock(fd, LOCK_EX) != 0 {
             if errno == EINTR { continue }
             let reason = errnoText()

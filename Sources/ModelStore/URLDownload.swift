@@ -1,15 +1,18 @@
+import AsyncHTTPClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import SystemPackage
+import struct SystemPackage.FileDescriptor  // not NIOCore's protocol of that name
 
-/// Downloads `url` into `destination` with URLSession, streaming to disk. When `destination` already holds bytes (an
-/// interrupted earlier transfer), asks for the rest with an HTTP Range request and appends what a 206 answer brings; a
-/// 200 answer restarts from the first byte. A file URL (a local mirror) is copied directly, since URLSession on Linux
-/// does not open file URLs. `timeout` is the longest wait for a connection or for the next bytes; the transfer as a
-/// whole has no limit. More than `maxBytes` bytes in all fail the download (a wrong file must not fill the disk).
-/// Returns the offset the transfer resumed at (0: from the start). A failure after bytes arrived keeps them
-/// (`SourceFailure.keepsPartial`), so the next attempt resumes.
+/// Downloads `url` into `destination` with AsyncHTTPClient, streaming to disk. When `destination` already holds bytes
+/// (an interrupted earlier transfer), asks for the rest with an HTTP Range request and appends what a 206 answer
+/// brings; a 200 answer restarts from the first byte. A file URL (a local mirror) is copied directly. `timeout` is the
+/// longest wait for a connection or for the next bytes; the transfer as a whole has no limit. More than `maxBytes`
+/// bytes in all fail the download (a wrong file must not fill the disk). Returns the offset the transfer resumed at
+/// (0: from the start). A failure after bytes arrived keeps them (`SourceFailure.keepsPartial`), so the next attempt
+/// resumes.
 @discardableResult
 func downloadURL(
     _ url: URL, to destination: URL, maxBytes: Int64, timeout: TimeInterval, progress: ProgressSink
@@ -20,148 +23,142 @@ func downloadURL(
     }
     var existing = Int64(fileInfo(destination.path)?.size ?? 0)
     if existing > maxBytes { existing = 0 }
-    let fd = open(destination.path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw SourceFailure("cannot create \(destination.path): \(errnoText())") }
-    defer { close(fd) }
-    if existing == 0 { _ = ftruncate(fd, 0) }
+    let file: FileDescriptor
+    do {
+        file = try FileDescriptor.open(FilePath(destination.path), .writeOnly, options: [.create, .closeOnExec],
+                                       permissions: [.ownerReadWrite, .groupRead, .otherRead])
+        if existing == 0 { try file.resize(to: 0) }
+    } catch {
+        throw SourceFailure("cannot create \(destination.path): \(systemReason(error))")
+    }
+    defer { try? file.close() }
 
-    let delegate = DownloadDelegate(fd: fd, offset: existing, maxBytes: maxBytes, timeout: timeout, progress: progress)
-    let configuration = URLSessionConfiguration.ephemeral
-    configuration.timeoutIntervalForRequest = timeout
-    configuration.timeoutIntervalForResource = 7 * 24 * 3600
-    configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-    let session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: nil)
-    var request = URLRequest(url: url, timeoutInterval: timeout)
+    guard var request = try? HTTPClient.Request(url: url) else { throw SourceFailure("unsupported URL") }
+    request.headers.add(name: "User-Agent", value: "slm")
     if existing > 0 {
-        request.setValue("bytes=\(existing)-", forHTTPHeaderField: "Range")
+        request.headers.add(name: "Range", value: "bytes=\(existing)-")
         progress.message("resuming at byte \(existing) (\(String(format: "%.1f", Double(existing) / 1e6)) MB already here)")
     }
-    let task = session.dataTask(with: request)
-    task.resume()
-    delegate.finished.wait()
-    session.finishTasksAndInvalidate()
+    let wait = TimeAmount.milliseconds(Int64(timeout * 1000))
+    var pool = HTTPClient.Configuration.ConnectionPool()
+    // A refused connection fails this source at once instead of being retried until the connect timeout.
+    pool.retryConnectionEstablishment = false
+    let configuration = HTTPClient.Configuration(timeout: .init(connect: wait, read: wait), connectionPool: pool)
+    let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    defer { try? client.syncShutdown() }
 
-    if let failure = delegate.failure { throw failure }
-    guard fsync(fd) == 0 || errno == EINVAL else { throw SourceFailure("cannot write \(destination.path): \(errnoText())") }
-    return delegate.startOffset
+    let delegate = DownloadDelegate(file: file, offset: existing, maxBytes: maxBytes, progress: progress)
+    do {
+        try client.execute(request: request, delegate: delegate).wait()
+    } catch {
+        if let failure = delegate.failure { throw failure }
+        let position = delegate.position
+        var reason = networkReason(error, timeout: timeout)
+        if let total = position.total, position.done < total {
+            reason = "the transfer stopped after \(position.done) of \(total) bytes (\(reason))"
+        }
+        throw SourceFailure(reason, keepsPartial: position.done > 0)
+    }
+    guard fsync(file.rawValue) == 0 || errno == EINVAL else {
+        throw SourceFailure("cannot write \(destination.path): \(errnoText())")
+    }
+    return delegate.position.start
 }
 
-/// Receives the body of one data task and writes it to a file descriptor. URLSession calls it on its own queue;
-/// the downloading thread waits on `finished` and reads `failure` and `startOffset` only after that.
-private final class DownloadDelegate: NSObject, URLSessionDataDelegate, @unchecked Sendable {
-    let finished = DispatchSemaphore(value: 0)
-    private let fd: Int32
+/// Writes the body of one response to a file descriptor, at the offset the response starts at. AsyncHTTPClient
+/// calls it on one event loop, one callback at a time; each received buffer is written there and then (a blocking
+/// write to the page cache). The downloading thread reads `failure` and `position` after the request has ended.
+private final class DownloadDelegate: HTTPClientResponseDelegate, @unchecked Sendable {
+    typealias Response = Void
+
+    private let file: FileDescriptor
     private let requestedOffset: Int64
     private let maxBytes: Int64
-    private let timeout: TimeInterval
     private let progress: ProgressSink
     private let lock = NSLock()
-    private var offset: Int64 = 0
+    private var offset: Int64
     private var received: Int64 = 0
     private var expected: Int64?
-    /// Whether `expected` came from the server's Content-Length (rather than our own limit).
-    private var expectedFromServer = false
+    /// The answer says there is nothing more to write (416 to a range starting at the end of the file).
+    private var ignoresBody = false
     private var failureValue: SourceFailure?
 
     var failure: SourceFailure? { lock.withLock { failureValue } }
-    var startOffset: Int64 { lock.withLock { offset } }
+    /// Where the response started in the file, bytes in the file so far and the size the file should reach.
+    var position: (start: Int64, done: Int64, total: Int64?) { lock.withLock { (offset, offset + received, expected) } }
 
-    init(fd: Int32, offset: Int64, maxBytes: Int64, timeout: TimeInterval, progress: ProgressSink) {
-        self.fd = fd
+    init(file: FileDescriptor, offset: Int64, maxBytes: Int64, progress: ProgressSink) {
+        self.file = file
         requestedOffset = offset
         self.offset = offset
         self.maxBytes = maxBytes
-        self.timeout = timeout
         self.progress = progress
     }
 
-    private func fail(_ reason: String, keepsPartial: Bool) {
-        lock.withLock {
-            if failureValue == nil { failureValue = SourceFailure(reason, keepsPartial: keepsPartial && received + offset > 0) }
+    /// Records the first failure and returns a failed future with it, which ends the request.
+    private func fail(_ task: HTTPClient.Task<Void>, _ reason: String, keepsPartial: Bool) -> EventLoopFuture<Void> {
+        let failure = lock.withLock {
+            if failureValue == nil {
+                failureValue = SourceFailure(reason, keepsPartial: keepsPartial && received + offset > 0)
+            }
+            return failureValue!
         }
+        return task.eventLoop.makeFailedFuture(failure)
     }
 
-    func urlSession(
-        _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-        completionHandler: @escaping (URLSession.ResponseDisposition) -> Void
-    ) {
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 200
+    func didReceiveHead(task: HTTPClient.Task<Void>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+        let status = Int(head.status.code)
         var start: Int64 = 0
         switch status {
         case 206:
             // "Content-Range: bytes START-END/TOTAL": the rest of the file, from where we stopped.
-            let range = (response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Content-Range") ?? ""
+            let range = head.headers.first(name: "Content-Range") ?? ""
             guard let first = parseContentRangeStart(range), first == requestedOffset else {
-                fail("the server resumed at '\(range)', not at byte \(requestedOffset)", keepsPartial: false)
-                completionHandler(.cancel)
-                return
+                return fail(task, "the server resumed at '\(range)', not at byte \(requestedOffset)", keepsPartial: false)
             }
             start = first
         case 416 where requestedOffset > 0 && requestedOffset == maxBytes:
             // Nothing left to send: the earlier transfer had every byte.
-            lock.withLock { offset = requestedOffset }
-            completionHandler(.cancel)
-            return
+            lock.withLock { ignoresBody = true }
+            return task.eventLoop.makeSucceededVoidFuture()
         case 200..<300:
             start = 0
         default:
-            fail("HTTP status \(status)", keepsPartial: requestedOffset > 0 && status != 416)
-            completionHandler(.cancel)
-            return
+            return fail(task, "HTTP status \(status)", keepsPartial: requestedOffset > 0 && status != 416)
         }
         if start == 0 && requestedOffset > 0 {
             progress.message("the server sent the whole file; starting again from the first byte")
-            _ = ftruncate(fd, 0)
+            try? file.resize(to: 0)
         }
-        let length = response.expectedContentLength
+        let length = head.headers.first(name: "Content-Length").flatMap { Int64($0) } ?? -1
         if length > 0 && start + length > maxBytes {
-            fail("the server announces \(start + length) bytes, expected at most \(maxBytes)", keepsPartial: false)
-            completionHandler(.cancel)
-            return
+            return fail(task, "the server announces \(start + length) bytes, expected at most \(maxBytes)", keepsPartial: false)
         }
         lock.withLock {
             offset = start
             expected = length > 0 ? start + length : (maxBytes < Int64.max / 2 ? maxBytes : nil)
-            expectedFromServer = length > 0
         }
-        _ = lseek(fd, off_t(start), SEEK_SET)
-        completionHandler(.allow)
+        return task.eventLoop.makeSucceededVoidFuture()
     }
 
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        let (done, total, tooMuch): (Int64, Int64?, Bool) = lock.withLock {
-            received += Int64(data.count)
-            return (offset + received, expected, offset + received > maxBytes)
+    func didReceiveBodyPart(task: HTTPClient.Task<Void>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+        let (skip, at, total) = lock.withLock { (ignoresBody, offset + received, expected) }
+        if skip { return task.eventLoop.makeSucceededVoidFuture() }
+        let done = at + Int64(buffer.readableBytes)
+        if done > maxBytes { return fail(task, "more than the expected \(maxBytes) bytes", keepsPartial: false) }
+        do {
+            try buffer.withUnsafeReadableBytes { _ = try file.writeAll(toAbsoluteOffset: at, $0) }
+        } catch {
+            return fail(task, "cannot write the download: \(systemReason(error))", keepsPartial: true)
         }
-        if tooMuch {
-            fail("more than the expected \(maxBytes) bytes", keepsPartial: false)
-            dataTask.cancel()
-            return
-        }
-        let err = data.withUnsafeBytes { writeFully(fd, $0) }
-        if err != 0 {
-            fail("cannot write the download: \(errnoText(err))", keepsPartial: true)
-            dataTask.cancel()
-            return
-        }
+        lock.withLock { received += Int64(buffer.readableBytes) }
         progress.progress(done: done, total: total)
+        return task.eventLoop.makeSucceededVoidFuture()
     }
 
-    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
-        if let error {
-            let (done, total) = lock.withLock { (offset + received, expected) }
-            var reason = networkReason(error, timeout: timeout)
-            if let total, done < total { reason = "the transfer stopped after \(done) of \(total) bytes (\(reason))" }
-            fail(reason, keepsPartial: true)
-        } else {
-            // A server that closes the connection early without an error still leaves the file short.
-            let (done, total, declared) = lock.withLock { (offset + received, expected, expectedFromServer) }
-            if declared, let total, done < total {
-                fail("the transfer stopped after \(done) of \(total) bytes", keepsPartial: true)
-            }
-        }
-        finished.signal()
-    }
+    // A body shorter than its Content-Length ends in an error (`HTTPClientError.remoteConnectionClosed`), so a
+    // request that finishes has every byte it announced.
+    func didFinishRequest(task: HTTPClient.Task<Void>) throws {}
 }
 
 /// START of "bytes START-END/TOTAL".
@@ -170,67 +167,67 @@ func parseContentRangeStart(_ header: String) -> Int64? {
     return Int64(header.dropFirst(6).prefix { $0 != "-" })
 }
 
-/// A URLSession failure in words (Foundation's own texts and codes are not for users).
+/// A transfer's failure in words (the libraries' own texts are not for users).
 func networkReason(_ error: Error, timeout: TimeInterval) -> String {
-    guard let code = (error as? URLError)?.code else { return "network error" }
-    switch code {
-    case .timedOut: return "no data for \(Int(timeout)) s (timed out)"
-    case .networkConnectionLost: return "the connection was closed before the end of the file"
-    case .cannotConnectToHost: return "cannot connect to the server (connection refused)"
-    case .cannotFindHost, .dnsLookupFailed: return "cannot resolve the server's host name"
-    case .notConnectedToInternet: return "no network connection"
-    case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
-         .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot:
-        return "the secure connection failed (TLS)"
-    case .badServerResponse: return "the server's response is malformed"
-    case .unsupportedURL: return "unsupported URL"
-    case .cancelled: return "cancelled"
-    case .unknown: return "the connection failed"
-    default: return "network error (URLError \(code.rawValue))"
+    if let e = error as? HTTPClientError {
+        switch e {
+        case .readTimeout: return "no data for \(Int(timeout)) s (timed out)"
+        case .connectTimeout, .tlsHandshakeTimeout: return "no connection within \(Int(timeout)) s (timed out)"
+        case .remoteConnectionClosed: return "the connection was closed before the end of the file"
+        case .redirectLimitReached, .redirectCycleDetected: return "too many redirects"
+        default: return "the connection failed (\(e))"
+        }
     }
+    if let e = error as? NIOConnectionError {
+        if let failure = e.connectionErrors.last { return networkReason(failure.error, timeout: timeout) }
+        return "cannot resolve the server's host name"
+    }
+    if let e = error as? IOError {
+        if e.errnoCode == ECONNREFUSED { return "cannot connect to the server (connection refused)" }
+        return "the connection failed (\(errnoText(e.errnoCode)))"
+    }
+    return "the connection failed (\(error))"
 }
 
 /// write(2) until all of `bytes` is out; 0, or the errno that stopped it. (Public for the CLI's own output files.)
 public func writeFully(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
-    guard let base = bytes.baseAddress else { return 0 }
-    var done = 0
-    while done < bytes.count {
-        let n = write(fd, base + done, bytes.count - done)
-        if n < 0 {
-            if errno == EINTR { continue }
-            return errno
-        }
-        done += n
+    do {
+        try FileDescriptor(rawValue: fd).writeAll(bytes)
+        return 0
+    } catch {
+        return (error as? Errno)?.rawValue ?? EIO
     }
-    return 0
 }
 
 /// Copies a local file in 4 MB chunks with progress; more than `maxBytes` bytes fail the copy.
 private func copyLocalFile(
     _ path: String, to destination: URL, maxBytes: Int64, progress: ProgressSink
 ) throws(SourceFailure) {
-    let input = open(path, O_RDONLY | O_CLOEXEC)
-    guard input >= 0 else { throw SourceFailure("cannot open \(path): \(errnoText())") }
-    defer { close(input) }
-    let output = open(destination.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    guard output >= 0 else { throw SourceFailure("cannot create \(destination.path): \(errnoText())") }
-    defer { close(output) }
     let total = fileInfo(path).map { Int64($0.size) }
-    let chunk = 4 << 20
-    let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunk, alignment: 64)
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4 << 20, alignment: 64)
     defer { buffer.deallocate() }
+    let input: FileDescriptor, output: FileDescriptor
+    do { input = try FileDescriptor.open(FilePath(path), .readOnly, options: .closeOnExec) } catch {
+        throw SourceFailure("cannot open \(path): \(systemReason(error))")
+    }
+    defer { try? input.close() }
+    do {
+        output = try FileDescriptor.open(FilePath(destination.path), .writeOnly, options: [.create, .truncate, .closeOnExec],
+                                         permissions: [.ownerReadWrite, .groupRead, .otherRead])
+    } catch {
+        throw SourceFailure("cannot create \(destination.path): \(systemReason(error))")
+    }
+    defer { try? output.close() }
     var copied: Int64 = 0
     while true {
-        let n = read(input, buffer, chunk)
-        if n < 0 {
-            if errno == EINTR { continue }
-            throw SourceFailure("cannot read \(path): \(errnoText())")
-        }
+        let n: Int
+        do { n = try input.read(into: buffer) } catch { throw SourceFailure("cannot read \(path): \(systemReason(error))") }
         if n == 0 { break }
         copied += Int64(n)
         if copied > maxBytes { throw SourceFailure("more than the expected \(maxBytes) bytes") }
-        let err = writeFully(output, UnsafeRawBufferPointer(start: buffer, count: n))
-        if err != 0 { throw SourceFailure("cannot write \(destination.path): \(errnoText(err))") }
+        do { try output.writeAll(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) } catch {
+            throw SourceFailure("cannot write \(destination.path): \(systemReason(error))")
+        }
         progress.progress(done: copied, total: total)
     }
 }

@@ -1,3 +1,5 @@
+import HeapModule
+
 /// One word's UTF-8 characters as a linked list whose adjacent pairs merge best-first: llama.cpp's `llm_symbol`
 /// list and bigram queue, which both tokenizer families drive. Which pairs may merge, and in what order, is the
 /// family's part (`priority`: lowest first; ties: the leftmost pair).
@@ -28,13 +30,13 @@ struct SymbolChain {
         priority: (_ l: Int, _ left: Symbol, _ r: Int, _ right: Symbol) -> Priority?,
         merged: (_ l: Int, _ symbol: Symbol) -> Void
     ) {
-        var queue = PriorityQueue<Pair<Priority>>()
+        var queue = Heap<Pair<Priority>>()
         func addPair(_ l: Int, _ r: Int) {
             guard l >= 0, r >= 0, let p = priority(l, symbols[l], r, symbols[r]) else { return }
-            queue.push(Pair(priority: p, left: l, right: r, size: symbols[l].length + symbols[r].length))
+            queue.insert(Pair(priority: p, left: l, right: r, size: symbols[l].length + symbols[r].length))
         }
         for i in 1..<max(symbols.count, 1) { addPair(i - 1, i) }
-        while let pair = queue.pop() {
+        while let pair = queue.popMin() {
             let l = pair.left, r = pair.right
             // Skip a pair one of whose symbols has changed since it was queued.
             if symbols[l].length == 0 || symbols[r].length == 0
@@ -59,7 +61,9 @@ struct SymbolChain {
     }
 }
 
-/// A queued pair of adjacent symbols; `size` is their combined length when queued, to spot a stale entry.
+/// A queued pair of adjacent symbols; `size` is their combined length when queued, to spot a stale entry. Pairs that
+/// compare equal (same priority, same left symbol) can only be copies of one pair of which at most one merges, so the
+/// heap's order among them does not change the result.
 private struct Pair<Priority: Comparable>: Comparable {
     let priority: Priority
     let left: Int

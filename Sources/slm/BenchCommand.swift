@@ -67,19 +67,17 @@ struct Bench: ParsableCommand {
         let file = URL(fileURLWithPath: engine.file.path).lastPathComponent
         let type = "\(engine.config.architecture) \(engine.file.tensors.count) tensors"
         if output == "json" {
-            let objects = results.map { r -> String in
-                let samples = r.samplesTs.map { String(format: "%.6f", $0) }.joined(separator: ", ")
-                let ns = r.samplesNs.map { String(format: "%.0f", $0) }.joined(separator: ", ")
-                return """
-                  {"model_filename": "\(file)", "model_type": "\(type)", "model_size": \(engine.file.fileSize), \
-                "n_prompt": \(r.promptTokens), "n_gen": \(r.generatedTokens), "n_depth": \(r.depth), \
-                "n_parallel": \(r.sequences), \
-                "n_threads": \(engine.threads), "avg_ns": \(String(format: "%.0f", r.avgNs)), \
-                "stddev_ns": \(String(format: "%.0f", r.stddevNs)), "avg_ts": \(String(format: "%.6f", r.avgTs)), \
-                "stddev_ts": \(String(format: "%.6f", r.stddevTs)), "samples_ns": [\(ns)], "samples_ts": [\(samples)]}
-                """
+            let records = results.map { r in
+                BenchRecord(
+                    modelFilename: file, modelType: type, modelSize: engine.file.fileSize, nPrompt: r.promptTokens,
+                    nGen: r.generatedTokens, nDepth: r.depth, nParallel: r.sequences, nThreads: engine.threads,
+                    avgNs: wholeNs(r.avgNs), stddevNs: wholeNs(r.stddevNs), avgTs: sixDecimals(r.avgTs),
+                    stddevTs: sixDecimals(r.stddevTs), samplesNs: r.samplesNs.map(wholeNs), samplesTs: r.samplesTs.map(sixDecimals))
             }
-            Stdio.out("[\n" + objects.joined(separator: ",\n") + "\n]\n")
+            let encoder = JSONEncoder()
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            Stdio.out(String(decoding: try encoder.encode(records), as: UTF8.self) + "\n")
         } else {
             var s = "| model | size | backend | threads | test | t/s |\n| --- | ---: | --- | ---: | ---: | ---: |\n"
             let size = String(format: "%.2f MiB", Double(engine.file.fileSize) / 1_048_576)
@@ -91,3 +89,27 @@ struct Bench: ParsableCommand {
         }
     }
 }
+
+/// One test in `-o json`, under llama-bench's field names (`modelFilename` is written `model_filename`).
+struct BenchRecord: Encodable {
+    var modelFilename: String
+    var modelType: String
+    var modelSize: Int
+    var nPrompt: Int
+    var nGen: Int
+    var nDepth: Int
+    var nParallel: Int
+    var nThreads: Int
+    var avgNs: Int64
+    var stddevNs: Int64
+    var avgTs: Double
+    var stddevTs: Double
+    var samplesNs: [Int64]
+    var samplesTs: [Double]
+}
+
+/// Nanoseconds as llama-bench prints them (`%.0f`).
+func wholeNs(_ x: Double) -> Int64 { Int64(x.rounded(.toNearestOrEven)) }
+
+/// Tokens per second to llama-bench's six decimals (`%.6f`), which JSON then prints without trailing zeros.
+func sixDecimals(_ x: Double) -> Double { (x * 1e6).rounded(.toNearestOrEven) / 1e6 }

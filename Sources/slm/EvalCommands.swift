@@ -31,30 +31,44 @@ struct Logits: ParsableCommand {
             throw CLIError.runtime("the prompt has \(tokens.count) tokens, more than the model's context of \(engine.config.trainedContextLength)")
         }
         let rows = try runtime { () throws(EngineError) in try engine.topLogitsWithLogSumExp(tokens, top: top) }
-        func pieceText(_ id: Int32) -> String {
-            jsonString(String(decoding: engine.tokenizer.tokenBytes(id, renderSpecial: true), as: UTF8.self))
+        func piece(_ id: Int32) -> String {
+            String(decoding: engine.tokenizer.tokenBytes(id, renderSpecial: true), as: UTF8.self)
         }
-        func list<T>(_ xs: [T], _ f: (T) -> String) -> String { "[" + xs.map(f).joined(separator: ", ") + "]" }
-        var s = "{\"tokens\": " + list(tokens) { String($0) }
-        s += ", \"pieces\": " + list(tokens, pieceText)
-        s += ", \"top\": " + list(rows) { row in list(row.top) { "[\($0.0), \(jsonFloat($0.1))]" } }
-        s += ", \"top_pieces\": " + list(rows) { row in list(row.top) { pieceText($0.0) } }
-        s += ", \"top_probs\": " + list(rows) { row in
-            list(row.top) { jsonFloat(Float(exp(Double($0.1) - row.logSumExp))) }
-        }
-        Stdio.out(s + "}\n")
+        let output = LogitsOutput(
+            tokens: tokens, pieces: tokens.map(piece),
+            top: rows.map { row in row.top.map { IDLogit(id: $0.0, logit: $0.1) } },
+            topPieces: rows.map { row in row.top.map { piece($0.0) } },
+            topProbs: rows.map { row in row.top.map { finiteForJSON(Float(exp(Double($0.1) - row.logSumExp))) } })
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        Stdio.out(String(decoding: try encoder.encode(output), as: UTF8.self) + "\n")
     }
 }
 
-func jsonFloat(_ x: Float) -> String {
-    x.isFinite ? "\(x)" : (x > 0 ? "1e38" : "-1e38")
+/// `slm logits` output (docs/INTERFACE.md); keys are written in snake case, sorted.
+struct LogitsOutput: Encodable {
+    var tokens: [Int32]
+    var pieces: [String]
+    var top: [[IDLogit]]
+    var topPieces: [[String]]
+    var topProbs: [[Float]]
 }
 
-/// `s` as a JSON string literal.
-func jsonString(_ s: String) -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.withoutEscapingSlashes]
-    return (try? encoder.encode(s)).map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
+/// A `[id, logit]` pair; an infinite logit is written as ±1e38 (JSON has no infinity).
+struct IDLogit: Encodable {
+    var id: Int32
+    var logit: Float
+
+    func encode(to encoder: Encoder) throws {
+        var pair = encoder.unkeyedContainer()
+        try pair.encode(id)
+        try pair.encode(finiteForJSON(logit))
+    }
+}
+
+func finiteForJSON(_ x: Float) -> Float {
+    x.isFinite ? x : (x > 0 ? 1e38 : -1e38)
 }
 
 struct Perplexity: ParsableCommand {

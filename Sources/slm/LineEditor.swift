@@ -1,4 +1,5 @@
 import Foundation
+import SystemPackage
 
 /// Reads lines from a terminal with editing (left/right, Home/End or Ctrl-A/E, Backspace/Delete, Ctrl-U) and history
 /// (up/down), in raw mode only while a line is being read; the prompt and the line are drawn on stderr. Ctrl-C clears
@@ -97,12 +98,8 @@ final class LineEditor {
 
     private func readByte() -> UInt8? {
         var b: UInt8 = 0
-        while true {
-            let n = Foundation.read(STDIN_FILENO, &b, 1)
-            if n == 1 { return b }
-            if n < 0 && errno == EINTR { continue }
-            return nil
-        }
+        let n = try? withUnsafeMutableBytes(of: &b) { try FileDescriptor.standardInput.read(into: $0) }
+        return n == 1 ? b : nil
     }
 
     private func draw(_ s: String) {

@@ -91,4 +91,41 @@ final class CommandTests: EndToEndTestCase {
             XCTAssertLessThanOrEqual(defaults, 1, "\(command): a default stated twice: \(e)", file: file, line: line)
         }
     }
+
+    /// `bench -o json`: one object per test under llama-bench's field names, keys sorted, nanoseconds as integers and
+    /// tokens per second with at most six decimals.
+    func testBenchJSONHasLlamaBenchFields() throws {
+        _ = try requireSmolLM()
+        let r = try SLM.succeed(["bench", "-p", "8", "-n", "4", "-r", "2", "-t", "1", "-o", "json", "--quiet"])
+        let tests = try XCTUnwrap(try JSONSerialization.jsonObject(with: r.stdout) as? [[String: Any]], r.out)
+        let fields = ["avg_ns", "avg_ts", "model_filename", "model_size", "model_type", "n_depth", "n_gen", "n_parallel",
+                      "n_prompt", "n_threads", "samples_ns", "samples_ts", "stddev_ns", "stddev_ts"]
+        XCTAssertEqual(tests.count, 2, r.out)
+        for (test, (prompt, generated)) in zip(tests, [(8, 0), (0, 4)]) {
+            XCTAssertEqual(test.keys.sorted(), fields)
+            XCTAssertEqual(test["model_filename"] as? String, TestPaths.smollmFile)
+            XCTAssertEqual(test["n_prompt"] as? Int, prompt)
+            XCTAssertEqual(test["n_gen"] as? Int, generated)
+            XCTAssertEqual(test["n_threads"] as? Int, 1)
+            XCTAssertEqual(test["n_parallel"] as? Int, 1)
+            XCTAssertEqual((test["samples_ns"] as? [Int])?.count, 2)
+            XCTAssertEqual((test["samples_ts"] as? [Double])?.count, 2)
+            XCTAssertGreaterThan(test["avg_ts"] as? Double ?? 0, 0)
+        }
+        // The text: keys in sorted order; ns whole numbers; tok/s with at most six decimals.
+        let keys = r.out.split(separator: "\n").compactMap { line -> String? in
+            guard let colon = line.range(of: "\" :") else { return nil }
+            return String(line[..<colon.lowerBound].drop { $0 == " " || $0 == "\"" })
+        }
+        XCTAssertEqual(keys, fields + fields, r.out)
+        let numbers = try NSRegularExpression(pattern: #""(avg|stddev)_(ns|ts)" : ([0-9.e+-]+)"#)
+        let text = r.out as NSString
+        let matches = numbers.matches(in: r.out, range: NSRange(location: 0, length: text.length))
+        XCTAssertEqual(matches.count, 8, r.out)
+        for m in matches {
+            let unit = text.substring(with: m.range(at: 2)), value = text.substring(with: m.range(at: 3))
+            let decimals = value.split(separator: ".").dropFirst().first?.count ?? 0
+            XCTAssertTrue(unit == "ns" ? decimals == 0 && Int(value) != nil : decimals <= 6 && Double(value) != nil, value)
+        }
+    }
 }

@@ -227,4 +227,28 @@ final class HubPullTests: StoreTestCase {
         XCTAssertEqual(downloads(), 3, "--force fetches again")
         XCTAssertEqual(try Data(contentsOf: path), Data(bytes))
     }
+
+    /// A partial file that already holds every byte: the range request is answered 416, and the file is verified and
+    /// installed as it is.
+    func testCompletePartialFileIsInstalledAfterA416() throws {
+        let (bytes, _) = try publish("done-Q4_0.gguf", count: 50_000, seed: 14)
+        try FileManager.default.createDirectory(at: store.modelsDirectory, withIntermediateDirectories: true)
+        try Data(bytes).write(to: store.modelsDirectory.appendingPathComponent(".done-Q4_0.gguf.partial"))
+        let path = try store.pull(try target("hf.co/org/repo:Q4_0"), progress: sink)
+        XCTAssertEqual(try Data(contentsOf: path), Data(bytes))
+        XCTAssertEqual(server.requests.filter { $0.contains("/resolve/") },
+                       ["GET /org/repo/resolve/main/done-Q4_0.gguf bytes=50000-"])
+        XCTAssertNil(partialSize("done-Q4_0.gguf"))
+    }
+
+    /// A file the server announces (Content-Length) as larger than the listing's size is refused before its body
+    /// is written, and nothing is kept.
+    func testAnnouncedSizeBeyondTheExpectedFails() throws {
+        let (url, _, digest) = try upstream("big-Q4_0.gguf", count: 5000, seed: 15)
+        try server.publish("org/repo", [.init(name: "big-Q4_0.gguf", source: url, size: 1000, sha256: digest)])
+        XCTAssertThrowsError(try store.pull(try target("hf.co/org/repo:Q4_0"), progress: sink)) { error in
+            XCTAssertTrue("\(error)".contains("the server announces 5000 bytes, expected at most 1000"), "\(error)")
+        }
+        XCTAssertNil(partialSize("big-Q4_0.gguf"))
+    }
 }

@@ -1,5 +1,6 @@
 /// A parsed JSON document that keeps object keys in their written order (a schema's `properties` order is the order
-/// the generated object follows) and numbers as written. Nesting deeper than `maxDepth` is an error.
+/// the generated object follows) and numbers as written, which Foundation's JSONSerialization and JSONDecoder do not
+/// keep. Nesting deeper than `maxDepth` is an error.
 public indirect enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SystemPackage
 
 /// One block on disk: a 128-byte header, the block's token ids (i32), then its K/V payload (f16), all little-endian.
 ///
@@ -213,25 +214,15 @@ enum BlockFile {
 }
 
 func readFully(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) -> Bool {
-    guard let base = buffer.baseAddress else { return true }
     var done = 0
     while done < buffer.count {
-        let n = read(fd, base + done, buffer.count - done)
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 { return false }
+        guard let n = try? FileDescriptor(rawValue: fd).read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[done...])),
+              n > 0 else { return false }
         done += n
     }
     return true
 }
 
 func writeFully(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) -> Bool {
-    guard let base = buffer.baseAddress else { return true }
-    var done = 0
-    while done < buffer.count {
-        let n = write(fd, base + done, buffer.count - done)
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 { return false }
-        done += n
-    }
-    return true
+    (try? FileDescriptor(rawValue: fd).writeAll(buffer)) != nil
 }

@@ -2,7 +2,8 @@
 ///
 /// Not cryptographic. It only has to spread keys and catch corruption: a block is used only after its exact token
 /// ids, its parent's hash and the model identity have been compared, so a collision costs a cache miss, never a
-/// wrong answer.
+/// wrong answer. Written here rather than taken from a package: its values name files on disk, so they must not change
+/// with a library's version, and a cryptographic hash would cost more than a block's checksum needs.
 public struct Hash128: Hashable, Sendable, CustomStringConvertible {
     public var high: UInt64
     public var low: UInt64

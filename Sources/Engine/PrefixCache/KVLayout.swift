@@ -2,6 +2,7 @@ import Foundation
 import CKernels
 import GGUF
 import SLMModels
+import SystemPackage
 
 /// What a cached block's bytes mean: which model and kernels computed them and how they are laid out. Two layouts
 /// that differ in any field never share a block (their chains start from different roots).
@@ -101,8 +102,10 @@ public enum ModelFingerprint {
                 let n = min(chunk, count - done)
                 var got = 0
                 while fd >= 0 && got < n {
-                    let r = pread(fd, buffer.baseAddress! + got, n - got, off_t(start + done + got))
-                    if r > 0 { got += r } else if r < 0 && errno == EINTR { continue } else { break }
+                    let r = try? FileDescriptor(rawValue: fd).read(
+                        fromAbsoluteOffset: Int64(start + done + got), into: UnsafeMutableRawBufferPointer(rebasing: buffer[got..<n]))
+                    guard let r, r > 0 else { break }
+                    got += r
                 }
                 if got == n {
                     h.add(bytes: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
