@@ -43,7 +43,8 @@ func downloadURL(
     var pool = HTTPClient.Configuration.ConnectionPool()
     // A refused connection fails this source at once instead of being retried until the connect timeout.
     pool.retryConnectionEstablishment = false
-    let configuration = HTTPClient.Configuration(timeout: .init(connect: wait, read: wait), connectionPool: pool)
+    var configuration = HTTPClient.Configuration(timeout: .init(connect: wait, read: wait), connectionPool: pool)
+    configuration.proxy = try ProxySetting.forURL(url, environment: ProcessInfo.processInfo.environment)?.clientProxy
     let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     defer { try? client.syncShutdown() }
 
