@@ -73,4 +73,24 @@ final class CostPriceTableTests: XCTestCase {
         XCTAssertEqual(t.staleWarning(now: now), "the price table is 339 days old (as of 2026-01-01); cloud prices change: check them, or give --prices FILE")
         XCTAssertNil(try PriceTable.parse(table(good, asOf: "2026-11-23")).staleWarning(now: now))
     }
+
+    /// The day parser agrees with Foundation's calendar on every day of 1900-2100 and refuses what is not a day.
+    func testDayParserMatchesTheCalendar() throws {
+        XCTAssertEqual(PriceTable.day("1970-01-01")?.timeIntervalSince1970, 0)
+        XCTAssertEqual(PriceTable.day("2024-02-29")?.timeIntervalSince1970, 1_709_164_800)
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        var date = try XCTUnwrap(calendar.date(from: DateComponents(year: 1900, month: 1, day: 1)))
+        let end = try XCTUnwrap(calendar.date(from: DateComponents(year: 2100, month: 12, day: 31)))
+        while date <= end {
+            let c = calendar.dateComponents([.year, .month, .day], from: date)
+            let text = String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
+            XCTAssertEqual(PriceTable.day(text), date, text)
+            date = calendar.date(byAdding: .day, value: 1, to: date)!
+        }
+        for bad in ["2023-02-29", "2100-02-29", "2026-13-01", "2026-00-10", "2026-04-31", "26-01-01", "2026-1-01",
+                    "2026-01-01T00", "２０２６-01-01", "", "Nov 2026"] {
+            XCTAssertNil(PriceTable.day(bad), bad)
+        }
+    }
 }
