@@ -22,7 +22,7 @@ that distinguish the architecture added:
 
 The per-layer activation sizes (LAYER_STATS) were measured once by a numpy forward pass of SmolLM2 over 296 tokens of
 Tests/Fixtures/logits-visible.json (`--calibrate` reprints them) and are written here as constants, and variation
-comes from an integer hash, so the files are byte-for-byte deterministic: Tests/Fixtures/arch-models/PROVENANCE.md
+comes from an integer hash, so the files are byte-for-byte deterministic: Tests/Fixtures/arch-models/sha256.txt
 lists their sha256.
 
 Usage: make-arch-models.py --source SmolLM2-135M-Instruct.Q4_1.gguf --out DIR [--arch qwen2,...] [--type F32,Q8_0]
@@ -184,7 +184,9 @@ def arch_keys(w, arch):
 
 def write(path, reader, arch, tensors, qtype):
     w = gguf.GGUFWriter(path, arch)
-    w.add_string("general.name", f"SmolLM2-135M re-laid as {arch} (slm test model)")
+    # llama.cpp's vocabulary loader special-cases a general.name containing "phi3" (it then needs Phi-3's "</s>").
+    layout = "fused-QKV" if arch == "phi3" else arch
+    w.add_string("general.name", f"SmolLM2-135M re-laid as {layout} (slm test model)")
     w.add_string("general.license", "apache-2.0")
     arch_keys(w, arch)
     w.add_uint32("general.file_type", int(gguf.LlamaFileType.ALL_F32 if qtype == "F32" else gguf.LlamaFileType.MOSTLY_Q8_0))
