@@ -47,32 +47,70 @@ static int64_t n_chunks(const attn_task *a, int64_t t) {
     return (len + SLM_ATTN_CHUNK - 1) / SLM_ATTN_CHUNK;
 }
 
-// The chunk partial (slm_ops_table.attn_chunk) with soft-capped scores s = cap * tanh(q.k * scale / cap); scalar.
-static void chunk_softcap(const float *q, int64_t g, const uint16_t *k, const uint16_t *v, int64_t kv_stride,
-                          int64_t p0, int64_t n, int64_t D, float scale, float cap, float *acc, float *ml) {
-    float sc[SLM_ATTN_CHUNK];
+// The chunk partial (slm_ops_table.attn_chunk) with soft-capped scores s = cap * tanh(q.k * scale / cap). Position
+// outside, heads inside: each K and V row is widened to f32 once (slm_fp16_to_fp32_row) for the g heads that share it;
+// dot products in 8 partial sums (a fixed order the compiler vectorizes).
+// Heads wider than the row buffer: element by element.
+static void chunk_softcap_wide(const float *q, int64_t g, const uint16_t *k, const uint16_t *v, int64_t kv_stride,
+                               int64_t p0, int64_t n, int64_t D, float scale, float cap, float *acc, float *ml) {
     for (int64_t h = 0; h < g; h++) {
         const float *qh = q + h * D;
         float *ah = acc + h * D;
-        float m = -INFINITY;
+        float sc[SLM_ATTN_CHUNK], m = -INFINITY, l = 0.0f;
         for (int64_t j = 0; j < n; j++) {
-            const uint16_t *kr = k + (p0 + j) * kv_stride;
             float s = 0.0f;
-            for (int64_t d = 0; d < D; d++) s += qh[d] * slm_half_to_float(kr[d]);
-            s = cap * tanhf(s * scale / cap);
-            sc[j] = s;
-            m = s > m ? s : m;
+            for (int64_t d = 0; d < D; d++) s += qh[d] * slm_half_to_float(k[(p0 + j) * kv_stride + d]);
+            sc[j] = cap * tanhf(s * scale / cap);
+            m = sc[j] > m ? sc[j] : m;
         }
         for (int64_t d = 0; d < D; d++) ah[d] = 0.0f;
-        float l = 0.0f;
         for (int64_t j = 0; j < n; j++) {
-            const uint16_t *vr = v + (p0 + j) * kv_stride;
             const float e = expf(sc[j] - m);
             l += e;
-            for (int64_t d = 0; d < D; d++) ah[d] += e * slm_half_to_float(vr[d]);
+            for (int64_t d = 0; d < D; d++) ah[d] += e * slm_half_to_float(v[(p0 + j) * kv_stride + d]);
         }
         ml[h] = m;
         ml[g + h] = l;
+    }
+}
+
+static void chunk_softcap(const float *q, int64_t g, const uint16_t *k, const uint16_t *v, int64_t kv_stride,
+                          int64_t p0, int64_t n, int64_t D, float scale, float cap, float *acc, float *ml) {
+    if (D > SLM_ATTN_MAX_HEAD_DIM) {
+        chunk_softcap_wide(q, g, k, v, kv_stride, p0, n, D, scale, cap, acc, ml);
+        return;
+    }
+    float sc[SLM_ATTN_GROUP_MAX * SLM_ATTN_CHUNK];
+    float row[SLM_ATTN_MAX_HEAD_DIM] __attribute__((aligned(64)));
+    for (int64_t j = 0; j < n; j++) {
+        slm_fp16_to_fp32_row(k + (p0 + j) * kv_stride, row, D);
+        for (int64_t h = 0; h < g; h++) {
+            const float *qh = q + h * D;
+            float part[8] = {0};
+            int64_t d = 0;
+            for (; d + 8 <= D; d += 8)
+                for (int i = 0; i < 8; i++) part[i] += qh[d + i] * row[d + i];
+            for (; d < D; d++) part[d & 7] += qh[d] * row[d];
+            const float s = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+            sc[h * SLM_ATTN_CHUNK + j] = cap * tanhf(s * scale / cap);
+        }
+    }
+    for (int64_t h = 0; h < g; h++) {
+        const float *sh = sc + h * SLM_ATTN_CHUNK;
+        float m = -INFINITY;
+        for (int64_t j = 0; j < n; j++) m = sh[j] > m ? sh[j] : m;
+        ml[h] = m;
+        ml[g + h] = 0.0f;
+        for (int64_t d = 0; d < D; d++) acc[h * D + d] = 0.0f;
+    }
+    for (int64_t j = 0; j < n; j++) {
+        slm_fp16_to_fp32_row(v + (p0 + j) * kv_stride, row, D);
+        for (int64_t h = 0; h < g; h++) {
+            const float e = expf(sc[h * SLM_ATTN_CHUNK + j] - ml[h]);
+            ml[g + h] += e;
+            float *ah = acc + h * D;
+            for (int64_t d = 0; d < D; d++) ah[d] += e * row[d];
+        }
     }
 }
 
