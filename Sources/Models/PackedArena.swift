@@ -37,7 +37,9 @@ final class PackedArena: @unchecked Sendable {
                 let table = t.name == TensorName.tokenEmbedding || t.name == TensorName.output
                 if table && (t.name != outputName || !Self.packsOutput(byteCount: t.byteCount)) { continue }
                 let size = slm_packed_size(slm_type(rawValue: t.type.rawValue), Int64(t.dims[1]), Int64(t.dims[0]))
-                bytes += (size + 4095) / 4096 * 4096
+                // Two pages of slack: a fused matrix (phi3's attn_qkv) is packed as up to three row ranges, each
+                // rounded up to a page. Untouched pages of the anonymous mapping cost nothing.
+                bytes += (size + 4095) / 4096 * 4096 + 2 * 4096
             }
         }
         capacity = bytes

@@ -141,10 +141,18 @@ class RunnerBase {
     /// Several segments (a batched decode) share one pool run (slm_attention_seqs); each result is bit-identical to
     /// the segment alone.
     @inline(__always)
-    final func attention(layer l: Int, q: UnsafePointer<Float>, window: Int, scale: Float,
+    /// softcap > 0: scores become softcap * tanh(score / softcap) before the softmax (gemma2).
+    final func attention(layer l: Int, q: UnsafePointer<Float>, window: Int, scale: Float, softcap: Float = 0,
                          out att: UnsafeMutablePointer<Float>) {
         let c = config, QD = c.headCount * c.headDim
         if segments.count == 1, let s = segments.first {
+            if softcap > 0 {
+                slm_attention_softcap(pool.pool, q + s.row * QD, s.cache.keyBase(l), s.cache.valueBase(l),
+                                      Int64(c.kvDim), Int64(s.count), Int64(s.pos0 - s.cache.layerBase(l)),
+                                      Int64(c.headCount), Int64(c.headCountKV), Int64(c.headDim), Int64(window), scale,
+                                      softcap, att + s.row * QD)
+                return
+            }
             slm_attention(pool.pool, q + s.row * QD, s.cache.keyBase(l), s.cache.valueBase(l), Int64(c.kvDim),
                           Int64(s.count), Int64(s.pos0 - s.cache.layerBase(l)), Int64(c.headCount),
                           Int64(c.headCountKV), Int64(c.headDim), Int64(window), scale, att + s.row * QD)
@@ -155,8 +163,8 @@ class RunnerBase {
                                        n_tokens: Int64(s.count), pos0: Int64(s.pos0 - s.cache.layerBase(l)),
                                        out: att + s.row * QD)
         }
-        slm_attention_seqs(pool.pool, attnSeqs, Int64(segments.count), Int64(c.kvDim), Int64(c.headCount),
-                           Int64(c.headCountKV), Int64(c.headDim), Int64(window), scale)
+        slm_attention_seqs_softcap(pool.pool, attnSeqs, Int64(segments.count), Int64(c.kvDim), Int64(c.headCount),
+                                   Int64(c.headCountKV), Int64(c.headDim), Int64(window), scale, softcap)
     }
 
     /// The final norm of every segment's output rows of x, gathered into h ([outputs, E]), then the output matrix

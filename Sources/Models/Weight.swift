@@ -41,9 +41,26 @@ struct WeightLoader {
         arena.pack(try table(name, rowLength: rowLength, rows: rows))
     }
 
-    func optionalMatrix(_ name: String, rowLength: Int, rows: Int) throws(ModelError) -> Weight? {
-        guard let info = file.tensor(named: name) else { return nil }
-        return arena.pack(try check(info, rowLength: rowLength, rows: rows))
+    /// Rows `slice` of a fused matrix of `rows` rows (phi3's attn_qkv and ffn_up), used in products as a matrix of its
+    /// own (packed when its type allows).
+    func matrix(_ name: String, rowLength: Int, rows: Int, slice: Range<Int>) throws(ModelError) -> Weight {
+        let whole = try table(name, rowLength: rowLength, rows: rows)
+        precondition(slice.lowerBound >= 0 && slice.upperBound <= rows)
+        let offset = slm_row_size(whole.type, Int64(rowLength)) * slice.lowerBound
+        return arena.pack(Weight(type: whole.type, data: whole.data + offset, rowLength: rowLength, rows: slice.count))
+    }
+
+    /// The number of rows of token_embd; `declared` (an architecture's `vocab_size` key, when present) must match it.
+    func vocabularySize(declared: Int? = nil) throws(ModelError) -> Int {
+        guard let info = file.tensor(named: TensorName.tokenEmbedding) else { throw .missingTensor(TensorName.tokenEmbedding) }
+        let n = info.dims.count == 2 ? info.dims[1] : 0
+        guard (1...4_194_304).contains(n) else {
+            throw .invalidHyperparameter(key: "vocabulary size (token_embd rows)", value: "\(n)", reason: "must be in 1...4194304")
+        }
+        if let declared, declared != n {
+            throw .tensorShape(name: TensorName.tokenEmbedding, expected: [info.dims[0], declared], actual: info.dims)
+        }
+        return n
     }
 
     /// The output matrix: `output.weight`, else the embedding table tied to it; packed when it is small enough
@@ -64,9 +81,19 @@ struct WeightLoader {
         return try check(info, rowLength: rowLength, rows: rows)
     }
 
-    /// An F32 vector (norm weights).
+    /// An F32 vector (norm weights, biases, RoPE frequency factors).
     func vector(_ name: String, length: Int) throws(ModelError) -> UnsafePointer<Float> {
         guard let info = file.tensor(named: name) else { throw .missingTensor(name) }
+        return try checkVector(info, length: length)
+    }
+
+    func optionalVector(_ name: String, length: Int) throws(ModelError) -> UnsafePointer<Float>? {
+        guard let info = file.tensor(named: name) else { return nil }
+        return try checkVector(info, length: length)
+    }
+
+    private func checkVector(_ info: GGUFTensorInfo, length: Int) throws(ModelError) -> UnsafePointer<Float> {
+        let name = info.name
         guard info.dims == [length] else { throw .tensorShape(name: name, expected: [length], actual: info.dims) }
         guard info.type == .f32 else { throw .unsupportedTensorType(name: name, type: info.type.description) }
         return file.data(of: info).assumingMemoryBound(to: Float.self)

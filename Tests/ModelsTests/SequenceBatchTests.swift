@@ -131,6 +131,19 @@ final class SequenceBatchTests: XCTestCase {
         ], chunks: [61, 13, 40], maxBatch: 64)
     }
 
+    /// The architecture test models: qwen2's biases, qwen3's Q/K norms, Llama 3's RoPE factors, phi3's fused
+    /// matrices and gemma2's soft-capped attention, with a gemma2 sequence crossing its 256-token window.
+    func testArchitecturesSequencesBatchedEqualAlone() throws {
+        let v = 49_152
+        for arch in TestPaths.testArchitectures {
+            try check(TestPaths.archFile(arch), [
+                Script(prompt: tokens(arch == "gemma2" ? 300 : 45, seed: 8, vocab: v), decode: 4, start: 0),
+                Script(prompt: tokens(20, seed: 9, vocab: v), decode: 6, start: 0),
+                Script(prompt: tokens(9, seed: 10, vocab: v), decode: 5, start: 2),
+            ], chunks: [29, 7, 1], maxBatch: 48)
+        }
+    }
+
     func testBatchRejectsSharedCacheAndOversizedSteps() throws {
         let model = try ModelFixture.load(TestPaths.smollmFile)
         let runner = try model.makeRunner(threads: 1, maxBatch: 8)

@@ -14,7 +14,29 @@ public enum LogitsReference {
         guard let root = try JSONSerialization.jsonObject(with: data) as? [String: Any],
               let models = root["models"] as? [String: Any], let list = models[model] as? [[String: Any]]
         else { throw CocoaError(.fileReadCorruptFile) }
-        return list.map { c in
+        return parse(list)
+    }
+
+    /// The exact-math reference of an architecture test model (Tests/Fixtures/arch-models/logits-<arch>.Q8_0.json).
+    public static func cases(architecture arch: String) throws -> [LogitsCase] {
+        let url = TestPaths.fixtures.appendingPathComponent("arch-models/logits-\(arch).Q8_0.json")
+        guard let root = try JSONSerialization.jsonObject(with: try Data(contentsOf: url)) as? [String: Any],
+              let list = root["cases"] as? [[String: Any]]
+        else { throw CocoaError(.fileReadCorruptFile) }
+        return parse(list)
+    }
+
+    /// llama.cpp's exact-math perplexity of an architecture test model on ppl-gpl3.txt at context 512.
+    public static func perplexity(architecture arch: String) throws -> Double {
+        let url = TestPaths.fixtures.appendingPathComponent("arch-models/logits-\(arch).Q8_0.json")
+        guard let root = try JSONSerialization.jsonObject(with: try Data(contentsOf: url)) as? [String: Any],
+              let ppl = root["perplexity"] as? Double
+        else { throw CocoaError(.fileReadCorruptFile) }
+        return ppl
+    }
+
+    private static func parse(_ list: [[String: Any]]) -> [LogitsCase] {
+        list.map { c in
             let top = (c["top"] as! [[[Double]]]).map { row in row.map { (Int32($0[0]), Float($0[1])) } }
             return LogitsCase(prompt: c["prompt"] as! String, tokens: (c["tokens"] as! [Int]).map(Int32.init),
                               top: top, greedy: (c["greedy"] as! [Int]).map(Int32.init))

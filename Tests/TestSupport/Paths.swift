@@ -27,6 +27,11 @@ public enum TestPaths {
     public static let smollmFile = "SmolLM2-135M-Instruct.Q4_1.gguf"
     public static let gemmaFile = "gemma-3-270m-q4_k_m.gguf"
 
+    /// The architecture test models built by tools/make-arch-test-models (SmolLM2-135M's tensors re-laid as each
+    /// architecture, Q8_0; Tests/Fixtures/arch-models/PROVENANCE.md).
+    public static let testArchitectures = ["qwen2", "qwen3", "llama", "phi3", "gemma2"]
+    public static func archFile(_ arch: String) -> String { "\(arch)-smollm2.Q8_0.gguf" }
+
     /// Path of a reference model in the store, or nil when it has not been fetched (tools/fetch-models fetches it;
     /// under CI=true the test command fetches both first, so a nil there is a failure, not a skip).
     public static func model(_ file: String) -> String? {

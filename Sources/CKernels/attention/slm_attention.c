@@ -9,6 +9,7 @@
 //   split: a decode has few pairs (SmolLM2: 3, gemma-3: 1) and would leave threads idle; every chunk is a work item,
 //          partials go to the pool's scratch (slm_threadpool_scratch: grown only while the context grows, so a decode
 //          allocates nothing per token), and the calling thread merges them once the pool is done.
+#include <math.h>
 #include <stdlib.h>
 #include "slm_internal.h"
 #include "slm_ops.h"
@@ -34,6 +35,7 @@ typedef struct {
     float scale;
     float *out;
     attn_chunk_fn chunk;
+    float softcap;  // > 0: soft-capped scores, through chunk_softcap instead of chunk
     // split schedule: token t's items are first_item[t] .. first_item[t + 1] - 1, numbered (chunk, sub-group)
     float *parts;
     const int64_t *first_item;
@@ -45,11 +47,83 @@ static int64_t n_chunks(const attn_task *a, int64_t t) {
     return (len + SLM_ATTN_CHUNK - 1) / SLM_ATTN_CHUNK;
 }
 
+// The chunk partial (slm_ops_table.attn_chunk) with soft-capped scores s = cap * tanh(q.k * scale / cap). Position
+// outside, heads inside: each K and V row is widened to f32 once (slm_fp16_to_fp32_row) for the g heads that share it;
+// dot products in 8 partial sums (a fixed order the compiler vectorizes).
+// Heads wider than the row buffer: element by element.
+static void chunk_softcap_wide(const float *q, int64_t g, const uint16_t *k, const uint16_t *v, int64_t kv_stride,
+                               int64_t p0, int64_t n, int64_t D, float scale, float cap, float *acc, float *ml) {
+    for (int64_t h = 0; h < g; h++) {
+        const float *qh = q + h * D;
+        float *ah = acc + h * D;
+        float sc[SLM_ATTN_CHUNK], m = -INFINITY, l = 0.0f;
+        for (int64_t j = 0; j < n; j++) {
+            float s = 0.0f;
+            for (int64_t d = 0; d < D; d++) s += qh[d] * slm_half_to_float(k[(p0 + j) * kv_stride + d]);
+            sc[j] = cap * tanhf(s * scale / cap);
+            m = sc[j] > m ? sc[j] : m;
+        }
+        for (int64_t d = 0; d < D; d++) ah[d] = 0.0f;
+        for (int64_t j = 0; j < n; j++) {
+            const float e = expf(sc[j] - m);
+            l += e;
+            for (int64_t d = 0; d < D; d++) ah[d] += e * slm_half_to_float(v[(p0 + j) * kv_stride + d]);
+        }
+        ml[h] = m;
+        ml[g + h] = l;
+    }
+}
+
+static void chunk_softcap(const float *q, int64_t g, const uint16_t *k, const uint16_t *v, int64_t kv_stride,
+                          int64_t p0, int64_t n, int64_t D, float scale, float cap, float *acc, float *ml) {
+    if (D > SLM_ATTN_MAX_HEAD_DIM) {
+        chunk_softcap_wide(q, g, k, v, kv_stride, p0, n, D, scale, cap, acc, ml);
+        return;
+    }
+    float sc[SLM_ATTN_GROUP_MAX * SLM_ATTN_CHUNK];
+    float row[SLM_ATTN_MAX_HEAD_DIM] __attribute__((aligned(64)));
+    for (int64_t j = 0; j < n; j++) {
+        slm_fp16_to_fp32_row(k + (p0 + j) * kv_stride, row, D);
+        for (int64_t h = 0; h < g; h++) {
+            const float *qh = q + h * D;
+            float part[8] = {0};
+            int64_t d = 0;
+            for (; d + 8 <= D; d += 8)
+                for (int i = 0; i < 8; i++) part[i] += qh[d + i] * row[d + i];
+            for (; d < D; d++) part[d & 7] += qh[d] * row[d];
+            const float s = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+            sc[h * SLM_ATTN_CHUNK + j] = cap * tanhf(s * scale / cap);
+        }
+    }
+    for (int64_t h = 0; h < g; h++) {
+        const float *sh = sc + h * SLM_ATTN_CHUNK;
+        float m = -INFINITY;
+        for (int64_t j = 0; j < n; j++) m = sh[j] > m ? sh[j] : m;
+        ml[h] = m;
+        ml[g + h] = 0.0f;
+        for (int64_t d = 0; d < D; d++) acc[h * D + d] = 0.0f;
+    }
+    for (int64_t j = 0; j < n; j++) {
+        slm_fp16_to_fp32_row(v + (p0 + j) * kv_stride, row, D);
+        for (int64_t h = 0; h < g; h++) {
+            const float e = expf(sc[h * SLM_ATTN_CHUNK + j] - ml[h]);
+            ml[g + h] += e;
+            float *ah = acc + h * D;
+            for (int64_t d = 0; d < D; d++) ah[d] += e * row[d];
+        }
+    }
+}
+
 // Partial of chunk c of sub-group sg of token t into acc / ml, prefetching `prefetch` halves of each row.
 static void run_chunk(const attn_task *a, int64_t t, int64_t sg, int64_t c, int64_t prefetch, float *acc, float *ml) {
     const int64_t h0 = sg * a->sub, kvh = h0 / a->group, D = a->head_dim;
     const int64_t pos = a->pos0 + t, p0 = attended_begin(a, t) + c * SLM_ATTN_CHUNK;
     const int64_t n = SLM_MIN((int64_t)SLM_ATTN_CHUNK, pos + 1 - p0);
+    if (a->softcap > 0) {
+        chunk_softcap(a->q + (t * a->n_head + h0) * D, a->sub, a->k + kvh * D, a->v + kvh * D, a->kv_stride, p0, n, D,
+                      a->scale, a->softcap, acc, ml);
+        return;
+    }
     a->chunk(a->q + (t * a->n_head + h0) * D, a->sub, a->k + kvh * D, a->v + kvh * D, a->kv_stride, p0, n, D,
              a->scale, prefetch, acc, ml);
 }
@@ -116,7 +190,7 @@ static void split_worker(void *ctx, int ith, int nth) {
 
 static void attention(attn_chunk_fn chunk, slm_threadpool *tp, const float *q, const uint16_t *k, const uint16_t *v,
                       int64_t kv_stride, int64_t n_tokens, int64_t pos0, int64_t n_head, int64_t n_head_kv,
-                      int64_t head_dim, int64_t window, float scale, float *out) {
+                      int64_t head_dim, int64_t window, float scale, float softcap, float *out) {
     // Shapes come from the model's validated hyperparameters; n_head must be a positive multiple of n_head_kv.
     if (n_tokens <= 0 || n_head <= 0 || n_head_kv <= 0 || n_head % n_head_kv != 0 || head_dim <= 0 || pos0 < 0) return;
     const int64_t group = n_head / n_head_kv;
@@ -127,7 +201,7 @@ static void attention(attn_chunk_fn chunk, slm_threadpool *tp, const float *q, c
     const int64_t D = head_dim, part = (sub * D + 2 * sub + 7) & ~(int64_t)7;
     const int stack_ok = part <= ATTN_STACK_PART;
     attn_task a = {q, k, v, kv_stride, n_tokens, pos0, n_head, D, window, group, sub, n_head / sub, part, scale, out,
-                   chunk, NULL, NULL};
+                   chunk, softcap, NULL, NULL};
     const int nth = slm_threadpool_n_threads(tp);
     if (stack_ok && a.n_sub * n_tokens >= 4 * (int64_t)nth) {
         slm_threadpool_run(tp, whole_worker, &a);
@@ -175,14 +249,21 @@ void slm_attention(slm_threadpool *tp, const float *q, const uint16_t *k, const 
                    int64_t n_tokens, int64_t pos0, int64_t n_head, int64_t n_head_kv, int64_t head_dim,
                    int64_t window, float scale, float *out) {
     attention(slm_active_ops()->pub.attn_chunk, tp, q, k, v, kv_stride, n_tokens, pos0, n_head, n_head_kv, head_dim,
-              window, scale, out);
+              window, scale, 0.0f, out);
+}
+
+void slm_attention_softcap(slm_threadpool *tp, const float *q, const uint16_t *k, const uint16_t *v, int64_t kv_stride,
+                           int64_t n_tokens, int64_t pos0, int64_t n_head, int64_t n_head_kv, int64_t head_dim,
+                           int64_t window, float scale, float softcap, float *out) {
+    attention(slm_active_ops()->pub.attn_chunk, tp, q, k, v, kv_stride, n_tokens, pos0, n_head, n_head_kv, head_dim,
+              window, scale, softcap > 0 ? softcap : 0.0f, out);
 }
 
 void slm_attention_isa(slm_isa isa, slm_threadpool *tp, const float *q, const uint16_t *k, const uint16_t *v,
                        int64_t kv_stride, int64_t n_tokens, int64_t pos0, int64_t n_head, int64_t n_head_kv,
                        int64_t head_dim, int64_t window, float scale, float *out) {
     attention(slm_get_ops_isa(isa)->attn_chunk, tp, q, k, v, kv_stride, n_tokens, pos0, n_head, n_head_kv, head_dim,
-              window, scale, out);
+              window, scale, 0.0f, out);
 }
 
 // Several sequences' split schedules as one pool run: items numbered (sequence, token, chunk, sub-group), each the
@@ -213,7 +294,14 @@ static void multi_worker(void *ctx, int ith, int nth) {
 
 void slm_attention_seqs(slm_threadpool *tp, const slm_attn_seq *seqs, int64_t n_seqs, int64_t kv_stride,
                         int64_t n_head, int64_t n_head_kv, int64_t head_dim, int64_t window, float scale) {
+    slm_attention_seqs_softcap(tp, seqs, n_seqs, kv_stride, n_head, n_head_kv, head_dim, window, scale, 0.0f);
+}
+
+void slm_attention_seqs_softcap(slm_threadpool *tp, const slm_attn_seq *seqs, int64_t n_seqs, int64_t kv_stride,
+                                int64_t n_head, int64_t n_head_kv, int64_t head_dim, int64_t window, float scale,
+                                float softcap) {
     if (n_seqs <= 0) return;
+    if (!(softcap > 0)) softcap = 0.0f;
     const attn_chunk_fn chunk = slm_active_ops()->pub.attn_chunk;
     if (n_head <= 0 || n_head_kv <= 0 || n_head % n_head_kv != 0 || head_dim <= 0) return;
     const int64_t group = n_head / n_head_kv;
@@ -230,7 +318,7 @@ void slm_attention_seqs(slm_threadpool *tp, const slm_attn_seq *seqs, int64_t n_
         if (q->n_tokens <= 0 || q->pos0 < 0) continue;
         if (stack_ok && (n_head / sub) * q->n_tokens >= 4 * (int64_t)nth) continue;
         attn_task a = {q->q, q->k, q->v, kv_stride, q->n_tokens, q->pos0, n_head, D, window, group, sub, n_head / sub,
-                       part, scale, q->out, chunk, NULL, NULL};
+                       part, scale, q->out, chunk, softcap, NULL, NULL};
         for (int64_t t = 0; t < q->n_tokens; t++) items += n_chunks(&a, t) * a.n_sub;
         tokens += q->n_tokens;
         shared++;
@@ -242,7 +330,7 @@ void slm_attention_seqs(slm_threadpool *tp, const slm_attn_seq *seqs, int64_t n_
     if (!mem) {
         for (int64_t s = 0; s < n_seqs; s++) {
             attention(chunk, tp, seqs[s].q, seqs[s].k, seqs[s].v, kv_stride, seqs[s].n_tokens, seqs[s].pos0, n_head,
-                      n_head_kv, head_dim, window, scale, seqs[s].out);
+                      n_head_kv, head_dim, window, scale, softcap, seqs[s].out);
         }
         return;
     }
@@ -257,12 +345,12 @@ void slm_attention_seqs(slm_threadpool *tp, const slm_attn_seq *seqs, int64_t n_
         if (q->n_tokens <= 0 || q->pos0 < 0) continue;
         if (stack_ok && (n_head / sub) * q->n_tokens >= 4 * (int64_t)nth) {
             attention(chunk, tp, q->q, q->k, q->v, kv_stride, q->n_tokens, q->pos0, n_head, n_head_kv, head_dim, window,
-                      scale, q->out);
+                      scale, softcap, q->out);
             continue;
         }
         attn_task *a = &tasks[n];
         *a = (attn_task){q->q, q->k, q->v, kv_stride, q->n_tokens, q->pos0, n_head, D, window, group, sub, n_head / sub,
-                         part, scale, q->out, chunk, NULL, NULL};
+                         part, scale, q->out, chunk, softcap, NULL, NULL};
         int64_t *fi = first_items;
         first_items += q->n_tokens + 1;
         fi[0] = 0;

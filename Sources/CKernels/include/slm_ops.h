@@ -61,6 +61,16 @@ typedef struct {
 // bit-identical to slm_attention of that sequence alone (same chunk partials, merged in the same order).
 void slm_attention_seqs(slm_threadpool *tp, const slm_attn_seq *seqs, int64_t n_seqs, int64_t kv_stride,
                         int64_t n_head, int64_t n_head_kv, int64_t head_dim, int64_t window, float scale);
+// slm_attention and slm_attention_seqs with soft-capped scores (gemma2): s = softcap * tanh(q.k * scale / softcap)
+// before the softmax; softcap <= 0 is plain attention (the same bits as slm_attention). The capped chunk partials are
+// computed by a scalar kernel; chunking, schedules and merge order are those of slm_attention, so the result is
+// bit-identical across batch splits, thread counts and batched sequences too.
+void slm_attention_softcap(slm_threadpool *tp, const float *q, const uint16_t *k, const uint16_t *v, int64_t kv_stride,
+                           int64_t n_tokens, int64_t pos0, int64_t n_head, int64_t n_head_kv, int64_t head_dim,
+                           int64_t window, float scale, float softcap, float *out);
+void slm_attention_seqs_softcap(slm_threadpool *tp, const slm_attn_seq *seqs, int64_t n_seqs, int64_t kv_stride,
+                                int64_t n_head, int64_t n_head_kv, int64_t head_dim, int64_t window, float scale,
+                                float softcap);
 // slm_attention with the chunk kernel of the given ISA (falls back to a lower ISA when unsupported), for tests.
 void slm_attention_isa(slm_isa isa, slm_threadpool *tp, const float *q, const uint16_t *k, const uint16_t *v,
                        int64_t kv_stride, int64_t n_tokens, int64_t pos0, int64_t n_head, int64_t n_head_kv,
