@@ -44,17 +44,7 @@ enum Llama {
                 for (b, name) in [(bq, TensorName.attnQBias(l)), (bk, TensorName.attnKBias(l)), (bv, TensorName.attnVBias(l))]
                 where b == nil { throw .missingTensor(name) }
             }
-            return .init(
-                attnNorm: try w.vector(TensorName.attnNorm(l), length: s.embedding),
-                wq: try w.matrix(TensorName.attnQ(l), rowLength: s.embedding, rows: qDim),
-                wk: try w.matrix(TensorName.attnK(l), rowLength: s.embedding, rows: kvDim),
-                wv: try w.matrix(TensorName.attnV(l), rowLength: s.embedding, rows: kvDim),
-                wo: try w.matrix(TensorName.attnOutput(l), rowLength: qDim, rows: s.embedding),
-                bq: bq, bk: bk, bv: bv, qNorm: nil, kNorm: nil,
-                ffnNorm: try w.vector(TensorName.ffnNorm(l), length: s.embedding),
-                gate: try w.matrix(TensorName.ffnGate(l), rowLength: s.embedding, rows: s.feedForward),
-                up: try w.matrix(TensorName.ffnUp(l), rowLength: s.embedding, rows: s.feedForward),
-                down: try w.matrix(TensorName.ffnDown(l), rowLength: s.feedForward, rows: s.embedding))
+            return try .separate(w, l, s) { .init(bq: bq, bk: bk, bv: bv) }
         }
     }
 }

@@ -31,6 +31,32 @@ public final class LlamaFamilyModel: LanguageModel, @unchecked Sendable {
         let qNorm, kNorm: UnsafePointer<Float>?
         let ffnNorm: UnsafePointer<Float>
         let gate, up, down: Weight
+
+        /// An architecture's additions to the attention block: Q/K/V biases, per-head Q/K norms.
+        struct Extras {
+            var bq, bk, bv, qNorm, kNorm: UnsafePointer<Float>?
+        }
+
+        /// A block with separate Q, K, V, gate and up matrices (llama, qwen2, qwen3), its shapes checked; `extras`
+        /// loads the architecture's additions after the attention matrices (so a file whose head size is wrong is
+        /// reported on its Q matrix first).
+        static func separate(_ w: WeightLoader, _ l: Int, _ s: Shape,
+                             extras: () throws(ModelError) -> Extras = { Extras() }) throws(ModelError) -> Layer {
+            let qDim = s.heads * s.headDim, kvDim = s.kvHeads * s.headDim
+            let attnNorm = try w.vector(TensorName.attnNorm(l), length: s.embedding)
+            let wq = try w.matrix(TensorName.attnQ(l), rowLength: s.embedding, rows: qDim)
+            let wk = try w.matrix(TensorName.attnK(l), rowLength: s.embedding, rows: kvDim)
+            let wv = try w.matrix(TensorName.attnV(l), rowLength: s.embedding, rows: kvDim)
+            let wo = try w.matrix(TensorName.attnOutput(l), rowLength: qDim, rows: s.embedding)
+            let x = try extras()
+            return Layer(
+                attnNorm: attnNorm, wq: wq, wk: wk, wv: wv, wo: wo,
+                bq: x.bq, bk: x.bk, bv: x.bv, qNorm: x.qNorm, kNorm: x.kNorm,
+                ffnNorm: try w.vector(TensorName.ffnNorm(l), length: s.embedding),
+                gate: try w.matrix(TensorName.ffnGate(l), rowLength: s.embedding, rows: s.feedForward),
+                up: try w.matrix(TensorName.ffnUp(l), rowLength: s.embedding, rows: s.feedForward),
+                down: try w.matrix(TensorName.ffnDown(l), rowLength: s.feedForward, rows: s.embedding))
+        }
     }
 
     /// Rotary embedding: the first `dims` of each head rotated by theta_i = pos * base^(-2i/dims) * freqScale /

@@ -26,20 +26,11 @@ enum Qwen2 {
             normEps: try hp.float("qwen2.attention.layer_norm_rms_epsilon", in: 1e-12...1), rope: rope
         ) { w, l, s throws(ModelError) in
             let qDim = s.heads * s.headDim, kvDim = s.kvHeads * s.headDim
-            return .init(
-                attnNorm: try w.vector(TensorName.attnNorm(l), length: s.embedding),
-                wq: try w.matrix(TensorName.attnQ(l), rowLength: s.embedding, rows: qDim),
-                wk: try w.matrix(TensorName.attnK(l), rowLength: s.embedding, rows: kvDim),
-                wv: try w.matrix(TensorName.attnV(l), rowLength: s.embedding, rows: kvDim),
-                wo: try w.matrix(TensorName.attnOutput(l), rowLength: qDim, rows: s.embedding),
-                bq: try w.vector(TensorName.attnQBias(l), length: qDim),
-                bk: try w.vector(TensorName.attnKBias(l), length: kvDim),
-                bv: try w.vector(TensorName.attnVBias(l), length: kvDim),
-                qNorm: nil, kNorm: nil,
-                ffnNorm: try w.vector(TensorName.ffnNorm(l), length: s.embedding),
-                gate: try w.matrix(TensorName.ffnGate(l), rowLength: s.embedding, rows: s.feedForward),
-                up: try w.matrix(TensorName.ffnUp(l), rowLength: s.embedding, rows: s.feedForward),
-                down: try w.matrix(TensorName.ffnDown(l), rowLength: s.feedForward, rows: s.embedding))
+            return try .separate(w, l, s) { () throws(ModelError) in
+                .init(bq: try w.vector(TensorName.attnQBias(l), length: qDim),
+                      bk: try w.vector(TensorName.attnKBias(l), length: kvDim),
+                      bv: try w.vector(TensorName.attnVBias(l), length: kvDim))
+            }
         }
     }
 }
