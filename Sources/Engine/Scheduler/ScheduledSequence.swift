@@ -23,10 +23,12 @@ final class ScheduledSequence {
     /// What the next decode step evaluates: the sampled token, or tokens the engine inserts.
     var pending: [Int32] = []
     /// Speculation (while decoding, when the scheduler speculates): the sequence's tokens for prompt lookup, the
-    /// draft length policy, the draft tokens in this step's entry (after `pending`), and the totals for the stats.
+    /// draft length policy, this step's tokens (`pending`, then `draftCount` drafts; reused from step to step), and
+    /// the totals for the stats.
     var lookup: PromptLookup?
     var policy = DraftPolicy(maxLength: 0)
-    var drafts: [Int32] = []
+    var stepTokens: [Int32] = []
+    var draftCount = 0
     var draftedTokens = 0
     var acceptedTokens = 0
 

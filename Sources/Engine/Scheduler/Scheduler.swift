@@ -199,18 +199,22 @@ public final class Scheduler: @unchecked Sendable {
         // Under SLM_MATMUL=blas a verify step would not equal decoding one token at a time.
         let speculate = options.speculation.enabled && decoding <= options.speculateUpTo && KernelNumerics.batchInvariant
         for s in running where s.phase == .decoding && rows + s.pending.count <= maxBatch {
-            s.drafts.removeAll(keepingCapacity: true)
+            s.draftCount = 0
             if speculate, s.pending.count == 1, let lookup = s.lookup, let cache = s.cache {
                 // Drafts past the context, the tokens still allowed or the step's rows would never be used.
                 let room = min(s.policy.length, cache.capacity - cache.count - 1, s.decoder.tokensLeft - 1,
                                maxBatch - pendingRows)
-                if room > 0 { _ = lookup.draft(room, into: &s.drafts) }
+                if room > 0 {
+                    s.stepTokens.removeAll(keepingCapacity: true)
+                    s.stepTokens.append(contentsOf: s.pending)
+                    s.draftCount = lookup.draft(room, into: &s.stepTokens)
+                }
             }
-            pendingRows += s.drafts.count
-            entries.append(BatchEntry(cache: s.cache!, tokens: s.drafts.isEmpty ? s.pending : s.pending + s.drafts,
-                                      outputs: s.drafts.isEmpty ? .last : .all))
+            pendingRows += s.draftCount
+            entries.append(BatchEntry(cache: s.cache!, tokens: s.draftCount == 0 ? s.pending : s.stepTokens,
+                                      outputs: s.draftCount == 0 ? .last : .all))
             owners.append(s)
-            rows += s.pending.count + s.drafts.count
+            rows += s.pending.count + s.draftCount
         }
         let decodeRows = rows
         var budget = min(self.budget.rows(decoding: decodeRows), maxBatch - rows)
@@ -264,7 +268,7 @@ public final class Scheduler: @unchecked Sendable {
         for (e, s) in zip(entries, owners) where e.outputs != .noRows {
             let first = row
             row += Self.logitRows(e)
-            if s.drafts.isEmpty {
+            if s.draftCount == 0 {
                 let next = logits.withUnsafeBufferPointer { l in
                     handle(s, UnsafeBufferPointer(rebasing: l[(first * v)..<((first + 1) * v)]))
                 }
@@ -290,7 +294,7 @@ public final class Scheduler: @unchecked Sendable {
     /// drafts it did not accept are dropped.
     private func verify(_ s: ScheduledSequence, rows first: Int, vocabulary v: Int) {
         guard let cache = s.cache else { return }
-        let start = cache.count - 1 - s.drafts.count   // the pending token's position
+        let start = cache.count - 1 - s.draftCount   // the pending token's position (stepTokens[0])
         var accepted = 0
         while true {
             let r = first + accepted
@@ -299,12 +303,12 @@ public final class Scheduler: @unchecked Sendable {
             }
             guard let c = chosen else { break }   // finished or failed
             s.lookup?.append(c)
-            guard accepted < s.drafts.count, c.count == 1, c[0] == s.drafts[accepted] else { break }
+            guard accepted < s.draftCount, c.count == 1, c[0] == s.stepTokens[1 + accepted] else { break }
             accepted += 1
         }
-        s.draftedTokens += s.drafts.count
+        s.draftedTokens += s.draftCount
         s.acceptedTokens += accepted
-        s.policy.record(drafted: s.drafts.count, accepted: accepted)
+        s.policy.record(drafted: s.draftCount, accepted: accepted)
         guard s.cache != nil else { return }   // finished or failed: the slot is released
         do { try cache.rewind(to: start + accepted + 1) } catch { fail(s, .model(error)) }
     }
@@ -369,10 +373,10 @@ public final class Scheduler: @unchecked Sendable {
                 return nil
             }
             if options.speculation.enabled {
-                var lookup = PromptLookup(prompt: s.input, capacity: s.cache!.capacity,
-                                          shortest: options.speculation.minMatch,
-                                          longest: max(options.speculation.minMatch, 4))
-                s.lookup = lookup
+                s.lookup = PromptLookup(prompt: s.input, capacity: s.cache!.capacity,
+                                        shortest: options.speculation.minMatch,
+                                        longest: max(options.speculation.minMatch, 4))
+                s.stepTokens.reserveCapacity(options.speculation.draftMax + 1)
                 s.policy = DraftPolicy(maxLength: min(options.speculation.draftMax, engine.maxBatch - 1))
             }
         }
