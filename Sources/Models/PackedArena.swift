@@ -16,18 +16,10 @@ final class PackedArena: @unchecked Sendable {
 
     static var enabled: Bool { ProcessInfo.processInfo.environment["SLM_PACK"] != "0" }
 
-    /// The output matrix (or the embedding table tied to it) is packed up to this size (SmolLM2-135M's 30 MB table).
-    /// Larger ones (gemma-3-270m: 178 MB) stay in the mapping: packing them costs more load time than it gains.
-    static let outputPackLimit = 64 << 20
-
-    /// Whether an output matrix of `byteCount` bytes is packed (the one rule the arena's sizing and
-    /// `WeightLoader.output` share).
-    static func packsOutput(byteCount: Int) -> Bool { byteCount <= outputPackLimit }
-
-    /// Sized for every packable matrix of `file` but the embedding table and a large output matrix (which stay in the
-    /// mapping). Not populated here: the packing threads fault the (huge) pages in as they write, so zeroing them is
-    /// split across the cores too (gemma3, 10 alternating loads: median 86 -> 82 ms, and fewer 120-180 ms outliers from compaction
-    /// stalls in one thread's MADV_POPULATE_WRITE).
+    /// Sized for every packable matrix of `file` but an embedding table that is not also the output matrix (it stays
+    /// in the mapping, where row lookups read it). Not populated here: the packing threads fault the (huge) pages in as
+    /// they write, so zeroing them is split across the cores too (one thread's MADV_POPULATE_WRITE stalled on
+    /// compaction).
     init(file: GGUFFile) {
         var bytes = 0
         if Self.enabled {
@@ -35,7 +27,7 @@ final class PackedArena: @unchecked Sendable {
                 ? TensorName.output : TensorName.tokenEmbedding
             for t in file.tensors where t.dims.count == 2 {
                 let table = t.name == TensorName.tokenEmbedding || t.name == TensorName.output
-                if table && (t.name != outputName || !Self.packsOutput(byteCount: t.byteCount)) { continue }
+                if table && t.name != outputName { continue }
                 let size = slm_packed_size(slm_type(rawValue: t.type.rawValue), Int64(t.dims[1]), Int64(t.dims[0]))
                 // Two pages of slack: a fused matrix (phi3's attn_qkv) is packed as up to three row ranges, each
                 // rounded up to a page. Untouched pages of the anonymous mapping cost nothing.
