@@ -10,8 +10,11 @@ round's figure for a set and mode is its decode tok/s over the whole set (tokens
 ratios. Every run's text is compared between the two modes: speculation must change nothing (a mismatch is an
 error, exit 1).
 
-Usage: Benchmarks/speculation.py [--models smollm2-135m gemma3-270m] [--threads 2] [--rounds 3] [-n 128]
-       [--temp 0] [--seed 1] [--draft-max N] [--draft-min-match N]
+With --draft-model, the speculating runs take their drafts from that model (`slm generate --draft-model`) as well as
+from the prompt; a model may also be given as a path (e.g. an F16 rewrite of SmolLM2 with its Q4_1 file drafting).
+
+Usage: Benchmarks/speculation.py [--models smollm2-135m gemma3-270m|PATH ...] [--threads 2] [--rounds 3] [-n 128]
+       [--temp 0] [--seed 1] [--draft-max N] [--draft-min-match N] [--draft-model NAME|PATH]
 """
 import argparse, json, os, statistics, subprocess, sys, tempfile
 from pathlib import Path
@@ -27,6 +30,8 @@ def log(*a):
 
 
 def model_path(name):
+    if os.path.exists(name):
+        return Path(name)
     home = Path(os.environ.get("SLM_HOME", Path.home() / ".cache" / "slm"))
     return home / "models" / FILES[name]
 
@@ -42,6 +47,8 @@ def run(slm, model, prompt, args, speculate, stats_path):
             cmd += ["--draft-max", str(args.draft_max)]
         if args.draft_min_match:
             cmd += ["--draft-min-match", str(args.draft_min_match)]
+        if args.draft_model:
+            cmd += ["--draft-model", str(model_path(args.draft_model))]
     out = subprocess.run(cmd, capture_output=True, text=True)
     if out.returncode != 0:
         sys.exit(f"error: {' '.join(cmd[:6])}...: {out.stderr.strip()}")
@@ -59,6 +66,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--draft-max", type=int, default=0)
     ap.add_argument("--draft-min-match", type=int, default=0)
+    ap.add_argument("--draft-model", help="a smaller model sharing the tokenizer, drafting beside prompt lookup")
     ap.add_argument("--json", help="also write every round's figures here")
     args = ap.parse_args()
     slm = Path(os.environ.get("SLM_BIN", ROOT / ".build" / "release" / "slm"))
@@ -100,7 +108,7 @@ def main():
                 record[f"{name}/{s}"] = {"speculate_tok_s": on, "no_speculate_tok_s": off, "drafted": d,
                                          "accepted": a}
     log(f"load average after: {os.getloadavg()[0]:.2f}")
-    print(f"| model | set | --no-speculate tok/s | speculate tok/s | ratio | rounds' ratios | drafted | accepted |")
+    print(f"| model{' (draft ' + Path(args.draft_model).name + ')' if args.draft_model else ''} | set | --no-speculate tok/s | speculate tok/s | ratio | rounds' ratios | drafted | accepted |")
     print("|---|---|---:|---:|---:|---|---:|---:|")
     for n, s, off, on, ratio, lo, hi, d, a in rows:
         print(f"| {n} | {s} | {off:.1f} | {on:.1f} | {ratio:.2f}x | {lo:.2f}-{hi:.2f}x | {d} | {a} |")
