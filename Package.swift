@@ -30,10 +30,7 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
-        .systemLibrary(
-            name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
-            providers: [.apt(["libopenblas-dev"])]),
-        .target(name: "CKernels", dependencies: ["COpenBLAS"], path: "Sources/CKernels", cSettings: kernelFlags),
+        .target(name: "CKernels", path: "Sources/CKernels", cSettings: kernelFlags),
         .target(name: "GGUF", path: "Sources/GGUF"),
         .target(
             name: "Tokenizers",

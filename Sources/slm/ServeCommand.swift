@@ -120,6 +120,10 @@ struct Serve: ParsableCommand {
             return h
         }
         let logger = Logger(label: "slm.serve")
+        // Hummingbird's Date header (GMT by definition) builds a Gregorian calendar in Foundation's default time zone;
+        // resolving the system's zone by name pages ~2 MB of ICU data into an idle server. Nothing else in the server
+        // formats dates through Foundation (log timestamps come from the C library and keep the local zone).
+        NSTimeZone.default = TimeZone(secondsFromGMT: 0)!
         let modelName = options.modelName
         let threads = engine.threads
         let app = buildApplication(service: service, logger: logger) { url in

@@ -28,6 +28,17 @@ final class OpenBLASPathTests: EndToEndTestCase {
         }
     }
 
+    func testMissingOpenBLASWarnsAndFallsBackToTheOwnKernels() throws {
+        _ = try requireSmolLM()
+        let missing = try makeScratch().appendingPathComponent("libopenblas-missing.so").path
+        let r = try SLM.run(["info", "--json"], env: ["SLM_MATMUL": "blas", "SLM_OPENBLAS": missing])
+        XCTAssertEqual(r.status, 0, r.summary)
+        let o = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+        XCTAssertEqual(try XCTUnwrap(o["kernels"] as? [String: Any])["openblas"] as? Bool, false)
+        XCTAssertTrue(r.err.contains("warning: SLM_MATMUL=blas: cannot load OpenBLAS from \(missing)"), r.err)
+        XCTAssertEqual(r.err.split(separator: "\n").filter { $0.contains("OpenBLAS") }.count, 1, r.err)
+    }
+
     func testPrefixCacheBlocksAreKeyedOnTheBLASPath() throws {
         _ = try requireSmolLM()
         let dir = try makeScratch()

@@ -1,9 +1,11 @@
 // Weight x activation products. Every quantized product goes through the weight type's vec_dot on one (weight row,
 // token) pair, so a token's output never depends on how many tokens share the call: decode equals prefill, and a
 // prompt split into batches gives bit-identical results. The OpenBLAS path (SLM_MATMUL=blas) trades that
-// invariance for GEMM speed on long prompts and is therefore opt-in.
-#include <cblas.h>
+// invariance for GEMM speed on long prompts and is therefore opt-in; the library is loaded (dlopen) only then, so
+// no other run maps it (its pages and its thread server cost an idle server ~3 MB) and slm runs where it is missing.
+#include <dlfcn.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include "slm_matmul.h"
@@ -27,13 +29,33 @@
 #define SLM_DECODE_MAX_THREADS 32
 
 
+// CBLAS's enum values (the CBLAS interface fixes them) and OpenBLAS's two entry points, resolved at run time.
+enum { SLM_CBLAS_ROW_MAJOR = 101, SLM_CBLAS_NO_TRANS = 111, SLM_CBLAS_TRANS = 112 };
+typedef void (*sgemm_fn)(int order, int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+                         const float *b, int ldb, float beta, float *c, int ldc);
+typedef void (*set_threads_fn)(int n);
+
 static int g_use_blas = 0;
+static sgemm_fn g_sgemm = NULL;
 static pthread_once_t g_mode_once = PTHREAD_ONCE_INIT;
 
 static void read_mode(void) {
     const char *env = getenv("SLM_MATMUL");
-    g_use_blas = env && strcmp(env, "blas") == 0;
-    if (g_use_blas) openblas_set_num_threads(1);  // our pool provides the parallelism
+    if (!env || strcmp(env, "blas") != 0) return;
+    const char *chosen = getenv("SLM_OPENBLAS");  // a path or name for dlopen; default: the system's OpenBLAS
+    const char *names[] = {chosen && *chosen ? chosen : "libopenblas.so.0", chosen && *chosen ? NULL : "libopenblas.so"};
+    void *lib = NULL;
+    for (size_t i = 0; i < 2 && names[i] && !lib; i++) lib = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+    sgemm_fn sgemm = lib ? (sgemm_fn)dlsym(lib, "cblas_sgemm") : NULL;
+    set_threads_fn set_threads = lib ? (set_threads_fn)dlsym(lib, "openblas_set_num_threads") : NULL;
+    if (!sgemm || !set_threads) {
+        fprintf(stderr, "warning: SLM_MATMUL=blas: cannot load OpenBLAS from %s (%s); using slm's own kernels\n",
+                names[0], lib ? "no cblas_sgemm / openblas_set_num_threads in it" : "dlopen failed");
+        return;
+    }
+    set_threads(1);  // our pool provides the parallelism
+    g_sgemm = sgemm;
+    g_use_blas = 1;
 }
 
 static int use_blas(void) {
@@ -402,8 +424,8 @@ static void blas_task(void *p, int ith, int nth) {
             B = tile;
         }
         // Y[:, r:r+rows] = X [n_tokens, n_in] * B^T [n_in, rows]
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)c->n_tokens, (blasint)rows, (blasint)c->n_in,
-                    1.0f, c->X, (blasint)c->n_in, B, (blasint)c->n_in, 0.0f, c->Y + r, (blasint)c->n_out);
+        g_sgemm(SLM_CBLAS_ROW_MAJOR, SLM_CBLAS_NO_TRANS, SLM_CBLAS_TRANS, (int)c->n_tokens, (int)rows, (int)c->n_in,
+                1.0f, c->X, (int)c->n_in, B, (int)c->n_in, 0.0f, c->Y + r, (int)c->n_out);
     }
 }
 

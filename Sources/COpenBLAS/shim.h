@@ -1,2 +1,0 @@
-// OpenBLAS through pkg-config `openblas` (Debian: libopenblas-dev).
-#include <cblas.h>
