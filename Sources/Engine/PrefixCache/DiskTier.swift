@@ -63,11 +63,18 @@ final class DiskTier: @unchecked Sendable {
         if access(p, F_OK) == 0 { touch(p); return nil }
         let n = lock.withLock { tempCounter += 1; return tempCounter }
         let temp = directory + "/.tmp-\(getpid())-\(n)-\(UInt32.random(in: 0...UInt32.max))-" + DiskTier.fileName(index: block.index, hash: block.hash)
-        let err = BlockFile.write(block, to: p, tempPath: temp)
-        // Another process may have cleared the directory away (`slm cache clear`): make it again, once.
-        guard err == ENOENT, CacheDirectory.makeDirectories(directory) == nil else { return err }
-        return BlockFile.write(block, to: p, tempPath: temp)
+        var err = BlockFile.write(block, to: p, tempPath: temp)
+        // Another process may have cleared the directory away (`slm cache clear`), even between our making it again
+        // and writing: make it again, a bounded number of times.
+        for _ in 0..<DiskTier.recreateAttempts {
+            guard err == ENOENT, CacheDirectory.makeDirectories(directory) == nil else { return err }
+            err = BlockFile.write(block, to: p, tempPath: temp)
+        }
+        return err
     }
+
+    /// How often one write makes its cleared directory again before it gives up.
+    static let recreateAttempts = 4
 
     /// Deletes least recently used block files until the directory holds at most `limit` bytes, and temporary files
     /// that a killed process left behind.

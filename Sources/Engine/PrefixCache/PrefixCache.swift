@@ -91,6 +91,9 @@ public final class PrefixCache: @unchecked Sendable {
         guard let disk, lock.withLock({ diskWritable }) else { return }
         for b in blocks.reversed() {
             if let err = disk.write(b) {
+                // Still cleared away after DiskTier's attempts: other processes are clearing the cache right now,
+                // which is no reason to stop saving for the rest of the run; the next store tries again.
+                if err == ENOENT { break }
                 lock.withLock { diskWritable = false }
                 options.warn("prefix cache: cannot write to \(disk.directory) (\(String(cString: strerror(err)))); not saving prefixes this run")
                 break
