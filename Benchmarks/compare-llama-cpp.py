@@ -8,7 +8,7 @@ bandwidth (decoding reads every weight once per token, the tied output matrix in
 file size). llama.cpp is only a yardstick: it is built from the llama-cpp-python source distribution (PyPI) into
 Benchmarks/llama.cpp-build/ (gitignored) by --build-llama, or found via $LLAMA_BENCH.
 
-Usage: Benchmarks/compare-llama-cpp.py [--models smollm2-135m gemma3-270m] [--threads 2 1] [--rounds 5]
+Usage: Benchmarks/compare-llama-cpp.py [--models smollm2-135m gemma3-270m|PATH ...] [--threads 2 1] [--rounds 5]
        [-p 512] [-n 128] [-d 0] [--build-llama]
 """
 import argparse, json, os, shutil, statistics, subprocess, sys, tarfile, tempfile
@@ -24,6 +24,8 @@ def log(*a):
 
 
 def model_path(name):
+    if os.path.exists(name):  # a GGUF file given by path (e.g. tools/make-arch-models.py --shape ...)
+        return Path(name)
     home = Path(os.environ.get("SLM_HOME", Path.home() / ".cache" / "slm"))
     p = home / "models" / FILES[name]
     if not p.exists():
@@ -84,7 +86,8 @@ def run_json(cmd):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--models", nargs="+", default=["smollm2-135m", "gemma3-270m"], choices=list(FILES))
+    ap.add_argument("--models", nargs="+", default=["smollm2-135m", "gemma3-270m"],
+                    help="names (" + ", ".join(FILES) + ") or GGUF file paths")
     ap.add_argument("--threads", nargs="+", type=int, default=[2])
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("-p", type=int, default=512)
