@@ -28,10 +28,32 @@ lists their sha256.
 Usage: make-arch-models.py --source SmolLM2-135M-Instruct.Q4_1.gguf --out DIR [--arch qwen2,...] [--type F32,Q8_0]
 Writes DIR/<arch>-smollm2.<type>.gguf. Q8_0 is quantized here with gguf-py (every 2-D tensor; 1-D ones stay F32).
 Requires gguf==0.19.0 (pinned: its Q8_0 rounding decides the bytes) and numpy.
+
+Speed-shaped files (--shape): random weights in the real shapes and GGUF hyperparameters of a model that cannot be
+downloaded here, for speed comparisons only (their logits mean nothing):
+
+- qwen2-0.5b: Qwen2.5-0.5B-Instruct: hidden 896, 24 layers, 14 heads, 2 KV heads (head size 64), FFN 4864, Q/K/V
+  biases, tied embeddings, rope base 1e6, RMS eps 1e-6, context 32768 (494M parameters).
+- qwen3-0.6b: Qwen3-0.6B: hidden 1024, 28 layers, 16 heads, 8 KV heads, head size 128 (qwen3.attention.key_length,
+  so the Q projection is 2048 wide), FFN 3072, per-head Q/K norms, tied embeddings, rope base 1e6, RMS eps 1e-6,
+  context 40960 (596M parameters).
+
+Both use the Qwen2 BPE vocabulary (151,936 tokens, pre-tokenizer qwen2) copied from llama.cpp's vocab-only test file
+models/ggml-vocab-qwen2.gguf (tools/fetch-vocabs puts it in $SLM_HOME/test-data), with Qwen's special ids (bos/pad
+<|endoftext|>, eos <|im_end|>, no BOS added). Weights: seeded numpy normals (numpy's PCG64, one seed per tensor name),
+matrices with std 1/sqrt(row length), the embedding with std 1/sqrt(hidden) (so the tied output's logits have std ~1),
+norm weights 1 +- 0.1, biases std 0.1; 2-D tensors F16, 1-D F32. Then llama-quantize makes the Q4_K_M:
+
+    make-arch-models.py --shape qwen2-0.5b --vocab ggml-vocab-qwen2.gguf --out DIR   # DIR/qwen2-0.5b-shape.F16.gguf
+    llama-quantize DIR/qwen2-0.5b-shape.F16.gguf DIR/qwen2-0.5b-shape.Q4_K_M.gguf Q4_K_M
+
+(896-wide rows are not multiples of 256, so llama-quantize puts qwen2-0.5b's 896-wide matrices in Q5_0 / Q8_0 as it
+does for the real Qwen2.5-0.5B.)
 """
 import argparse
 import os
 import sys
+import zlib
 
 import numpy as np
 import gguf
@@ -211,6 +233,95 @@ def write(path, reader, arch, tensors, qtype):
     w.close()
 
 
+SHAPES = {
+    # name: architecture, hidden, layers, heads, KV heads, head size, FFN, context
+    "qwen2-0.5b": ("qwen2", 896, 24, 14, 2, 64, 4864, 32768),
+    "qwen3-0.6b": ("qwen3", 1024, 28, 16, 8, 128, 3072, 40960),
+}
+SHAPE_SEED = 20250623
+
+
+def shape_tensors(shape):
+    """(name, array) in file order for a speed-shaped file: seeded random weights of sensible scale."""
+    arch, e, layers, heads, kv, hd, ffn, _ = SHAPES[shape]
+    vocab = 151936
+
+    def rng(name):
+        return np.random.default_rng([SHAPE_SEED, zlib.crc32(f"{shape}/{name}".encode())])
+
+    def matrix(name, rows, cols, std=None):
+        a = rng(name).standard_normal((rows, cols), dtype=np.float32)
+        a *= np.float32(std if std is not None else 1 / np.sqrt(cols))
+        return name, a.astype(np.float16)
+
+    def vector(name, n, mean, std):
+        return name, (np.float32(mean) + np.float32(std) * rng(name).standard_normal(n, dtype=np.float32))
+
+    out = [matrix("token_embd.weight", vocab, e, std=1 / np.sqrt(e))]
+    for l in range(layers):
+        p = f"blk.{l}."
+        out.append(vector(p + "attn_norm.weight", e, 1, 0.1))
+        out.append(matrix(p + "attn_q.weight", heads * hd, e))
+        out.append(matrix(p + "attn_k.weight", kv * hd, e))
+        out.append(matrix(p + "attn_v.weight", kv * hd, e))
+        if arch == "qwen2":
+            out.append(vector(p + "attn_q.bias", heads * hd, 0, 0.1))
+            out.append(vector(p + "attn_k.bias", kv * hd, 0, 0.1))
+            out.append(vector(p + "attn_v.bias", kv * hd, 0, 0.1))
+        if arch == "qwen3":
+            out.append(vector(p + "attn_q_norm.weight", hd, 1, 0.1))
+            out.append(vector(p + "attn_k_norm.weight", hd, 1, 0.1))
+        out.append(matrix(p + "attn_output.weight", e, heads * hd))
+        out.append(vector(p + "ffn_norm.weight", e, 1, 0.1))
+        out.append(matrix(p + "ffn_gate.weight", ffn, e))
+        out.append(matrix(p + "ffn_up.weight", ffn, e))
+        out.append(matrix(p + "ffn_down.weight", e, ffn))
+    out.append(vector("output_norm.weight", e, 1, 0.1))
+    return out
+
+
+def write_shape(path, shape, vocab_path):
+    arch, e, layers, heads, kv, hd, ffn, context = SHAPES[shape]
+    vr = gguf.GGUFReader(vocab_path)
+    if vr.fields["tokenizer.ggml.pre"].contents() != "qwen2" or len(vr.fields["tokenizer.ggml.tokens"].data) != 151936:
+        sys.exit(f"{vocab_path}: not llama.cpp's ggml-vocab-qwen2.gguf (151936 tokens, pre-tokenizer qwen2)")
+    w = gguf.GGUFWriter(path, arch)
+    w.add_string("general.name", f"{shape} shape, random weights (slm speed test file)")
+    w.add_string("general.license", "apache-2.0")
+    w.add_uint32(f"{arch}.context_length", context)
+    w.add_uint32(f"{arch}.embedding_length", e)
+    w.add_uint32(f"{arch}.block_count", layers)
+    w.add_uint32(f"{arch}.feed_forward_length", ffn)
+    w.add_uint32(f"{arch}.attention.head_count", heads)
+    w.add_uint32(f"{arch}.attention.head_count_kv", kv)
+    w.add_float32(f"{arch}.rope.freq_base", 1e6)
+    w.add_float32(f"{arch}.attention.layer_norm_rms_epsilon", 1e-6)
+    if arch == "qwen3":
+        w.add_uint32("qwen3.attention.key_length", hd)
+        w.add_uint32("qwen3.attention.value_length", hd)
+    w.add_uint32("general.file_type", int(gguf.LlamaFileType.MOSTLY_F16))
+    w.add_uint32("general.quantization_version", gguf.GGML_QUANT_VERSION)
+    special = {"tokenizer.ggml.bos_token_id": 151643, "tokenizer.ggml.eos_token_id": 151645,
+               "tokenizer.ggml.padding_token_id": 151643}
+    for key, field in vr.fields.items():
+        if not key.startswith("tokenizer.") or key in special:
+            continue
+        types = field.types
+        if types[0] == gguf.GGUFValueType.ARRAY:
+            w.add_key_value(key, field.contents(), types[0], sub_type=types[-1])
+        else:
+            w.add_key_value(key, field.contents(), types[0])
+    for key, v in special.items():
+        w.add_uint32(key, v)
+    w.add_bool("tokenizer.ggml.add_bos_token", False)
+    for name, a in shape_tensors(shape):
+        w.add_tensor(name, a)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
 def calibrate(T, tokens):
     """Prints LAYER_STATS: a numpy forward pass of SmolLM2 (llama layout, adjacent-pair RoPE)."""
     n = len(tokens)
@@ -252,12 +363,27 @@ def calibrate(T, tokens):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--source", required=True, help="SmolLM2-135M-Instruct.Q4_1.gguf")
+    ap.add_argument("--source", help="SmolLM2-135M-Instruct.Q4_1.gguf")
     ap.add_argument("--out", help="output directory")
     ap.add_argument("--arch", default=",".join(ARCHS))
     ap.add_argument("--type", default="Q8_0", help="comma-separated: F32, Q8_0")
     ap.add_argument("--calibrate", metavar="LOGITS_JSON", help="print LAYER_STATS from this fixture's prompts and exit")
+    ap.add_argument("--shape", help=f"write a speed-shaped random-weight F16 file instead: {', '.join(SHAPES)}")
+    ap.add_argument("--vocab", help="with --shape: llama.cpp's models/ggml-vocab-qwen2.gguf")
     args = ap.parse_args()
+    if args.shape:
+        if args.shape not in SHAPES:
+            sys.exit(f"unknown shape {args.shape}; known: {', '.join(SHAPES)}")
+        if not args.out or not args.vocab:
+            ap.error("--shape needs --out and --vocab")
+        os.makedirs(args.out, exist_ok=True)
+        path = os.path.join(args.out, f"{args.shape}-shape.F16.gguf")
+        write_shape(path + ".tmp", args.shape, args.vocab)
+        os.replace(path + ".tmp", path)
+        print(path, file=sys.stderr)
+        return
+    if not args.source:
+        ap.error("--source is required")
     reader, T = load_source(args.source)
     if args.calibrate:
         import json
