@@ -155,14 +155,14 @@ static float *out_rows(const attn_task *a, int64_t t, int64_t sg) {
 
 static void whole_worker(void *ctx, int ith, int nth) {
     const attn_task *a = ctx;
-    // Items are (sub-group, token), numbered in that order and split into contiguous ranges: every sub-group costs
-    // the same summed over its tokens, so the ranges are balanced even in a prefill where later tokens attend to more
-    // positions, and consecutive items share a kv head, which stays in this core's cache.
+    // Items are (sub-group, token), numbered in that order and dealt out round robin: in a prefill later tokens attend
+    // to more positions, so contiguous ranges would give the last thread the costliest tokens (gemma-3, one
+    // sub-group: 3x the first thread's work on 2 threads); dealt out, each thread's share of every sub-group costs
+    // the same to within one token, and its successive items still share a kv head, which stays in its core's cache.
     float acc[ATTN_STACK_PART] __attribute__((aligned(32))), pacc[ATTN_STACK_PART] __attribute__((aligned(32)));
     float *ml = acc + a->sub * a->head_dim, *pml = pacc + a->sub * a->head_dim;
-    int64_t begin, end;
-    slm_split_range(a->n_sub * a->n_tokens, 1, ith, nth, &begin, &end);
-    for (int64_t i = begin; i < end; i++) {
+    const int64_t items = a->n_sub * a->n_tokens;
+    for (int64_t i = ith; i < items; i += nth) {
         const int64_t sg = i / a->n_tokens, t = i % a->n_tokens, nc = n_chunks(a, t);
         run_chunk(a, t, sg, 0, a->head_dim, acc, ml);
         for (int64_t c = 1; c < nc; c++) {
