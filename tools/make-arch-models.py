@@ -6,8 +6,15 @@ that distinguish the architecture added:
 
 - qwen2: Q/K rows un-permuted to NEOX pairing (llama.cpp's converter permutes them for llama's adjacent pairs);
   non-zero Q/K/V biases (a fraction of each layer's typical Q/K activation size).
-- qwen3: NEOX as qwen2; per-head attn_q_norm / attn_k_norm weights [64] set to each layer's typical Q/K head RMS with
-  +-10% variation across dimensions, so normalising the heads keeps their trained size.
+- qwen3: NEOX as qwen2; per-head attn_q_norm / attn_k_norm weights [64] with +-10% variation across dimensions (the
+  Q/K rows divided by it). Fully normalising SmolLM2's heads to a fixed size, which it was not trained with, gives
+  flat logits (perplexity 158), so the norm is made soft with the file's epsilon: layer_norm_rms_epsilon 0.1, the Q/K
+  rows scaled so that a typical head's mean square is 0.3 x epsilon (QWEN3_SOFTNESS), and the norm weights restoring
+  the typical size: x / sqrt(mean(x^2) + eps) still depends on each head's own size (by 1 / sqrt(1 + 0.3) for a
+  typical one), and the model keeps SmolLM2's conditioning (perplexity 18.9 in llama.cpp; in a numpy forward pass
+  over the fixture prompts, 21.0 against SmolLM2's 20.5, where full normalisation, i.e. an epsilon of 1e-6, gives
+  119). The residual stream is 1024 x SmolLM2's (embedding, attn_output and ffn_down x 1024, output_norm / 1024 for
+  the tied output), so that epsilon is negligible in the main RMSNorms.
 - llama: Llama 3 RoPE frequency factors (rope_freqs.weight, Llama 3's formula with factor 8, low/high frequency factors
   1/4 and an original context of 1024, so the factors bite on the long prompts) and an untied output.weight (the
   embedding with +-3% variation, so a tied read would show).
@@ -82,6 +89,9 @@ GEMMA_WINDOW = 256
 PHI3_ATTN_FACTOR = 1.1902380714238083
 PHI3_ORIGINAL_CONTEXT = 4096
 GELU_SILU = 1.702
+QWEN3_EPS = 0.1
+QWEN3_RESIDUAL = 1024.0
+QWEN3_SOFTNESS = 0.3
 
 
 def noise(seed, shape):
@@ -129,7 +139,11 @@ def llama3_rope_factors(dims, base, factor=8.0, low=1.0, high=4.0, original=1024
 
 def common_tensors(T, arch):
     """(name, array) in file order for one architecture, from SmolLM2's F32 tensors T."""
-    out = [("token_embd.weight", T["token_embd.weight"])]
+    # qwen3: the residual stream is QWEN3_RESIDUAL x SmolLM2's (embedding, attention and FFN outputs scaled; the tied
+    # output's logits come back through output_norm / QWEN3_RESIDUAL), so the large file epsilon leaves the main norms
+    # alone; Q and K rows are scaled so that a typical head's mean square is QWEN3_SOFTNESS x epsilon.
+    res = np.float32(QWEN3_RESIDUAL if arch == "qwen3" else 1)
+    out = [("token_embd.weight", T["token_embd.weight"] * res)]
     neox = arch != "llama"
     if arch == "llama":
         out.append(("rope_freqs.weight", llama3_rope_factors(D, ROPE_BASE)))
@@ -143,6 +157,11 @@ def common_tensors(T, arch):
         wq, wk, wv = T[p + "attn_q.weight"], T[p + "attn_k.weight"], T[p + "attn_v.weight"]
         if neox:
             wq, wk = unpermute(wq, H), unpermute(wk, HKV)
+        if arch == "qwen3":
+            vq, vk = 1 + 0.1 * noise(4000 + l, [D]), 1 + 0.1 * noise(5000 + l, [D])
+            aq, ak = (np.sqrt(QWEN3_SOFTNESS * QWEN3_EPS) / s for s in (qs, ks))
+            wq = (wq.reshape(H, D, E) * (np.float32(aq) / vq)[None, :, None]).reshape(H * D, E)
+            wk = (wk.reshape(HKV, D, E) * (np.float32(ak) / vk)[None, :, None]).reshape(HKV * D, E)
         gate, up = T[p + "ffn_gate.weight"], T[p + "ffn_up.weight"]
         out.append((p + "attn_norm.weight", T[p + "attn_norm.weight"]))
         if arch == "phi3":
@@ -155,9 +174,10 @@ def common_tensors(T, arch):
             out.append((p + "attn_k.bias", np.float32(0.3 * ks) * noise(2000 + l, [HKV * D])))
             out.append((p + "attn_v.bias", np.float32(0.05) * noise(3000 + l, [HKV * D])))
         if arch == "qwen3":
-            out.append((p + "attn_q_norm.weight", np.float32(qs) * (1 + 0.1 * noise(4000 + l, [D]))))
-            out.append((p + "attn_k_norm.weight", np.float32(ks) * (1 + 0.1 * noise(5000 + l, [D]))))
-        out.append((p + "attn_output.weight", T[p + "attn_output.weight"]))
+            g = np.sqrt(QWEN3_EPS * (1 + QWEN3_SOFTNESS))
+            out.append((p + "attn_q_norm.weight", np.float32(g / aq) * vq))
+            out.append((p + "attn_k_norm.weight", np.float32(g / ak) * vk))
+        out.append((p + "attn_output.weight", T[p + "attn_output.weight"] * res))
         if arch == "gemma2":
             out.append((p + "post_attention_norm.weight", np.float32(24 * ao) * (1 + 0.05 * noise(6000 + l, [E]))))
         out.append((p + "ffn_norm.weight", T[p + "ffn_norm.weight"]))
@@ -168,10 +188,10 @@ def common_tensors(T, arch):
                     (p + "ffn_up.weight", up * np.float32(GELU_SILU))]
         else:
             out += [(p + "ffn_gate.weight", gate), (p + "ffn_up.weight", up)]
-        out.append((p + "ffn_down.weight", T[p + "ffn_down.weight"]))
+        out.append((p + "ffn_down.weight", T[p + "ffn_down.weight"] * res))
         if arch == "gemma2":
             out.append((p + "post_ffw_norm.weight", np.float32(24 * fo) * (1 + 0.05 * noise(7000 + l, [E]))))
-    out.append(("output_norm.weight", T["output_norm.weight"]))
+    out.append(("output_norm.weight", T["output_norm.weight"] / res))
     if arch == "llama":
         out.append(("output.weight", T["token_embd.weight"] * (1 + 0.03 * noise(8000, [T["token_embd.weight"].shape[0], E]))))
     return [(n, np.ascontiguousarray(a, dtype=np.float32)) for n, a in out]
@@ -187,7 +207,7 @@ def arch_keys(w, arch):
     w.add_uint32(f"{a}.attention.head_count", H)
     w.add_uint32(f"{a}.attention.head_count_kv", HKV)
     w.add_float32(f"{a}.rope.freq_base", ROPE_BASE)
-    w.add_float32(f"{a}.attention.layer_norm_rms_epsilon", 1e-5)
+    w.add_float32(f"{a}.attention.layer_norm_rms_epsilon", QWEN3_EPS if a == "qwen3" else 1e-5)
     if a in ("llama", "phi3"):
         w.add_uint32(f"{a}.rope.dimension_count", D)
     if a == "llama":
