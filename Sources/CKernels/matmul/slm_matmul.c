@@ -35,8 +35,7 @@ typedef void (*sgemm_fn)(int order, int trans_a, int trans_b, int m, int n, int 
                          const float *b, int ldb, float beta, float *c, int ldc);
 typedef void (*set_threads_fn)(int n);
 
-static int g_use_blas = 0;
-static sgemm_fn g_sgemm = NULL;
+static sgemm_fn g_sgemm = NULL;  // set once OpenBLAS is loaded: the BLAS path is on
 static pthread_once_t g_mode_once = PTHREAD_ONCE_INIT;
 
 static void read_mode(void) {
@@ -55,12 +54,11 @@ static void read_mode(void) {
     }
     set_threads(1);  // our pool provides the parallelism
     g_sgemm = sgemm;
-    g_use_blas = 1;
 }
 
 static int use_blas(void) {
     pthread_once(&g_mode_once, read_mode);
-    return g_use_blas;
+    return g_sgemm != NULL;
 }
 
 int slm_matmul_uses_blas(void) { return use_blas(); }
