@@ -22,6 +22,8 @@ public final class GemmaFamilyModel: LanguageModel, @unchecked Sendable {
     let softcap: Float
     let tokenEmbedding: Weight
     let output: Weight
+    /// The table embedding lookups read (`Weight.rowSource`).
+    let embeddingRows: Weight
     let outputNorm: UnsafePointer<Float>
     let layers: ContiguousArray<Layer>
 
@@ -56,7 +58,8 @@ public final class GemmaFamilyModel: LanguageModel, @unchecked Sendable {
         defer { w.arena.finishLoading() }
         let nVocab = try w.vocabularySize()
         tokenEmbedding = try w.table(TensorName.tokenEmbedding, rowLength: s.embedding, rows: nVocab)
-        output = tiedOutput ? tokenEmbedding : try w.output(tiedTo: tokenEmbedding, rowLength: s.embedding, rows: nVocab)
+        output = tiedOutput ? w.tiedOutput(tokenEmbedding) : try w.output(tiedTo: tokenEmbedding, rowLength: s.embedding, rows: nVocab)
+        embeddingRows = tokenEmbedding.rowSource(tiedOutput: output)
         outputNorm = try w.vector(TensorName.outputNorm, length: s.embedding)
         var layers = ContiguousArray<Layer>()
         for l in 0..<s.layers { layers.append(try layer(w, l, s)) }
@@ -101,8 +104,8 @@ final class GemmaFamilyRunner: RunnerBase, ModelRunner {
         let a = buffers
         let x = a.x.pointer, h = a.h.pointer, q = a.q.pointer, k = a.k.pointer, v = a.v.pointer
         let att = a.att.pointer, gate = a.gate.pointer, up = a.up.pointer, out = a.out.pointer
-        let emb = m.tokenEmbedding
-        for t in 0..<n { slm_get_row(emb.type, emb.data, Int64(E), Int64(rowTokens[t]), x + t * E) }
+        let emb = m.embeddingRows
+        for t in 0..<n { slm_get_row(emb.mmType, emb.mmData, Int64(E), Int64(rowTokens[t]), x + t * E) }
         slm_scale(x, m.embeddingScale, Int64(n * E))
         traced(-1, "inp_scaled", x, n * E)
         for r in ropes { r.fill(positions: rowPositions, count: n) }

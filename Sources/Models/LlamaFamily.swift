@@ -19,6 +19,8 @@ public final class LlamaFamilyModel: LanguageModel, @unchecked Sendable {
     let attentionScale: Float
     let tokenEmbedding: Weight
     let output: Weight
+    /// The table embedding lookups read (`Weight.rowSource`).
+    let embeddingRows: Weight
     let outputNorm: UnsafePointer<Float>
     let layers: ContiguousArray<Layer>
 
@@ -106,6 +108,7 @@ public final class LlamaFamilyModel: LanguageModel, @unchecked Sendable {
         let nVocab = try w.vocabularySize(declared: declared)
         tokenEmbedding = try w.table(TensorName.tokenEmbedding, rowLength: s.embedding, rows: nVocab)
         output = try w.output(tiedTo: tokenEmbedding, rowLength: s.embedding, rows: nVocab)
+        embeddingRows = tokenEmbedding.rowSource(tiedOutput: output)
         outputNorm = try w.vector(TensorName.outputNorm, length: s.embedding)
         var layers = ContiguousArray<Layer>()
         for l in 0..<s.layers { layers.append(try layer(w, l, s)) }
@@ -145,8 +148,8 @@ final class LlamaFamilyRunner: RunnerBase, ModelRunner {
         let a = buffers
         let x = a.x.pointer, h = a.h.pointer, q = a.q.pointer, k = a.k.pointer, v = a.v.pointer
         let att = a.att.pointer, gate = a.gate.pointer, up = a.up.pointer, out = a.out.pointer
-        let emb = m.tokenEmbedding
-        for t in 0..<n { slm_get_row(emb.type, emb.data, Int64(E), Int64(rowTokens[t]), x + t * E) }
+        let emb = m.embeddingRows
+        for t in 0..<n { slm_get_row(emb.mmType, emb.mmData, Int64(E), Int64(rowTokens[t]), x + t * E) }
         traced(-1, "inp_embd", x, n * E)
         rope.fill(positions: rowPositions, count: n)
 

@@ -23,6 +23,13 @@ public struct Weight: @unchecked Sendable {
     }
 
     public var isPacked: Bool { slm_type_is_packed(mmType) != 0 }
+
+    /// What row lookups of this table read: `output` when that is this table packed (a tied output matrix), so that
+    /// the table's file pages, dropped once packed, are not faulted back in a page per new token over a server's life;
+    /// else the table itself. Rows read either way are bit-identical (slm_get_row).
+    func rowSource(tiedOutput output: Weight) -> Weight {
+        output.data == data && output.type == type && output.isPacked ? output : self
+    }
 }
 
 /// Looks tensors up by name and checks them against what the hyperparameters say they must be; matrices that feed
@@ -65,11 +72,14 @@ struct WeightLoader {
 
     /// The output matrix: `output.weight`, else the embedding table tied to it; packed at any size (a several-row
     /// product over gemma-3's unpacked 178 MB table ran at a third of the packed kernels' rate). Row lookups of a tied
-    /// table keep reading the file's layout.
+    /// table read the packed copy (`Weight.rowSource`).
     func output(tiedTo embedding: Weight, rowLength: Int, rows: Int) throws(ModelError) -> Weight {
         let w = try optionalTable(TensorName.output, rowLength: rowLength, rows: rows) ?? embedding
         return arena.pack(w)
     }
+
+    /// The output matrix tied to `embedding` whatever else the file holds (gemma2), packed as `output` packs it.
+    func tiedOutput(_ embedding: Weight) -> Weight { arena.pack(embedding) }
 
     /// A matrix left in the file mapping (an embedding table).
     func table(_ name: String, rowLength: Int, rows: Int) throws(ModelError) -> Weight {

@@ -68,6 +68,25 @@ final class PackedTests: XCTestCase {
         }
     }
 
+    /// An embedding lookup in a packed (tied output) table gives the floats of the lookup in the file's layout, bit for
+    /// bit, for rows in every position of a group and inputs longer than the 256-element span it unpacks at a time.
+    func testRowLookupInAPackedTableEqualsTheFileLayouts() {
+        for type in Self.types {
+            for nIn in inputSizes(type) + [traits(type).block_size == 256 ? 1280 : 608] {
+                let nOut = 16
+                var rng = SeededFloats(seed: 5)
+                let w = quantize(rng.array(nOut * nIn), type)
+                let p = pack(w, type, nOut: nOut, nIn: nIn)
+                for r in 0..<nOut {
+                    var plain = [Float](repeating: 0, count: nIn), packed = [Float](repeating: .nan, count: nIn)
+                    w.withUnsafeBytes { slm_get_row(type, $0.baseAddress, Int64(nIn), Int64(r), &plain) }
+                    p.withUnsafeBytes { slm_get_row(slm_packed_type(type), $0.baseAddress, Int64(nIn), Int64(r), &packed) }
+                    assertBitEqual(packed, plain, "\(typeName(type)) n_in \(nIn) row \(r)")
+                }
+            }
+        }
+    }
+
     /// A model's matrices packed in one pool run (chunks handed out across the jobs) give the bytes of packing each
     /// alone; a job that cannot be packed refuses the whole call before anything is written.
     func testPackingManyMatricesInOneRunEqualsPackingEachAlone() throws {

@@ -57,7 +57,8 @@ typedef struct {
 // 0, or -1 when `type` has no product kernel.
 int slm_kernel_choice_of(slm_isa isa, slm_type type, slm_kernel_choice *out);
 
-// One row of an embedding table: dst[0..n) = dequant(row `row` of W).
+// One row of an embedding table: dst[0..n) = dequant(row `row` of W); W may be a packed matrix (slm_packed.h) of a
+// packed type, whose rows come back bit for bit.
 void slm_get_row(slm_type wtype, const void *W, int64_t n, int64_t row, float *dst);
 
 #ifdef __cplusplus

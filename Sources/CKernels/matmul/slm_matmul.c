@@ -513,7 +513,26 @@ void slm_matmul_ref(slm_type wtype, const void *W, int64_t n_out, int64_t n_in,
     free(row);
 }
 
+// A packed table (slm_packed.h): the row's blocks come back in the base layout a span of at most 256 elements at a
+// time (a group's bytes are block-major, so a span is a group of its own at an offset), then dequantize as above; the
+// bits are the file's (unpack(pack(x)) == x), so the floats are too.
+static void get_packed_row(slm_type type, const void *W, int64_t n, int64_t row, float *dst) {
+    const slm_type base = slm_packed_base(type);
+    const slm_type_traits *tt = slm_get_type_traits(base);
+    const slm_packed_traits *p = slm_get_packed_traits_isa(base, SLM_ISA_REF);
+    if (!tt || !tt->dequant || !p || n % tt->block_size != 0 || n % p->act_block != 0) { fill_nan(dst, n); return; }
+    const int64_t span = 256;  // a multiple of every packed type's block (32 or 256), and n of those blocks
+    const char *group = (const char *)W + (size_t)(row / SLM_PACK_ROWS) * p->group_bytes(n);
+    _Alignas(64) uint8_t blocks[512];  // 256 elements of any packed base type (Q8_0: 272 bytes)
+    for (int64_t i = 0; i < n; i += span) {
+        const int64_t m = SLM_MIN(span, n - i);
+        p->unpack(group + p->group_bytes(i), m, (int)(row % SLM_PACK_ROWS), blocks);
+        tt->dequant(blocks, dst + i, m);
+    }
+}
+
 void slm_get_row(slm_type wtype, const void *W, int64_t n, int64_t row, float *dst) {
+    if (slm_type_is_packed(wtype)) { get_packed_row(wtype, W, n, row, dst); return; }
     const slm_type_traits *tt = slm_get_type_traits(wtype);
     if (!tt || !tt->dequant) { fill_nan(dst, n); return; }
     size_t w_row = (size_t)(n / tt->block_size) * (size_t)tt->type_size;
