@@ -27,6 +27,9 @@
 // pools run static slices).
 #define SLM_DECODE_CLAIM 2
 #define SLM_DECODE_MAX_THREADS 32
+// Up to this many tokens (a batched decode step: one row per sequence) quantize their activations on the calling
+// thread: a pool run of its own, four per layer, cost more than the quantization (~1 us per row).
+#define SLM_QUANT_INLINE_TOKENS 8
 
 
 // CBLAS's enum values (the CBLAS interface fixes them) and OpenBLAS's two entry points, resolved at run time.
@@ -325,7 +328,7 @@ static void matmul_dots(slm_threadpool *tp, const slm_matmul_job *jobs, int n_jo
             while (k < n_conv && conv_type[k] != p->act_type) k++;
             if (k == n_conv) {
                 quant_ctx q = {p->act_quant, X, buf, a_row, n_in, n_tokens};
-                if (n_tokens == 1) quant_task(&q, 0, 1);
+                if (n_tokens <= SLM_QUANT_INLINE_TOKENS) quant_task(&q, 0, 1);
                 else slm_threadpool_run(tp, quant_task, &q);
                 conv_type[n_conv] = p->act_type;
                 conv_act[n_conv++] = buf;
@@ -350,7 +353,7 @@ static void matmul_dots(slm_threadpool *tp, const slm_matmul_job *jobs, int n_jo
             while (k < n_conv && conv_type[k] != tt->vec_dot_type) k++;
             if (k == n_conv) {
                 quant_ctx q = {slm_get_type_traits(tt->vec_dot_type)->quant, X, buf, a_row, n_in, n_tokens};
-                if (n_tokens == 1) quant_task(&q, 0, 1);
+                if (n_tokens <= SLM_QUANT_INLINE_TOKENS) quant_task(&q, 0, 1);
                 else slm_threadpool_run(tp, quant_task, &q);
                 conv_type[n_conv] = tt->vec_dot_type;
                 conv_act[n_conv++] = buf;
