@@ -6,7 +6,26 @@ final class PrefillBudgetTests: XCTestCase {
     func testWholeChunkWhenNothingDecodesSmallChunkUntilMeasured() {
         let b = PrefillBudget(chunk: 128, maxRows: 64)
         XCTAssertEqual(b.rows(decoding: 0), 128)
-        XCTAssertEqual(b.rows(decoding: 3), 16)
+        XCTAssertEqual(b.rows(decoding: 3), 8)
+    }
+
+    /// A decode count that never ran decode-only is estimated from those that did, so it gets the room the measured
+    /// neighbours leave, not the small chunk meant for a server that has timed nothing yet.
+    func testUnmeasuredDecodeCountsAreEstimatedFromMeasuredOnes() {
+        var b = PrefillBudget(chunk: 128, maxRows: 64, factor: 2.2)
+        b.record(decoding: 1, prompt: 0, seconds: 0.003)
+        b.record(decoding: 4, prompt: 0, seconds: 0.006)
+        b.record(decoding: 0, prompt: 100, seconds: 0.100)     // 1 ms per prompt row
+        XCTAssertEqual(b.decodeTime(rows: 2)!, 0.004, accuracy: 1e-12)   // between 1 and 4: linear
+        XCTAssertEqual(b.decodeTime(rows: 6)!, 0.008, accuracy: 1e-12)   // past 4: + 1 ms per row
+        // 6.6 ms target: two decoding leave 2.6 ms (2 rows), three 1.6 ms (1 row), six none (still 1 row).
+        XCTAssertEqual(b.rows(decoding: 2), 2)
+        XCTAssertEqual(b.rows(decoding: 3), 1)
+        XCTAssertEqual(b.rows(decoding: 6), 1)
+        var up = PrefillBudget(chunk: 128, maxRows: 64, factor: 2.2)
+        up.record(decoding: 3, prompt: 0, seconds: 0.005)
+        XCTAssertEqual(up.decodeTime(rows: 1)!, 0.005, accuracy: 1e-12)  // below the smallest: its time, an upper bound
+        XCTAssertNil(up.decodeTime(rows: 5), "nothing says what a prompt (or decode) row costs yet")
     }
 
     func testRowsKeepTheStepWithinTheFactorOfTheFastestDecodeStep() {

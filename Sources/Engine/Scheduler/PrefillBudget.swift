@@ -20,12 +20,35 @@ struct PrefillBudget {
     /// Prompt rows the next step may take while `decoding` rows decode.
     func rows(decoding: Int) -> Int {
         guard decoding > 0 else { return chunk }
-        guard let fastest = decodeStep.compactMap({ $0 }).min(), let own = decodeStep[min(decoding, decodeStep.count - 1)],
+        guard let fastest = decodeStep.compactMap({ $0 }).min(), let own = decodeTime(rows: decoding),
               let row = perPromptRow, row > 0 else {
-            return min(chunk, 16)  // nothing measured yet: a small chunk until the first steps are timed
+            return min(chunk, 8)  // nothing measured yet: a small chunk until the first steps are timed
         }
         let room = factor * fastest - own
         return max(1, min(chunk, Int(room / row)))
+    }
+
+    /// A decode-only step of `rows` rows: measured, or else estimated from the counts that were (a server's clients
+    /// starting and finishing together pass through counts that never run decode-only, and taking a full chunk
+    /// there made the slowest steps of all): between two measured counts linearly; above the largest, that step plus
+    /// a prompt row's cost per extra row (a decode row costs about as much: both are compute-bound); below the
+    /// smallest, that step (an upper bound). Nil when nothing is measured.
+    func decodeTime(rows: Int) -> Double? {
+        let k = min(rows, decodeStep.count - 1)
+        if let t = decodeStep[k] { return t }
+        let below = (0..<k).last { decodeStep[$0] != nil }, above = (k + 1..<decodeStep.count).first { decodeStep[$0] != nil }
+        switch (below, above) {
+        case let (b?, a?):
+            let tb = decodeStep[b]!, ta = decodeStep[a]!
+            return tb + (ta - tb) * Double(k - b) / Double(a - b)
+        case let (b?, nil):
+            guard let row = perPromptRow else { return nil }
+            return decodeStep[b]! + Double(k - b) * row
+        case let (nil, a?):
+            return decodeStep[a]!
+        case (nil, nil):
+            return nil
+        }
     }
 
     /// Records a step of `decoding` decode rows and `prompt` prompt rows that took `seconds`.
@@ -35,7 +58,7 @@ struct PrefillBudget {
             decodeStep[k] = decodeStep[k].map { $0 + weight * (seconds - $0) } ?? seconds
             return
         }
-        let base = decoding == 0 ? 0 : (decodeStep[k] ?? 0)
+        let base = decoding == 0 ? 0 : (decodeTime(rows: k) ?? 0)
         let sample = max(seconds - base, 0) / Double(prompt)
         perPromptRow = perPromptRow.map { $0 + weight * (sample - $0) } ?? sample
     }
