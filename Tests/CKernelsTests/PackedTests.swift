@@ -245,6 +245,33 @@ final class PackedTests: XCTestCase {
         }
     }
 
+    /// The batched-decode kernels (1 to 8 tokens, advancing a prefetch stream) give the ISA's gemm outputs bit for
+    /// bit, for every tile split they make (8 or 4 + 4, 4 + 1..3, one tile of 1..4).
+    func testStreamKernelsEqualTheGemmBitForBit() throws {
+        var ran = 0
+        for isa in [SLM_ISA_AVX2, SLM_ISA_AVX512_VNNI] where slm_isa_runnable(isa) == isa {
+            for type in Self.types {
+                for nIn in inputSizes(type) {
+                    let nOut = 24
+                    var rng = SeededFloats(seed: 9)
+                    let p = pack(quantize(rng.array(nOut * nIn), type), type, nOut: nOut, nIn: nIn)
+                    for tokens in 1...8 {
+                        let x = rng.array(tokens * nIn)
+                        var y = [Float](repeating: .nan, count: tokens * nOut)
+                        let rc = p.withUnsafeBytes {
+                            slm_packed_stream_matmul_isa(isa, type, $0.baseAddress, Int64(nOut), Int64(nIn), x, Int64(tokens), &y)
+                        }
+                        guard rc == 0 else { continue }  // no stream kernel for this type on this ISA
+                        ran += 1
+                        let want = packedProduct(type, isa: isa, p, nOut: nOut, nIn: nIn, x, tokens: tokens, block: 8)
+                        assertBitEqual(y, want, "\(typeName(type)) isa \(isa.rawValue) n_in \(nIn) \(tokens) tokens")
+                    }
+                }
+            }
+        }
+        if ran == 0 { throw XCTSkip("no AVX2 on this machine") }
+    }
+
     /// slm_matvec / slm_matmul / slm_matmul_multi with packed weights, on pools of 1 to 3 threads and mixed with an
     /// unpacked job, equal the single-threaded packed product of the active ISA bit for bit.
     func testMatmulWithPackedWeightsEqualsTheKernelOnAnyPool() {
@@ -254,7 +281,7 @@ final class PackedTests: XCTestCase {
             let p = pack(quantize(rng.array(nOut * nIn), type), type, nOut: nOut, nIn: nIn)
             let other = quantize(rng.array(13 * nIn), SLM_TYPE_Q8_0)
             let ptype = slm_packed_type(type)
-            for tokens in [1, 7] {
+            for tokens in [1, 2, 5, 7, 8, 9] {  // decode, batched steps through the stream kernels, prefill's chunks
                 let x = rng.array(tokens * nIn)
                 let want = packedProduct(type, isa: slm_active_isa(), p, nOut: nOut, nIn: nIn, x, tokens: tokens, block: 1)
                 for threads in [1, 2, 3] {

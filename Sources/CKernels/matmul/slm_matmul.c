@@ -30,6 +30,9 @@
 // Up to this many tokens (a batched decode step: one row per sequence) quantize their activations on the calling
 // thread: a pool run of its own, four per layer, cost more than the quantization (~1 us per row).
 #define SLM_QUANT_INLINE_TOKENS 8
+// Up to this many tokens with every matrix packed, the products run as a decode's (per-thread slices, prefetched
+// streams, stealing) through the stream kernels (slm_packed_gemm_stream_fn), not in prefill's row chunks.
+#define SLM_STREAM_TOKENS 8
 
 
 // CBLAS's enum values (the CBLAS interface fixes them) and OpenBLAS's two entry points, resolved at run time.
@@ -106,6 +109,7 @@ typedef struct {
     const slm_dot_tiles *tiles;  // register tiles bit-identical to vec_dot, or NULL
     slm_packed_gemm_fn packed;   // packed weights (slm_packed.h): groups of 8 rows, w_row = group bytes / 8
     slm_packed_gemv_fn packed_gemv;  // its one-token kernel that advances the prefetch stream, or NULL
+    slm_packed_gemm_stream_fn packed_stream;  // its few-token kernel that advances the prefetch stream, or NULL
     const char *W;
     size_t w_row;                // bytes per weight row
     const char *act;             // [n_tokens] rows of the vec_dot type
@@ -175,9 +179,14 @@ static void pf_init(slm_pf_stream *s, const dot_ctx *c, const int64_t *r0, const
     slm_pf_advance(s, SLM_PREFETCH_BYTES);
 }
 
-// Rows [r, r_end) of job j for one token, advancing the prefetch stream by their bytes: packed kernels with a gemv
-// block by block, the others before each call.
-static void decode_rows(const dot_job *j, int64_t n_in, int64_t r, int64_t r_end, slm_pf_stream *pf) {
+// Rows [r, r_end) of job j for one token (or a batched step's few, with a stream kernel), advancing the prefetch
+// stream by their bytes: packed kernels with a gemv block by block, the others before each call.
+static void decode_rows(const dot_job *j, int64_t n_in, int64_t n_tokens, int64_t r, int64_t r_end, slm_pf_stream *pf) {
+    if (n_tokens > 1) {
+        for (; r < r_end; r += SLM_PACK_ROWS)
+            j->packed_stream(n_in, j->W + (size_t)r * j->w_row, j->act, j->a_row, n_tokens, j->Y + r, (size_t)j->n_out, pf);
+        return;
+    }
     if (j->packed_gemv) {  // advances the stream block by block
         for (; r < r_end; r += SLM_PACK_ROWS) j->packed_gemv(n_in, j->W + (size_t)r * j->w_row, j->act, j->Y + r, pf);
         return;
@@ -222,14 +231,14 @@ static void decode_units(const dot_ctx *c, const int64_t *r0, const int64_t *r1,
         pf = &own;
     }
     for (int i = 0; i < c->n_jobs; i++) {
-        if (rb[i] > ra[i]) decode_rows(&c->jobs[i], c->n_in, ra[i], rb[i], pf);
+        if (rb[i] > ra[i]) decode_rows(&c->jobs[i], c->n_in, c->n_tokens, ra[i], rb[i], pf);
     }
 }
 
 #define FB_FRONT(x) ((int64_t)((x) & 0xffffffffu))
 #define FB_BACK(x) ((int64_t)((x) >> 32))
 
-// Decode (one token): thread ith owns slice ith of every job and walks them as one prefetched stream, claiming
+// Decode (one token, or a batched step's few with stream kernels): thread ith owns slice ith of every job and walks them as one prefetched stream, claiming
 // SLM_DECODE_CLAIM units at a time from the front; a thread that runs out takes half of what another has left from
 // the back of that thread's stream, so both finish together even when one core is slower or was descheduled. Rows
 // come out exactly as from any other split: each is one kernel call's dot product.
@@ -338,7 +347,7 @@ static void matmul_dots(slm_threadpool *tp, const slm_matmul_job *jobs, int n_jo
             int64_t chunk = SLM_MAX((int64_t)16, jobs[i].n_out / ((int64_t)nth * 8));
             chunk = (chunk + SLM_PACK_ROWS - 1) / SLM_PACK_ROWS * SLM_PACK_ROWS;
             dot_job *j = &c.jobs[c.n_jobs++];
-            *j = (dot_job){NULL, NULL, p->gemm, p->gemv, jobs[i].W, p->group_bytes(n_in) / SLM_PACK_ROWS, conv_act[k], a_row,
+            *j = (dot_job){NULL, NULL, p->gemm, p->gemv, p->gemm_stream, jobs[i].W, p->group_bytes(n_in) / SLM_PACK_ROWS, conv_act[k], a_row,
                            jobs[i].n_out, jobs[i].Y, chunk, (jobs[i].n_out + chunk - 1) / chunk};
             c.total_chunks += j->n_chunks;
             continue;
@@ -365,14 +374,21 @@ static void matmul_dots(slm_threadpool *tp, const slm_matmul_job *jobs, int n_jo
         int64_t chunk = SLM_MAX((int64_t)16, jobs[i].n_out / ((int64_t)nth * 8));
         chunk = (chunk + 3) / 4 * 4;
         dot_job *j = &c.jobs[c.n_jobs++];
-        *j = (dot_job){tt->vec_dot, slm_kernels()->tiles[jobs[i].wtype], NULL, NULL, jobs[i].W,
+        *j = (dot_job){tt->vec_dot, slm_kernels()->tiles[jobs[i].wtype], NULL, NULL, NULL, jobs[i].W,
                        (size_t)(n_in / tt->block_size) * (size_t)tt->type_size, act, a_row, jobs[i].n_out, jobs[i].Y,
                        chunk, (jobs[i].n_out + chunk - 1) / chunk};
         c.total_chunks += j->n_chunks;
     }
     atomic_init(&c.next, 0);
     if (c.total_chunks == 0) return;
-    if (n_tokens == 1) {
+    // A batched decode step reads every weight once from DRAM, as a decode does: its threads stream their slices
+    // with the decode's prefetch when every matrix has a stream kernel.
+    int stream = n_tokens == 1;
+    if (n_tokens <= SLM_STREAM_TOKENS) {
+        stream = 1;
+        for (int i = 0; i < c.n_jobs; i++) stream &= c.jobs[i].packed_stream != NULL;
+    }
+    if (stream) {
         for (int t = 0; t < nth && t < SLM_DECODE_MAX_THREADS; t++) {
             int64_t units = 0;
             for (int i = 0; i < c.n_jobs; i++) {

@@ -40,13 +40,13 @@ void slm_quant_q8_s_avx2(const float *restrict src, void *restrict dst, int64_t 
 static slm_packed_traits q8_s_layout(slm_type base, size_t (*group_bytes)(int64_t), slm_pack_group_fn pack,
                                      slm_unpack_row_fn unpack, slm_packed_gemm_fn gemm) {
     return (slm_packed_traits){base, SLM_ACT_Q8_S, 32, sizeof(slm_block_q8_s), slm_quant_q8_s_ref, group_bytes,
-                               pack, unpack, gemm, NULL};
+                               pack, unpack, gemm, NULL, NULL};
 }
 
 static slm_packed_traits q8_K_layout(slm_type base, slm_quant_row_fn q8_K, size_t (*group_bytes)(int64_t),
                                      slm_pack_group_fn pack, slm_unpack_row_fn unpack, slm_packed_gemm_fn gemm) {
     return (slm_packed_traits){base, SLM_TYPE_Q8_K, SLM_QK_K, sizeof(slm_block_q8_K), q8_K, group_bytes, pack,
-                               unpack, gemm, NULL};
+                               unpack, gemm, NULL, NULL};
 }
 
 // AVX-512 without VNNI keeps the AVX2 kernels: on 256-bit units (Zen 4) the same instructions in 512 bits gain
@@ -81,7 +81,8 @@ void slm_packed_fill(slm_kernel_table *k, slm_isa isa) {
         t[SLM_TYPE_Q4_K].act_quant = t[SLM_TYPE_Q6_K].act_quant = k->type[SLM_TYPE_Q8_K].quant;
 #define AVX2(T, t_)                                                                                                  \
     t[SLM_TYPE_##T].gemm = slm_packed_gemm_##t_##_avx2;                                                              \
-    t[SLM_TYPE_##T].gemv = slm_packed_gemv_##t_##_avx2;
+    t[SLM_TYPE_##T].gemv = slm_packed_gemv_##t_##_avx2;                                                              \
+    t[SLM_TYPE_##T].gemm_stream = slm_packed_gemm_stream_##t_##_avx2;
         AVX2(Q4_0, q4_0) AVX2(Q4_1, q4_1) AVX2(Q5_0, q5_0) AVX2(Q5_1, q5_1) AVX2(Q8_0, q8_0) AVX2(Q4_K, q4_K)
         AVX2(Q6_K, q6_K)
 #undef AVX2
@@ -90,7 +91,8 @@ void slm_packed_fill(slm_kernel_table *k, slm_isa isa) {
     case SLM_ISA_AVX512_VNNI: {
 #define VNNI(T, t_)                                                                                                  \
     t[SLM_TYPE_##T].gemm = slm_packed_gemm_##t_##_avx512vnni;                                                        \
-    t[SLM_TYPE_##T].gemv = slm_packed_gemv_##t_##_avx512vnni;
+    t[SLM_TYPE_##T].gemv = slm_packed_gemv_##t_##_avx512vnni;                                                        \
+    t[SLM_TYPE_##T].gemm_stream = slm_packed_gemm_stream_##t_##_avx512vnni;
         VNNI(Q4_0, q4_0) VNNI(Q4_1, q4_1) VNNI(Q5_0, q5_0) VNNI(Q5_1, q5_1) VNNI(Q8_0, q8_0) VNNI(Q4_K, q4_K)
         VNNI(Q6_K, q6_K)
 #undef VNNI
@@ -231,6 +233,28 @@ int slm_packed_matmul_isa(slm_isa isa, slm_type base, const void *packed, int64_
             p->gemm(n_in, (const char *)packed + (size_t)g * group, act + (size_t)t0 * a_row, a_row, nt,
                     Y + t0 * n_out + g * SLM_PACK_ROWS, (size_t)n_out);
     }
+    free(act);
+    return 0;
+}
+
+int slm_packed_stream_matmul_isa(slm_isa isa, slm_type base, const void *packed, int64_t n_out, int64_t n_in,
+                                 const float *X, int64_t n_tokens, float *Y) {
+    const slm_packed_traits *p = slm_get_packed_traits_isa(base, isa);
+    if (!p || !p->gemm_stream || slm_isa_runnable(isa) != isa || !slm_can_pack(base, n_out, n_in) || n_tokens < 1 ||
+        n_tokens > 8)
+        return -1;
+    const size_t a_row = (size_t)(n_in / p->act_block) * p->act_block_bytes;
+    char *act = malloc(a_row * (size_t)n_tokens);
+    if (!act) return -1;
+    for (int64_t t = 0; t < n_tokens; t++) p->act_quant(X + t * n_in, act + (size_t)t * a_row, n_in);
+    const size_t group = p->group_bytes(n_in);
+    slm_pf_stream s = {.n = 1, .k = -1};
+    s.begin[0] = packed;
+    s.end[0] = (const char *)packed + group * (size_t)(n_out / SLM_PACK_ROWS);
+    slm_pf_advance(&s, 4096);
+    for (int64_t g = 0; g < n_out / SLM_PACK_ROWS; g++)
+        p->gemm_stream(n_in, (const char *)packed + (size_t)g * group, act, a_row, n_tokens, Y + g * SLM_PACK_ROWS,
+                       (size_t)n_out, &s);
     free(act);
     return 0;
 }

@@ -31,6 +31,11 @@ typedef void (*slm_packed_gemv_fn)(int64_t n_in, const void *restrict group, con
 typedef void (*slm_pack_group_fn)(const void *restrict src, size_t src_row, int64_t n_in, void *restrict dst);
 typedef void (*slm_unpack_row_fn)(const void *restrict group, int64_t n_in, int r, void *restrict dst_row);
 
+// A batched decode step's products (n_tok <= 8): gemm's outputs, advancing the decode prefetch stream `pf` as gemv does.
+typedef void (*slm_packed_gemm_stream_fn)(int64_t n_in, const void *restrict group, const void *restrict act,
+                                          size_t act_row, int64_t n_tok, float *restrict out, size_t out_tok,
+                                          slm_pf_stream *pf);
+
 typedef struct {
     slm_type base;
     slm_type act_type;          // SLM_ACT_Q8_S or SLM_TYPE_Q8_K
@@ -42,6 +47,7 @@ typedef struct {
     slm_unpack_row_fn unpack;
     slm_packed_gemm_fn gemm;
     slm_packed_gemv_fn gemv;    // NULL: decode calls gemm after prefetching the group's bytes at once
+    slm_packed_gemm_stream_fn gemm_stream;  // NULL: a batched decode step runs gemm in prefill's row chunks
 } slm_packed_traits;
 
 // The packed layout of `base` (or its packed type) in the table of `isa` whatever this CPU runs (never call its kernels
@@ -67,6 +73,18 @@ SLM_PACKED_GEMV_DECL(q4_0)
 SLM_PACKED_GEMV_DECL(q5_0)
 SLM_PACKED_GEMV_DECL(q5_1)
 SLM_PACKED_GEMV_DECL(q8_0)
+// Batched-decode kernels (slm_packed_gemm_stream_fn) of the SIMD files.
+#define SLM_PACKED_GEMM_STREAM_DECL(t, sfx)                                                                          \
+    void slm_packed_gemm_stream_##t##_##sfx(int64_t n_in, const void *restrict group, const void *restrict act,    \
+                                            size_t act_row, int64_t n_tok, float *restrict out, size_t out_tok,      \
+                                            slm_pf_stream *pf);
+#define SLM_PACKED_GEMM_STREAM_DECLS(sfx)                                                                            \
+    SLM_PACKED_GEMM_STREAM_DECL(q4_0, sfx) SLM_PACKED_GEMM_STREAM_DECL(q4_1, sfx)                                   \
+    SLM_PACKED_GEMM_STREAM_DECL(q5_0, sfx) SLM_PACKED_GEMM_STREAM_DECL(q5_1, sfx)                                   \
+    SLM_PACKED_GEMM_STREAM_DECL(q8_0, sfx) SLM_PACKED_GEMM_STREAM_DECL(q4_K, sfx)                                   \
+    SLM_PACKED_GEMM_STREAM_DECL(q6_K, sfx)
+SLM_PACKED_GEMM_STREAM_DECLS(avx2)
+SLM_PACKED_GEMM_STREAM_DECLS(avx512vnni)
 
 // K-quant layouts (slm_packed_kq.c) with activations Q8_K; kernels in slm_packed_kq_ref.c and slm_packed_kq_avx2.c.
 size_t slm_packed_group_bytes_q4_K(int64_t n_in);

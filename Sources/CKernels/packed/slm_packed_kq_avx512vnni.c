@@ -97,7 +97,9 @@ PK_INLINE void q6_K_tile(int64_t nb, const uint8_t *group, const char *act, size
 }
 
 SLM_PACKED_GEMM(slm_packed_gemm_q4_K_avx512vnni, q4_K_tile, SLM_QK_K, 4)
+SLM_PACKED_GEMM_STREAM(slm_packed_gemm_stream_q4_K_avx512vnni, q4_K_tile, SLM_QK_K, 4)
 SLM_PACKED_GEMM(slm_packed_gemm_q6_K_avx512vnni, q6_K_tile, SLM_QK_K, 8)
+SLM_PACKED_GEMM_STREAM(slm_packed_gemm_stream_q6_K_avx512vnni, q6_K_tile, SLM_QK_K, 8)
 SLM_PACKED_GEMV(slm_packed_gemv_q4_K_avx512vnni, q4_K_tile, SLM_QK_K)
 SLM_PACKED_GEMV(slm_packed_gemv_q6_K_avx512vnni, q6_K_tile, SLM_QK_K)
 

@@ -187,10 +187,15 @@ PK_INLINE void q8_0_tile(int64_t nb, const uint8_t *group, const char *act, size
 
 
 SLM_PACKED_GEMM(slm_packed_gemm_q4_0_avx2, q4_0_tile, 32, 4)
+SLM_PACKED_GEMM_STREAM(slm_packed_gemm_stream_q4_0_avx2, q4_0_tile, 32, 4)
 SLM_PACKED_GEMM(slm_packed_gemm_q4_1_avx2, q4_1_tile, 32, 4)
+SLM_PACKED_GEMM_STREAM(slm_packed_gemm_stream_q4_1_avx2, q4_1_tile, 32, 4)
 SLM_PACKED_GEMM(slm_packed_gemm_q5_0_avx2, q5_0_tile, 32, 8)
+SLM_PACKED_GEMM_STREAM(slm_packed_gemm_stream_q5_0_avx2, q5_0_tile, 32, 8)
 SLM_PACKED_GEMM(slm_packed_gemm_q5_1_avx2, q5_1_tile, 32, 8)
+SLM_PACKED_GEMM_STREAM(slm_packed_gemm_stream_q5_1_avx2, q5_1_tile, 32, 8)
 SLM_PACKED_GEMM(slm_packed_gemm_q8_0_avx2, q8_0_tile, 32, 4)
+SLM_PACKED_GEMM_STREAM(slm_packed_gemm_stream_q8_0_avx2, q8_0_tile, 32, 4)
 SLM_PACKED_GEMV(slm_packed_gemv_q4_0_avx2, q4_0_tile, 32)
 SLM_PACKED_GEMV(slm_packed_gemv_q4_1_avx2, q4_1_tile, 32)
 SLM_PACKED_GEMV(slm_packed_gemv_q5_0_avx2, q5_0_tile, 32)

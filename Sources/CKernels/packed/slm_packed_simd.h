@@ -179,3 +179,31 @@ PK_INLINE void q6_K_quants(const uint8_t *g, int s, __m256i q[4]) {
         TILE(n_in / (BLOCK), group, act, 0, out, 0, 1, &c);                                                          \
         slm_pf_close(&c);                                                                                            \
     }
+
+// NAME(n_in, group, act, act_row, n_tok, out, out_tok, pf): the products of a batched decode step (n_tok <= 8, out
+// as gemm's), advancing the decode prefetch stream pf block by block while the first tile streams the group from
+// memory, as gemv does: prefetching a whole group before the call instead stalled the loads behind the burst, and
+// without prefetches the loads wait on DRAM. A second tile (5..7 tokens, or 8 when TMAX is 4) reads the group from
+// cache. Tiles as gemm's (TMAX, then 4, then 1..3), so the outputs are gemm's.
+#define SLM_PACKED_GEMM_STREAM(NAME, TILE, BLOCK, TMAX)                                                              \
+    PK_TARGET void NAME(int64_t n_in, const void *restrict group, const void *restrict act, size_t act_row,          \
+                        int64_t n_tok, float *restrict out, size_t out_tok, slm_pf_stream *pf) {                    \
+        const int64_t nb = n_in / (BLOCK);                                                                           \
+        const int64_t first = (TMAX) > 4 && n_tok >= 8 ? 8 : n_tok >= 4 ? 4 : n_tok;                                 \
+        slm_pf_cursor c = slm_pf_open(pf);                                                                           \
+        if ((TMAX) > 4 && first == 8) TILE(nb, group, act, act_row, out, out_tok, (TMAX) > 4 ? 8 : 4, &c);           \
+        else if (first == 4) TILE(nb, group, act, act_row, out, out_tok, 4, &c);                                     \
+        else if (first == 3) TILE(nb, group, act, act_row, out, out_tok, 3, &c);                                     \
+        else if (first == 2) TILE(nb, group, act, act_row, out, out_tok, 2, &c);                                     \
+        else TILE(nb, group, act, act_row, out, out_tok, 1, &c);                                                     \
+        slm_pf_close(&c);                                                                                            \
+        const char *a = (const char *)act + (size_t)first * act_row;                                                 \
+        float *o = out + (size_t)first * out_tok;                                                                    \
+        switch (n_tok - first) {                                                                                     \
+        case 4: TILE(nb, group, a, act_row, o, out_tok, 4, NULL); break;                                             \
+        case 3: TILE(nb, group, a, act_row, o, out_tok, 3, NULL); break;                                             \
+        case 2: TILE(nb, group, a, act_row, o, out_tok, 2, NULL); break;                                             \
+        case 1: TILE(nb, group, a, act_row, o, out_tok, 1, NULL); break;                                             \
+        default: break;                                                                                              \
+        }                                                                                                            \
+    }
