@@ -2,7 +2,8 @@
 //   decode: slm_matvec GB/s (weight bytes streamed per second) for each weight type at the two reference models'
 //           shapes, against the machine's measured read bandwidth (a 1 GiB sweep as in Benchmarks/membw.c);
 //   prefill: slm_matmul GFLOP/s (2 * n_out * n_in * n_tokens per call) against OpenBLAS sgemm on the same shape in f32;
-//   sequence (KB_ONLY=sequence): ms per token for a whole model's matvecs in a runner's order, weights packed.
+//   sequence (KB_ONLY=sequence): ms per token for a whole model's matvecs in a runner's order, weights packed;
+//           KB_BATCH=n runs each step over n tokens at once (a batched decode step of n sequences).
 // The matrices of one shape are replicated until they exceed the last-level cache (64 MiB), and consecutive calls walk
 // through the copies, so each matvec reads its weights from DRAM as it does in a real decode.
 //
@@ -241,7 +242,7 @@ static size_t seq_bytes(const seq_mat *m) { return slm_row_size(slm_packed_base(
 static void bench_sequence(slm_threadpool *tp, double bw) {
     printf("\n## decode sequence: a model's matvecs per token, %d thread(s); DRAM read bandwidth %.1f GB/s\n",
            slm_threadpool_n_threads(tp), bw);
-    printf("| model | MB/token | ms/token | tok/s | GB/s | of bandwidth |\n| --- | ---: | ---: | ---: | ---: | ---: |\n");
+    printf("| model | tokens/step | MB/step | ms/step | tok/s | GB/s | of bandwidth |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
     for (size_t k = 0; k < sizeof k_seq / sizeof k_seq[0]; k++) {
         const seq_model *s = &k_seq[k];
         if (getenv("KB_MATCH") && !strstr(s->what, getenv("KB_MATCH"))) continue;
@@ -257,14 +258,15 @@ static void bench_sequence(slm_threadpool *tp, double bw) {
             L[l][6] = seq_make(s->tdown, s->embd, s->ff, 1);
             for (int i = 0; i < 7; i++) bytes += seq_bytes(&L[l][i]);
         }
-        seq_mat out = seq_make(s->tout, s->vocab, s->embd, 0);
+        seq_mat out = seq_make(s->tout, s->vocab, s->embd, 1);  // packed, as slm loads the output matrix
         bytes += seq_bytes(&out);
         int64_t big = s->vocab;
-        float *x = malloc((size_t)s->ff * sizeof(float)), *y = malloc((size_t)big * sizeof(float) * 4);
+        const int64_t nt = getenv("KB_BATCH") && atoi(getenv("KB_BATCH")) > 1 ? atoi(getenv("KB_BATCH")) : 1;  // tokens per step
+        float *x = malloc((size_t)(s->ff * nt) * sizeof(float)), *y = malloc((size_t)(big * nt) * sizeof(float) * 4);
         uint64_t seed = 7;
-        for (int64_t i = 0; i < s->ff; i++) x[i] = frand(&seed) * 0.1f;
+        for (int64_t i = 0; i < s->ff * nt; i++) x[i] = frand(&seed) * 0.1f;
         const int nth = slm_threadpool_n_threads(tp);
-        size_t wb = slm_matmul_work_size(SLM_TYPE_Q8_0, s->ff, 1, nth) * 4 + (1 << 20);
+        size_t wb = slm_matmul_work_size(SLM_TYPE_Q8_0, s->ff, nt, nth) * 4 + (1 << 20);
         void *work = malloc(wb);
         int tokens = (int)(1e9 / (double)bytes) + 2;
         if (getenv("KB_TOKENS")) tokens = atoi(getenv("KB_TOKENS"));  // tokens per repetition
@@ -276,15 +278,15 @@ static void bench_sequence(slm_threadpool *tp, double bw) {
                 for (int l = 0; l < s->layers; l++) {
                     seq_mat *m = L[l];
                     slm_matmul_job qkv[3] = {{m[0].type, m[0].w, m[0].n_out, y},
-                                             {m[1].type, m[1].w, m[1].n_out, y + s->qdim},
-                                             {m[2].type, m[2].w, m[2].n_out, y + s->qdim + s->kvdim}};
-                    slm_matmul_multi(tp, qkv, 3, s->embd, x, 1, work);
-                    slm_matvec(tp, m[3].type, m[3].w, m[3].n_out, m[3].n_in, x, y, work);
-                    slm_matmul_job gu[2] = {{m[4].type, m[4].w, m[4].n_out, y}, {m[5].type, m[5].w, m[5].n_out, y + s->ff}};
-                    slm_matmul_multi(tp, gu, 2, s->embd, x, 1, work);
-                    slm_matvec(tp, m[6].type, m[6].w, m[6].n_out, m[6].n_in, x, y, work);
+                                             {m[1].type, m[1].w, m[1].n_out, y + s->qdim * nt},
+                                             {m[2].type, m[2].w, m[2].n_out, y + (s->qdim + s->kvdim) * nt}};
+                    slm_matmul_multi(tp, qkv, 3, s->embd, x, nt, work);
+                    slm_matmul(tp, m[3].type, m[3].w, m[3].n_out, m[3].n_in, x, nt, y, work);
+                    slm_matmul_job gu[2] = {{m[4].type, m[4].w, m[4].n_out, y}, {m[5].type, m[5].w, m[5].n_out, y + s->ff * nt}};
+                    slm_matmul_multi(tp, gu, 2, s->embd, x, nt, work);
+                    slm_matmul(tp, m[6].type, m[6].w, m[6].n_out, m[6].n_in, x, nt, y, work);
                 }
-                slm_matvec(tp, out.type, out.w, out.n_out, out.n_in, x, y, work);
+                slm_matmul(tp, out.type, out.w, out.n_out, out.n_in, x, nt, y, work);
             }
             times[rep] = (now_s() - t0) / tokens;
         }
@@ -292,8 +294,8 @@ static void bench_sequence(slm_threadpool *tp, double bw) {
             for (int b = a + 1; b < REPS; b++)
                 if (times[b] < times[a]) { double t = times[a]; times[a] = times[b]; times[b] = t; }
         const double med = times[REPS / 2], gbs = (double)bytes / med / 1e9;
-        printf("| %s | %.1f | %.2f | %.1f | %.1f | %.0f%% |\n", s->what, bytes / 1e6, med * 1e3, 1 / med, gbs,
-               100 * gbs / bw);
+        printf("| %s | %lld | %.1f | %.2f | %.1f | %.1f | %.0f%% |\n", s->what, (long long)nt, bytes / 1e6, med * 1e3,
+               (double)nt / med, gbs, 100 * gbs / bw);
         free(L); free(x); free(y); free(work);  // the weights' mappings are left to process exit
     }
 }

@@ -13,25 +13,31 @@
 
 // ---- activation format ----
 
-static void add_sums(void *dst, int64_t n) {
-    slm_block_q8_s *b = dst;
-    for (int64_t i = 0; i < n / 32; i++) {
-        int s = 0;
-        for (int j = 0; j < 32; j++) s += b[i].qs[j];
-        b[i].sum = (int16_t)s;
-    }
+// Q8_0's scale (rounded to f16, stored widened) and quants, the exact sum of the quants and d * sum.
+static inline void q8_s_finish(slm_block_q8_s *b, float d, int sum) {
+    b->d = slm_half_to_float(slm_float_to_half(d));
+    b->sum = (int16_t)sum;
+    b->dsum = b->d * (float)b->sum;
+    b->pad = 0;
 }
 
-// Q8_1's quantizer gives Q8_0's scale and quants (its `s` field is then replaced by the exact integer sum).
 void slm_quant_q8_s_ref(const float *restrict src, void *restrict dst, int64_t n) {
-    slm_quant_q8_1_ref(src, dst, n);
-    add_sums(dst, n);
+    slm_block_q8_s *b = dst;
+    for (int64_t i = 0; i < n / 32; i++) {
+        int sum;
+        const float d = slm_quant_block_q8_ref(src + i * 32, b[i].qs, &sum);
+        q8_s_finish(&b[i], d, sum);
+    }
 }
 
 #if SLM_HAVE_X86
 void slm_quant_q8_s_avx2(const float *restrict src, void *restrict dst, int64_t n) {
-    slm_quant_q8_1_avx2(src, dst, n);
-    add_sums(dst, n);
+    slm_block_q8_s *b = dst;
+    for (int64_t i = 0; i < n / 32; i++) {
+        int sum;
+        const float d = slm_quant_block_q8_avx2(src + i * 32, b[i].qs, &sum);
+        q8_s_finish(&b[i], d, sum);
+    }
 }
 #endif
 

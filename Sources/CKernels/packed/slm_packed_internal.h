@@ -9,13 +9,17 @@
 
 // Activation format of the packed 32-element block types: Q8_0's quants and f16 scale (the same rounding as the
 // Q8_0 / Q8_1 quantizers) and the exact integer sum of the block's quants, which the kernels use for the zero-point
-// terms (Q4_0's -8, Q5_0's -16, Q4_1's minimum) without rounding.
+// terms (Q4_0's -8, Q5_0's -16) without rounding. The scale is stored widened to f32, and with it the product
+// d * (float)sum that Q4_1's and Q5_1's minimum term takes: the tiles of several tokens broadcast both from memory
+// instead of converting and multiplying per token and block (the same values, so the same bits).
 typedef struct {
-    uint16_t d;      // f16 scale
+    float d;         // the f16 scale, widened (exact)
+    float dsum;      // d * (float)sum, one f32 multiply
     int16_t sum;     // sum of qs (|sum| <= 32 * 127)
+    int16_t pad;
     int8_t qs[32];
 } slm_block_q8_s;
-_Static_assert(sizeof(slm_block_q8_s) == 36, "q8_s block size");
+_Static_assert(sizeof(slm_block_q8_s) == 44, "q8_s block size");
 // Activation-format ids for deduplicating conversions in slm_matmul (never a tensor type).
 #define SLM_ACT_Q8_S ((slm_type)0x200)
 

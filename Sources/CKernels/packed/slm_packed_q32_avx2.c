@@ -79,7 +79,7 @@ PK_INLINE void q4_1_tile(int64_t nb, const uint8_t *group, const char *act, size
         const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)g));
         for (int t = 0; t < NT; t++) {
             const __m256 isum = _mm256_cvtepi32_ps(_mm256_madd_epi16(s[t], ones));
-            acc[t] = _mm256_fmadd_ps(isum, _mm256_mul_ps(dw, _mm256_set1_ps(slm_fp16_table[y[t]->d])), acc[t]);
+            acc[t] = _mm256_fmadd_ps(isum, _mm256_mul_ps(dw, _mm256_broadcast_ss(&y[t]->d)), acc[t]);
         }
         if (NT == 1) mins1 = mins_step(g, y[0], mins1);
     }

@@ -32,7 +32,7 @@ PK_INLINE void mins_block(const uint8_t *g, const char *act, size_t act_row, int
     const __m256 mw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(g + 16)));
     for (int t = 0; t < NT; t++) {
         const slm_block_q8_s *y = act_block(act, act_row, t, b);
-        mins[t] = _mm256_fmadd_ps(mw, _mm256_set1_ps(slm_fp16_table[y->d] * (float)y->sum), mins[t]);
+        mins[t] = _mm256_fmadd_ps(mw, _mm256_broadcast_ss(&y->dsum), mins[t]);
     }
 }
 

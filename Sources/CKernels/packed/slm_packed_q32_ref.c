@@ -22,7 +22,7 @@
                     uint16_t dw;                                                                                   \
                     memcpy(&dw, g + 2 * r, 2);                                                                     \
                     const int isum = QDOT(g, r, &y[b]);                                                            \
-                    acc = fmaf((float)isum, slm_half_to_float(dw) * slm_half_to_float(y[b].d), acc);               \
+                    acc = fmaf((float)isum, slm_half_to_float(dw) * y[b].d, acc);               \
                 }                                                                                                  \
                 out[(size_t)t * out_tok + (size_t)r] = acc;                                                        \
             }                                                                                                      \
@@ -89,13 +89,13 @@ void slm_packed_gemm_q4_1_ref(int64_t n_in, const void *restrict group, const vo
                         isum += (q & 0x0f) * y[b].qs[4 * k + e] + (q >> 4) * y[b].qs[16 + 4 * k + e];
                     }
                 }
-                acc = fmaf((float)isum, slm_half_to_float(dw) * slm_half_to_float(y[b].d), acc);
+                acc = fmaf((float)isum, slm_half_to_float(dw) * y[b].d, acc);
             }
             g = group;
             for (int64_t b = 0; b < nb; b++, g += 160) {
                 uint16_t mw;
                 memcpy(&mw, g + 16 + 2 * r, 2);
-                mins = fmaf(slm_half_to_float(mw), slm_half_to_float(y[b].d) * (float)y[b].sum, mins);
+                mins = fmaf(slm_half_to_float(mw), y[b].dsum, mins);
             }
             out[(size_t)t * out_tok + (size_t)r] = acc + mins;
         }
@@ -116,13 +116,13 @@ void slm_packed_gemm_q5_1_ref(int64_t n_in, const void *restrict group, const vo
                 uint16_t dw;
                 memcpy(&dw, g + 2 * r, 2);
                 const int isum = qdot_5bit(g, 32, 64, r, &y[b]);
-                acc = fmaf((float)isum, slm_half_to_float(dw) * slm_half_to_float(y[b].d), acc);
+                acc = fmaf((float)isum, slm_half_to_float(dw) * y[b].d, acc);
             }
             g = group;
             for (int64_t b = 0; b < nb; b++, g += 192) {
                 uint16_t mw;
                 memcpy(&mw, g + 16 + 2 * r, 2);
-                mins = fmaf(slm_half_to_float(mw), slm_half_to_float(y[b].d) * (float)y[b].sum, mins);
+                mins = fmaf(slm_half_to_float(mw), y[b].dsum, mins);
             }
             out[(size_t)t * out_tok + (size_t)r] = acc + mins;
         }

@@ -27,7 +27,7 @@ PK_INLINE __m256i bcast4(const int8_t *p) {
 // block) was paid once per 8-row group. With several tokens it stays a second pass (registers).
 PK_INLINE __m256 mins_step(const uint8_t *g, const slm_block_q8_s *y, __m256 mins) {
     const __m256 mw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(g + 16)));
-    return _mm256_fmadd_ps(mw, _mm256_set1_ps(slm_fp16_table[y->d] * (float)y->sum), mins);
+    return _mm256_fmadd_ps(mw, _mm256_broadcast_ss(&y->dsum), mins);
 }
 
 // ---- the 32-element layouts (Q8_S activations) ----
@@ -38,7 +38,7 @@ PK_INLINE const slm_block_q8_s *act_block(const char *act, size_t act_row, int t
 
 // acc += (float)isum * (d_w * d_a), the step every block of these types ends with.
 PK_INLINE __m256 scale_add(__m256i isum, __m256 dw, const slm_block_q8_s *y, __m256 acc) {
-    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(dw, _mm256_set1_ps(slm_fp16_table[y->d])), acc);
+    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(dw, _mm256_broadcast_ss(&y->d)), acc);
 }
 
 // ---- the K-quant layouts (Q8_K activations) ----

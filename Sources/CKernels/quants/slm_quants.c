@@ -165,6 +165,10 @@ static inline float quant_block_q8(const float *restrict x, int8_t *restrict q, 
     return d;
 }
 
+float slm_quant_block_q8_ref(const float *restrict x, int8_t *restrict q, int *restrict sum) {
+    return quant_block_q8(x, q, sum);
+}
+
 void slm_quant_q8_0_ref(const float *restrict src, void *restrict dst, int64_t n) {
     slm_block_q8_0 *b = dst;
     for (int64_t i = 0; i < n / SLM_QK8_0; i++) {

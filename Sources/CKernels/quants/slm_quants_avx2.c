@@ -175,6 +175,10 @@ SLM_TARGET_AVX2 static inline float quant_block_q8_avx2(const float *x, int8_t *
     return d;
 }
 
+SLM_TARGET_AVX2 float slm_quant_block_q8_avx2(const float *restrict x, int8_t *restrict q, int *restrict sum) {
+    return quant_block_q8_avx2(x, q, sum);
+}
+
 SLM_TARGET_AVX2 void slm_quant_q8_0_avx2(const float *restrict src, void *restrict dst, int64_t n) {
     slm_block_q8_0 *b = dst;
     for (int64_t i = 0; i < n / SLM_QK8_0; i++)

@@ -25,6 +25,11 @@
 SLM_ROW_KERNELS(ref)
 SLM_ROW_KERNELS(avx2)
 
+// One 32-element block of activations as the Q8_0 / Q8_1 quantizers make it: the quants into q, their exact sum into
+// *sum; returns the scale d unrounded (callers round it to f16). The packed layouts' quantizer builds on these.
+float slm_quant_block_q8_ref(const float *restrict x, int8_t *restrict q, int *restrict sum);
+float slm_quant_block_q8_avx2(const float *restrict x, int8_t *restrict q, int *restrict sum);
+
 // Reference-only conversions (f32 -> storage type); the SIMD tables reuse them.
 void slm_quant_f32_ref(const float *restrict src, void *restrict dst, int64_t n);
 void slm_quant_f16_ref(const float *restrict src, void *restrict dst, int64_t n);
