@@ -114,7 +114,7 @@ int slm_dispatch_missing(slm_isa isa, char *first, size_t cap) {
     }
     const slm_ops_impl *o = &t->ops;
     NEED(o->pub.rmsnorm && o->pub.swiglu && o->pub.geglu && o->pub.softmax && o->pub.rope_apply && o->pub.attn_chunk &&
-             o->add && o->scale && o->fp32_to_fp16 && o->fp16_to_fp32,
+             o->add && o->scale && o->fp32_to_fp16 && o->fp16_to_fp32 && o->first_above,
          "an op");
 #undef NEED
     return missing;

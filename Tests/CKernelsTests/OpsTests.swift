@@ -158,6 +158,26 @@ final class OpsTests: XCTestCase {
 
     // MARK: tests
 
+    /// slm_first_above is the first index whose value is strictly above t (NaN never), at every offset of a
+    /// 32-value block and in the tail.
+    func testFirstAboveFindsTheFirstValueAboveTheThreshold() {
+        var seed: UInt64 = 3
+        func next() -> UInt64 { seed = seed &* 6364136223846793005 &+ 1442695040888963407; return seed >> 33 }
+        for n in [0, 1, 7, 31, 32, 33, 64, 95, 200, 1000] {
+            for trial in 0..<20 {
+                var x = (0..<n).map { _ in Float(Int(next() % 9)) - 4 }
+                if n > 0, trial % 3 == 0 { x[Int(next()) % n] = .nan }
+                if n > 0, trial % 4 == 1 { x[Int(next()) % n] = -.infinity }
+                if n > 0, trial % 5 == 2 { x[Int(next()) % n] = .infinity }
+                for t: Float in [-.infinity, -4.5, -1, 0, 3, 4, .infinity] {
+                    let want = x.firstIndex { $0 > t } ?? n
+                    let got = x.withUnsafeBufferPointer { Int(slm_first_above($0.baseAddress, Int64(n), t)) }
+                    XCTAssertEqual(got, want, "n \(n) trial \(trial) t \(t)")
+                }
+            }
+        }
+    }
+
     func testReferenceKernelsMatchDoubleFormulas() {
         var rng = OpsRNG(seed: 5)
         let n = 1000

@@ -30,6 +30,31 @@ final class SamplerFastPathTests: XCTestCase {
         }
     }
 
+    /// The heap's top k against a full sort: highest first, ties to the lower index, NaN as -infinity (never kept
+    /// before any number), infinities in place, rows whose best values sit anywhere in a 32-value block.
+    func testTopMatchesASortOfTheWholeRow() {
+        var rng = SeededGenerator(seed: 17)
+        for n in [1, 5, 31, 32, 33, 100, 1000, 49_152] {
+            for trial in 0..<6 {
+                var row = (0..<n).map { _ in Float(Int(rng.next() % 200)) / 4 - 25 }
+                for _ in 0..<(trial % 3) { row[Int(rng.next() % UInt64(n))] = .nan }
+                if trial == 3 { row[Int(rng.next() % UInt64(n))] = .infinity }
+                if trial == 4 { row[n - 1] = 1000 }
+                if trial == 5 { row = row.map { _ in .nan } }
+                let scores: [Float] = row.map { $0.isNaN ? -Float.infinity : $0 }
+                let order: [Int] = scores.indices.sorted { a, b in
+                    scores[a] > scores[b] || (scores[a] == scores[b] && a < b)
+                }
+                for k in [1, 3, 40] where k <= n {
+                    let top = row.withUnsafeBufferPointer { Candidates.top(k, of: $0) }
+                    let want: [Int] = Array(order.prefix(k))
+                    XCTAssertEqual(top.ids, want.map { Int32($0) }, "n \(n) trial \(trial) k \(k)")
+                    XCTAssertEqual(top.logits, want.map { scores[$0] }, "n \(n) trial \(trial) k \(k)")
+                }
+            }
+        }
+    }
+
     func testTopMatchesKeepTop() {
         var rng = SeededGenerator(seed: 5)
         for n in [1, 2, 33, 4096] {

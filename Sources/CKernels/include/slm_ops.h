@@ -28,6 +28,9 @@ void slm_geglu(const float *gate, const float *up, float *out, int64_t n);
 void slm_softmax(float *x, int64_t n);
 // y[i] += x[i]
 void slm_add(float *y, const float *x, int64_t n);
+// The first i in [0, n) with x[i] > t, or n (NaN is never above): a top-k scan of a vocabulary-sized row skips to its
+// few candidates many values at a time.
+int64_t slm_first_above(const float *x, int64_t n, float t);
 // y[i] *= s
 void slm_scale(float *y, float s, int64_t n);
 // f32 <-> f16 rows (KV cache stores f16).

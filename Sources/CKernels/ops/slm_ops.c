@@ -10,7 +10,7 @@ void slm_ops_fill(slm_kernel_table *k, slm_isa isa) {
     case SLM_ISA_REF:
         k->ops = (slm_ops_impl){
             {slm_rmsnorm_ref, slm_swiglu_ref, slm_geglu_ref, slm_softmax_ref, slm_rope_apply_ref, slm_attn_chunk_ref},
-            slm_add_ref, slm_scale_ref, slm_fp32_to_fp16_row_ref, slm_fp16_to_fp32_row_ref,
+            slm_add_ref, slm_scale_ref, slm_fp32_to_fp16_row_ref, slm_fp16_to_fp32_row_ref, slm_first_above_ref,
         };
         break;
 #if SLM_HAVE_X86
@@ -18,7 +18,7 @@ void slm_ops_fill(slm_kernel_table *k, slm_isa isa) {
         k->ops = (slm_ops_impl){
             {slm_rmsnorm_avx2, slm_swiglu_avx2, slm_geglu_avx2, slm_softmax_avx2, slm_rope_apply_avx2,
              slm_attn_chunk_avx2},
-            slm_add_avx2, slm_scale_avx2, slm_fp32_to_fp16_row_avx2, slm_fp16_to_fp32_row_avx2,
+            slm_add_avx2, slm_scale_avx2, slm_fp32_to_fp16_row_avx2, slm_fp16_to_fp32_row_avx2, slm_first_above_avx2,
         };
         break;
     // Attention keeps the AVX2 chunk kernel: it is bound by reading the f16 KV cache, not by vector width. The
@@ -72,3 +72,4 @@ void slm_add(float *y, const float *x, int64_t n) { slm_active_ops()->add(y, x, 
 void slm_scale(float *y, float s, int64_t n) { slm_active_ops()->scale(y, s, n); }
 void slm_fp32_to_fp16_row(const float *x, uint16_t *y, int64_t n) { slm_active_ops()->fp32_to_fp16(x, y, n); }
 void slm_fp16_to_fp32_row(const uint16_t *x, float *y, int64_t n) { slm_active_ops()->fp16_to_fp32(x, y, n); }
+int64_t slm_first_above(const float *x, int64_t n, float t) { return n > 0 ? slm_active_ops()->first_above(x, n, t) : 0; }

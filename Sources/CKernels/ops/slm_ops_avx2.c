@@ -222,6 +222,27 @@ SLM_TARGET_AVX2 static inline __m256 load_h8(const uint16_t *p) {
     return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
 }
 
+// 32 values per test (the ordered compare is false for NaN), then the first lane above within the block.
+SLM_TARGET_AVX2 int64_t slm_first_above_avx2(const float *x, int64_t n, float t) {
+    const __m256 tv = _mm256_set1_ps(t);
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        const __m256 a = _mm256_cmp_ps(_mm256_loadu_ps(x + i), tv, _CMP_GT_OQ);
+        const __m256 b = _mm256_cmp_ps(_mm256_loadu_ps(x + i + 8), tv, _CMP_GT_OQ);
+        const __m256 c = _mm256_cmp_ps(_mm256_loadu_ps(x + i + 16), tv, _CMP_GT_OQ);
+        const __m256 d = _mm256_cmp_ps(_mm256_loadu_ps(x + i + 24), tv, _CMP_GT_OQ);
+        if (!_mm256_testz_ps(_mm256_or_ps(_mm256_or_ps(a, b), _mm256_or_ps(c, d)),
+                             _mm256_castsi256_ps(_mm256_set1_epi32(-1)))) {
+            const uint32_t m = (uint32_t)_mm256_movemask_ps(a) | (uint32_t)_mm256_movemask_ps(b) << 8 |
+                               (uint32_t)_mm256_movemask_ps(c) << 16 | (uint32_t)_mm256_movemask_ps(d) << 24;
+            return i + __builtin_ctz(m);
+        }
+    }
+    for (; i < n; i++)
+        if (x[i] > t) return i;
+    return n;
+}
+
 SLM_TARGET_AVX2 void slm_add_avx2(float *y, const float *x, int64_t n) {
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(y + i), _mm256_loadu_ps(x + i)));

@@ -18,6 +18,7 @@ typedef struct {
     void (*scale)(float *y, float s, int64_t n);
     void (*fp32_to_fp16)(const float *x, uint16_t *y, int64_t n);
     void (*fp16_to_fp32)(const uint16_t *x, float *y, int64_t n);
+    int64_t (*first_above)(const float *x, int64_t n, float t);
 } slm_ops_impl;
 
 // Reference (slm_ops_ref.c).
@@ -32,9 +33,11 @@ void slm_add_ref(float *y, const float *x, int64_t n);
 void slm_scale_ref(float *y, float s, int64_t n);
 void slm_fp32_to_fp16_row_ref(const float *x, uint16_t *y, int64_t n);
 void slm_fp16_to_fp32_row_ref(const uint16_t *x, float *y, int64_t n);
+int64_t slm_first_above_ref(const float *x, int64_t n, float t);
 
 #if defined(__x86_64__) || defined(__i386__)
 // AVX2 + FMA + F16C (slm_ops_avx2.c).
+int64_t slm_first_above_avx2(const float *x, int64_t n, float t);
 void slm_rmsnorm_avx2(const float *x, const float *w, float *y, int64_t n, float eps);
 void slm_rope_apply_avx2(float *x, int64_t n_heads, int64_t head_dim, int64_t n_rot, const float *cos_in,
                          const float *sin_in, int neox);

@@ -162,6 +162,12 @@ void slm_attention_ref(const float *q, const uint16_t *k, const uint16_t *v, int
     }
 }
 
+int64_t slm_first_above_ref(const float *x, int64_t n, float t) {
+    for (int64_t i = 0; i < n; i++)
+        if (x[i] > t) return i;
+    return n;
+}
+
 void slm_add_ref(float *y, const float *x, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] += x[i];
 }
