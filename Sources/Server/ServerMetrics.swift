@@ -23,7 +23,7 @@ public final class ServerMetrics: Sendable {
         generatedTokens = registry.makeCounter(descriptor: Self.d("generated_tokens", "total", "Tokens generated (reasoning included)."))
         reasoningTokens = registry.makeCounter(descriptor: Self.d("reasoning_tokens", "total", "Tokens generated inside reasoning sections."))
         draftedTokens = registry.makeCounter(descriptor: Self.d("drafted_tokens", "total",
-            "Prompt-lookup draft tokens verified (speculation while a request decodes alone)."))
+            "Prompt-lookup draft tokens verified (speculation while at most two requests decode)."))
         acceptedTokens = registry.makeCounter(descriptor: Self.d("accepted_tokens", "total",
             "Draft tokens accepted: each one a token generated without a step of its own."))
         localUSD = registry.makeCounter(descriptor: Self.d("local_cost", "usd",

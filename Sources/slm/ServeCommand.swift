@@ -38,7 +38,7 @@ struct Serve: ParsableCommand {
     @Flag(name: .long, help: "Decode one token per step for every request (no prompt-lookup drafts); the output is the same.")
     var noSpeculate = false
     @Option(name: .long, help: ArgumentHelp(
-        "Most draft tokens verified per step while a request decodes alone (1...32, default \(Speculation.defaultDraftMax)).",
+        "Most draft tokens verified per step while at most two requests decode (1...32, default \(Speculation.defaultDraftMax)).",
         valueName: "N"))
     var draftMax: Int?
     @OptionGroup var cacheOptions: CacheOptions

@@ -18,10 +18,11 @@ public struct SchedulerOptions: Sendable {
     /// next process).
     public var prefixCache: PrefixCache?
     /// Prompt-lookup speculation for decoding sequences (`.off`: none), applied in steps where at most
-    /// `speculateUpTo` sequences decode: beside one sequence the machine's arithmetic is mostly idle, so a few draft
-    /// rows cost little, while a full batch is compute-bound. Outputs are the same either way (batch invariance).
+    /// `speculateUpTo` sequences decode: beside one or two sequences the machine's arithmetic is mostly idle (a
+    /// 2-row step costs about what a 1-row step does), so a few draft rows cost little, while a batch of four or more
+    /// is compute-bound. Outputs are the same either way (batch invariance).
     public var speculation = Speculation()
-    public var speculateUpTo = 1
+    public var speculateUpTo = 2
     /// Receives one line per problem the scheduler recovers from.
     public var warn: @Sendable (String) -> Void = { _ in }
 
