@@ -261,7 +261,8 @@ static void bench_sequence(slm_threadpool *tp, double bw) {
         seq_mat out = seq_make(s->tout, s->vocab, s->embd, 1);  // packed, as slm loads the output matrix
         bytes += seq_bytes(&out);
         int64_t big = s->vocab;
-        const int64_t nt = getenv("KB_BATCH") && atoi(getenv("KB_BATCH")) > 1 ? atoi(getenv("KB_BATCH")) : 1;  // tokens per step
+        const char *batch = getenv("KB_BATCH");
+        const int64_t nt = batch && atoi(batch) > 1 ? atoi(batch) : 1;  // tokens per step
         float *x = malloc((size_t)(s->ff * nt) * sizeof(float)), *y = malloc((size_t)(big * nt) * sizeof(float) * 4);
         uint64_t seed = 7;
         for (int64_t i = 0; i < s->ff * nt; i++) x[i] = frand(&seed) * 0.1f;

@@ -231,8 +231,7 @@ SLM_TARGET_AVX2 int64_t slm_first_above_avx2(const float *x, int64_t n, float t)
         const __m256 b = _mm256_cmp_ps(_mm256_loadu_ps(x + i + 8), tv, _CMP_GT_OQ);
         const __m256 c = _mm256_cmp_ps(_mm256_loadu_ps(x + i + 16), tv, _CMP_GT_OQ);
         const __m256 d = _mm256_cmp_ps(_mm256_loadu_ps(x + i + 24), tv, _CMP_GT_OQ);
-        if (!_mm256_testz_ps(_mm256_or_ps(_mm256_or_ps(a, b), _mm256_or_ps(c, d)),
-                             _mm256_castsi256_ps(_mm256_set1_epi32(-1)))) {
+        if (_mm256_movemask_ps(_mm256_or_ps(_mm256_or_ps(a, b), _mm256_or_ps(c, d)))) {
             const uint32_t m = (uint32_t)_mm256_movemask_ps(a) | (uint32_t)_mm256_movemask_ps(b) << 8 |
                                (uint32_t)_mm256_movemask_ps(c) << 16 | (uint32_t)_mm256_movemask_ps(d) << 24;
             return i + __builtin_ctz(m);

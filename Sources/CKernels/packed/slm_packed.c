@@ -13,31 +13,26 @@
 
 // ---- activation format ----
 
-// Q8_0's scale (rounded to f16, stored widened) and quants, the exact sum of the quants and d * sum.
-static inline void q8_s_finish(slm_block_q8_s *b, float d, int sum) {
-    b->d = slm_half_to_float(slm_float_to_half(d));
-    b->sum = (int16_t)sum;
-    b->dsum = b->d * (float)b->sum;
-    b->pad = 0;
+// Each block from Q8_0's block quantizer `block`: its quants, its scale rounded to f16 (stored widened), the exact
+// sum of the quants and d * sum.
+static void quant_q8_s(const float *restrict src, slm_block_q8_s *restrict b, int64_t n,
+                       float (*block)(const float *restrict, int8_t *restrict, int *restrict)) {
+    for (int64_t i = 0; i < n / 32; i++) {
+        int sum;
+        b[i].d = slm_half_to_float(slm_float_to_half(block(src + i * 32, b[i].qs, &sum)));
+        b[i].sum = (int16_t)sum;
+        b[i].dsum = b[i].d * (float)b[i].sum;
+        b[i].pad = 0;
+    }
 }
 
 void slm_quant_q8_s_ref(const float *restrict src, void *restrict dst, int64_t n) {
-    slm_block_q8_s *b = dst;
-    for (int64_t i = 0; i < n / 32; i++) {
-        int sum;
-        const float d = slm_quant_block_q8_ref(src + i * 32, b[i].qs, &sum);
-        q8_s_finish(&b[i], d, sum);
-    }
+    quant_q8_s(src, dst, n, slm_quant_block_q8_ref);
 }
 
 #if SLM_HAVE_X86
 void slm_quant_q8_s_avx2(const float *restrict src, void *restrict dst, int64_t n) {
-    slm_block_q8_s *b = dst;
-    for (int64_t i = 0; i < n / 32; i++) {
-        int sum;
-        const float d = slm_quant_block_q8_avx2(src + i * 32, b[i].qs, &sum);
-        q8_s_finish(&b[i], d, sum);
-    }
+    quant_q8_s(src, dst, n, slm_quant_block_q8_avx2);
 }
 #endif
 
