@@ -108,16 +108,25 @@ struct CompletionController: Sendable {
                 // With tools the answer is held back until it is complete: then it is either text or tool calls.
                 let holdAnswer = !prepared.tools.isEmpty
                 var held = ""
+                // A token without logprobs (the usual one) is written from its chunk's text cut in two.
+                let contentEvent = builder.textEvent(reasoning: false)
+                let reasoningEvent = builder.kind == .chat ? builder.textEvent(reasoning: true) : nil
                 for await e in events {
                     switch e {
                     case .prefilled: break
                     case .logprob(let l): pending.append(l)
                     case .text(let t, let channel):
                         if channel == .reasoning {
-                            try await send(builder.chunk(reasoning: t, tokens: pending))
+                            if pending.isEmpty, let r = reasoningEvent {
+                                try await writer.write(ByteBuffer(string: r.event(t)))
+                            } else {
+                                try await send(builder.chunk(reasoning: t, tokens: pending))
+                            }
                         } else if holdAnswer {
                             held += t
                             continue
+                        } else if pending.isEmpty {
+                            try await writer.write(ByteBuffer(string: contentEvent.event(t)))
                         } else {
                             try await send(builder.chunk(content: t, tokens: pending))
                         }

@@ -93,6 +93,29 @@ struct CompletionResponse {
         })
     }
 
+    /// A text chunk's SSE event cut around its text: `prefix + JSONValue.string(t).serialized + suffix` is the event
+    /// of `chunk(content: t)` (`reasoning: true`: `chunk(reasoning: t)`) with no logprobs and no finish reason. Built
+    /// once per stream, so that a token's event is a quoted string between two constants instead of a tree of values.
+    struct TextEvent {
+        let prefix: String
+        let suffix: String
+
+        func event(_ text: String) -> String { prefix + JSONValue.string(text).serialized + suffix }
+    }
+
+    /// `reasoning` applies to chat chunks only (a text completion's chunk has no reasoning field).
+    func textEvent(reasoning: Bool) -> TextEvent {
+        let reasoning = reasoning && kind == .chat
+        let text = (reasoning ? chunk(reasoning: "") : chunk(content: "")).serialized
+        // The empty string's two quotes after its key. Quotes inside a string value are escaped, so the pattern occurs
+        // once, where the builder put the field.
+        let marker = kind == .text ? "\"index\":0,\"text\":\"\""
+            : reasoning ? "\"delta\":{\"reasoning_content\":\"\"" : "\"delta\":{\"content\":\"\""
+        guard let r = text.range(of: marker) else { preconditionFailure("chunk without its text field: \(text)") }
+        let open = text.index(r.upperBound, offsetBy: -2)
+        return TextEvent(prefix: "data: " + text[..<open], suffix: text[r.upperBound...] + "\n\n")
+    }
+
     /// The last chunk when `stream_options.include_usage` is set: no choices, the request's usage.
     func usageChunk(_ stats: GenerationStats) -> JSONValue {
         .object(header(object: kind == .chat ? "chat.completion.chunk" : "text_completion")

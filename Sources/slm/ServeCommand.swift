@@ -129,6 +129,7 @@ struct Serve: ParsableCommand {
         let app = buildApplication(service: service, logger: logger) { url in
             Stdio.info("serving \(modelName) at \(url)/v1 (parallel \(parallel), context \(context), threads \(threads))")
         }
+        _ = runConcurrencyOnEventLoops()
         let done = DispatchSemaphore(value: 0)
         let failure = ErrorBox()
         Task {
