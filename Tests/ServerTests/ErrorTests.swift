@@ -93,7 +93,14 @@ final class ErrorTests: XCTestCase {
             let deep = "{\"prompt\":\"x\",\"x\":" + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "}"
             try self.assertAPIError(try await self.raw(client, "/v1/completions", deep), 413)
             let deepSmall = "{\"prompt\":\"x\",\"x\":" + String(repeating: "[", count: 5_000) + String(repeating: "]", count: 5_000) + "}"
-            try self.assertAPIError(try await self.raw(client, "/v1/completions", deepSmall), 400)
+            let nested = try self.assertAPIError(try await self.raw(client, "/v1/completions", deepSmall), 400)
+            // A body that is not JSON says where, and names no schema (there is none).
+            let message = nested["message"] as? String ?? ""
+            XCTAssertTrue(message.hasPrefix("the request body is not valid JSON: invalid JSON at byte "), message)
+            XCTAssertTrue(message.hasSuffix(": nested deeper than 256"), message)
+            let broken = try self.assertAPIError(try await self.raw(client, chat, "{not json"), 400)
+            XCTAssertEqual(broken["message"] as? String,
+                           "the request body is not valid JSON: invalid JSON at byte 1: expected a key")
             // And it still serves.
             let ok = try await self.raw(client, chat, "{\(msgs),\"max_tokens\":3}")
             XCTAssertEqual(ok.status, .ok)

@@ -9,6 +9,8 @@ public enum GrammarError: Error, CustomStringConvertible, Equatable {
     case tooLarge(String)
     case schema(path: String, message: String)
     case unsupportedKeyword(keyword: String, path: String)
+    /// JSON text that does not parse (`JSONValue.parse`): where and why.
+    case json(String)
 
     public var description: String {
         switch self {
@@ -21,6 +23,7 @@ public enum GrammarError: Error, CustomStringConvertible, Equatable {
         case .tooLarge(let m): return "grammar too large: \(m)"
         case .schema(let p, let m): return "JSON Schema at \(p.isEmpty ? "#" : p): \(m)"
         case .unsupportedKeyword(let k, let p): return "JSON Schema at \(p.isEmpty ? "#" : p): unsupported keyword '\(k)'"
+        case .json(let m): return m
         }
     }
 }

@@ -9,7 +9,11 @@
 public enum JSONSchemaGrammar {
     /// GBNF text for `schema` (JSON text).
     public static func gbnf(schema: String) throws(GrammarError) -> String {
-        let root = try JSONValue.parse(schema)
+        let root: JSONValue
+        do { root = try JSONValue.parse(schema) } catch {
+            if case .json(let m) = error { throw .schema(path: "", message: m) }  // "JSON Schema at #: invalid JSON ..."
+            throw error
+        }
         var c = SchemaConverter(document: root)
         let expr = try c.visit(root, path: "")
         return c.render(root: expr)

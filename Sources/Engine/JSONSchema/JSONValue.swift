@@ -79,7 +79,7 @@ struct JSONTextParser {
 
     init(bytes: [UInt8]) { b = bytes }
 
-    func fail(_ m: String) -> GrammarError { .schema(path: "", message: "invalid JSON at byte \(i): \(m)") }
+    func fail(_ m: String) -> GrammarError { .json("invalid JSON at byte \(i): \(m)") }
 
     mutating func skipSpace() {
         while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
