@@ -51,4 +51,21 @@ final class PrefillBudgetTests: XCTestCase {
         slow.record(decoding: 0, prompt: 1, seconds: 0.010)
         XCTAssertEqual(slow.rows(decoding: 2), 1)
     }
+
+    /// A prompt with more than a chunk left takes the tighter long factor beside running decodes; a short one the
+    /// usual factor; with nothing decoding both take the chunk.
+    func testLongPromptsTakeTheTighterShare() {
+        var b = PrefillBudget(chunk: 128, maxRows: 64, factor: 2.2, longFactor: 1.4)
+        b.record(decoding: 1, prompt: 0, seconds: 0.003)       // one sequence: 3 ms
+        b.record(decoding: 0, prompt: 100, seconds: 0.100)     // a prompt row costs 1 ms
+        XCTAssertFalse(b.isLong(remaining: 128))
+        XCTAssertTrue(b.isLong(remaining: 129))
+        // One decoding: 2.2 x 3 ms leaves 3.6 ms (3 rows); 1.4 x 3 ms leaves 1.2 ms (1 row).
+        XCTAssertEqual(b.rows(decoding: 1), 3)
+        XCTAssertEqual(b.rows(decoding: 1, long: true), 1)
+        XCTAssertEqual(b.rows(decoding: 0, long: true), 128)
+        // The long factor never exceeds the short one.
+        let odd = PrefillBudget(chunk: 128, maxRows: 64, factor: 1.5, longFactor: 3)
+        XCTAssertEqual(odd.longFactor, 1.5)
+    }
 }

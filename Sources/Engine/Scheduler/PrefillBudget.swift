@@ -2,29 +2,36 @@
 /// streams already running: a step with prompt rows may take at most `factor` times the fastest decode-only step
 /// seen (one sequence decoding alone, when seen), measured online. Decode-only step times are kept per number of
 /// decoding rows, and the cost of one prompt row from steps that carry them (compute-bound: about linear in rows).
-/// With nothing decoding, a prompt gets the whole chunk.
+/// With nothing decoding, a prompt gets the whole chunk. A long prompt (more than a chunk left) takes the tighter
+/// `longFactor`: it would hold the running streams back for many steps, while a short one (a user turn) is done in one
+/// or two, and its request waits on them.
 struct PrefillBudget {
     let chunk: Int
     let factor: Double
+    let longFactor: Double
     /// Exponential moving averages, in seconds: decode-only steps by row count (index = rows), one prompt row.
     private var decodeStep: [Double?]
     private var perPromptRow: Double?
     private let weight = 0.2
 
-    init(chunk: Int, maxRows: Int, factor: Double = 2.2) {
+    init(chunk: Int, maxRows: Int, factor: Double = 2.2, longFactor: Double = 1.4) {
         self.chunk = chunk
         self.factor = factor
+        self.longFactor = min(longFactor, factor)
         decodeStep = Array(repeating: nil, count: maxRows + 1)
     }
 
-    /// Prompt rows the next step may take while `decoding` rows decode.
-    func rows(decoding: Int) -> Int {
+    /// Whether a prompt with `remaining` tokens to evaluate takes the long prompts' share.
+    func isLong(remaining: Int) -> Bool { remaining > chunk }
+
+    /// Prompt rows the next step may take while `decoding` rows decode (`long`: for long prompts).
+    func rows(decoding: Int, long: Bool = false) -> Int {
         guard decoding > 0 else { return chunk }
         guard let fastest = decodeStep.compactMap({ $0 }).min(), let own = decodeTime(rows: decoding),
               let row = perPromptRow, row > 0 else {
             return min(chunk, 8)  // nothing measured yet: a small chunk until the first steps are timed
         }
-        let room = factor * fastest - own
+        let room = (long ? longFactor : factor) * fastest - own
         return max(1, min(chunk, Int(room / row)))
     }
 

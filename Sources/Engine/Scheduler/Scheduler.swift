@@ -218,6 +218,7 @@ public final class Scheduler: @unchecked Sendable {
         }
         let decodeRows = rows
         var budget = min(self.budget.rows(decoding: decodeRows), maxBatch - rows)
+        var longBudget = min(self.budget.rows(decoding: decodeRows, long: true), budget)
         var prefixesInFlight = Set<Hash128>()
         for s in running where s.phase == .prefilling && s.prefillStart != nil {
             if let h = s.firstBlockHash { prefixesInFlight.insert(h) }
@@ -231,7 +232,9 @@ public final class Scheduler: @unchecked Sendable {
                 if let h = s.firstBlockHash { prefixesInFlight.insert(h) }
             }
             let start = s.fed
-            var end = min(s.input.count, start + budget)
+            let allowed = self.budget.isLong(remaining: s.input.count - start) ? longBudget : budget
+            guard allowed > 0 else { continue }
+            var end = min(s.input.count, start + allowed)
             if end < s.input.count, let bt = options.prefixCache?.layout.blockTokens, end / bt * bt > start {
                 end = end / bt * bt  // chunks end on block boundaries, so each block is captured once complete
             }
@@ -240,6 +243,7 @@ public final class Scheduler: @unchecked Sendable {
             owners.append(s)
             prefilling.append((s, end - start))
             budget -= end - start
+            longBudget = max(0, min(longBudget - (end - start), budget))
         }
         guard !entries.isEmpty else { return }
         let v = engine.config.vocabularySize
