@@ -22,7 +22,7 @@
                     uint16_t dw;                                                                                   \
                     memcpy(&dw, g + 2 * r, 2);                                                                     \
                     const int isum = QDOT(g, r, &y[b]);                                                            \
-                    acc = fmaf((float)isum, slm_half_to_float(dw) * y[b].d, acc);               \
+                    acc = fmaf((float)isum, slm_half_to_float(dw) * y[b].d, acc);                                  \
                 }                                                                                                  \
                 out[(size_t)t * out_tok + (size_t)r] = acc;                                                        \
             }                                                                                                      \

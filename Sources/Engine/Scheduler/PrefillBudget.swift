@@ -27,7 +27,7 @@ struct PrefillBudget {
     /// Prompt rows the next step may take while `decoding` rows decode (`long`: for long prompts).
     func rows(decoding: Int, long: Bool = false) -> Int {
         guard decoding > 0 else { return chunk }
-        guard let fastest = decodeStep.compactMap({ $0 }).min(), let own = decodeTime(rows: decoding),
+        guard let fastest = decodeStep.lazy.compactMap({ $0 }).min(), let own = decodeTime(rows: decoding),
               let row = perPromptRow, row > 0 else {
             return min(chunk, 8)  // nothing measured yet: a small chunk until the first steps are timed
         }
