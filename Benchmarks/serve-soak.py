@@ -10,7 +10,8 @@ Fails (exit 1) on any 5xx, any unexpected client exception, a server that exits,
 200 at the end. Prints the count of each (kind, status).
 
 Usage: Benchmarks/serve-soak.py [--model smollm2-135m] [--threads 2] [--parallel 8] [--ctx 2048]
-       [--seconds 240] [--clients 12] [--seed 0]
+       [--seconds 240] [--clients 12] [--seed 0] [--port PORT]
+With --port it drives a server already running there (and leaves it running) instead of starting one.
 """
 import argparse, http.client, importlib.util, json, random, socket, sys, tempfile, threading, time
 from pathlib import Path
@@ -91,6 +92,21 @@ def one(port, rng, vocab):
     return kind, post(port, chat, b)
 
 
+class Running:
+    """A server started by someone else: alive while its port accepts connections."""
+
+    def __init__(self, port):
+        self.port = port
+        self.proc = self
+
+    def poll(self):
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=5).close()
+            return None
+        except OSError:
+            return 1
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="smollm2-135m")
@@ -100,12 +116,11 @@ def main():
     ap.add_argument("--seconds", type=float, default=240)
     ap.add_argument("--clients", type=int, default=12)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--port", type=int, help="a running server's port (127.0.0.1)")
     a = ap.parse_args()
-    server = sl.Server("slm", sl.model_path(a.model), a.threads, a.parallel, a.ctx, cache_dir=tempfile.mkdtemp())
+    server = Running(a.port) if a.port else sl.Server("slm", sl.model_path(a.model), a.threads, a.parallel, a.ctx,
+                                                      cache_dir=tempfile.mkdtemp())
     counts, failures, lock = {}, [], threading.Lock()
-    c = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
-    c.request("GET", "/v1/models")
-    c.getresponse().read()
     vocab = 49152 if a.model == "smollm2-135m" else 262144
 
     def client(i):
@@ -136,7 +151,8 @@ def main():
             healthy = c.getresponse().status == 200
         except OSError:
             pass
-        server.stop()
+        if not a.port:
+            server.stop()
     for (kind, status), n in sorted(counts.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
         print(f"{kind:10} {status!s:6} {n}")
     total = sum(counts.values())

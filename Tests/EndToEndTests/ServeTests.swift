@@ -233,6 +233,24 @@ print(json.dumps(results))
         XCTAssertEqual(server.stop(), 0, server.stderr)
     }
 
+    /// Many clients sending a random mix of valid, constrained, dropped and hostile requests for 30 s
+    /// (Benchmarks/serve-soak.py) get no 5xx, and the server still answers and exits 0 afterwards. Eight slots and a
+    /// 512-position context keep newcomers prefilling beside running decodes and answers running into the context.
+    func testMixedLoadKeepsServing() throws {
+        let model = try requireSmolLM()
+        let cache = try makeScratch()
+        let server = try Server(["--model", model, "--parallel", "8", "--ctx", "512", "--cache-dir", cache.path])
+        let port = try XCTUnwrap(server.base.split(separator: ":").last.map(String.init))
+        let script = TestPaths.packageRoot.appendingPathComponent("Benchmarks/serve-soak.py").path
+        let r = try runPython("import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')",
+                              args: [script, "--port", port, "--seconds", "30", "--clients", "10"])
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertTrue(r.output.contains("server alive, /health 200, 0 failures"), r.output)
+        XCTAssertTrue(r.output.contains("stream     200"), r.output)
+        XCTAssertTrue(r.output.contains("hostile    400"), r.output)
+        XCTAssertEqual(server.stop(), 0, server.stderr)
+    }
+
     /// SIGTERM with requests in flight: the running answer completes (or is cut at the grace period), the process
     /// exits 0, and the next server trusts the prefix cache the first one wrote.
     func testSIGTERMWithRequestInFlightExitsCleanlyAndKeepsTheCache() throws {
