@@ -3,7 +3,7 @@
 
 The mix: plain and streamed chats (greedy and sampled), the long shared system prompt, a prompt beyond the context,
 json_object and json_schema answers, a GBNF grammar, stop strings, logprobs, reasoning budgets, /v1/completions with
-text and with token ids, /tokenize, clients that drop the connection mid-stream, and hostile bodies (malformed JSON,
+text and with token ids, /tokenize, /detokenize, /metrics, /v1/models, clients that drop the connection mid-stream, and hostile bodies (malformed JSON,
 invalid UTF-8, numbers out of range, wrong types, impossible grammars).
 
 Fails (exit 1) on any 5xx, any unexpected client exception, a server that exits, or a /health that does not answer
@@ -24,12 +24,21 @@ FACTS = " ".join(f"Fact {i}: the value of item {i} is {i * 7 % 101}." for i in r
 SCHEMA = {"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "string", "maxLength": 8}},
           "required": ["a", "b"], "additionalProperties": False}
 KINDS = ["chat", "chat", "stream", "shared", "long", "json", "schema", "grammar", "stop", "logprobs", "reasoning",
-         "drop", "completion", "ids", "tokenize", "hostile"]
+         "drop", "completion", "ids", "tokenize", "detokenize", "metrics", "models", "hostile"]
 
 
 def post(port, path, body):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
     c.request("POST", path, body if isinstance(body, bytes) else json.dumps(body), {"Content-Type": "application/json"})
+    r = c.getresponse()
+    r.read()
+    c.close()
+    return r.status
+
+
+def get(port, path):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    c.request("GET", path)
     r = c.getresponse()
     r.read()
     c.close()
@@ -82,6 +91,12 @@ def one(port, rng, vocab):
         return kind, post(port, "/v1/completions", {"prompt": ids, "max_tokens": 8})
     elif kind == "tokenize":
         return kind, post(port, "/tokenize", {"content": "héllo wörld 你好"})
+    elif kind == "detokenize":
+        return kind, post(port, "/detokenize", {"tokens": [rng.randrange(vocab) for _ in range(rng.randrange(0, 50))]})
+    elif kind == "metrics":
+        return kind, get(port, "/metrics")
+    elif kind == "models":
+        return kind, get(port, "/v1/models")
     elif kind == "hostile":
         bad = rng.choice([b"{", b"\xff\xfe", json.dumps({"messages": msgs, "max_tokens": 10**19}).encode(),
                           json.dumps({"messages": msgs, "temperature": "hot"}).encode(),
