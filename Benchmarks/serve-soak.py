@@ -107,19 +107,12 @@ def one(port, rng, vocab):
     return kind, post(port, chat, b)
 
 
-class Running:
-    """A server started by someone else: alive while its port accepts connections."""
-
-    def __init__(self, port):
-        self.port = port
-        self.proc = self
-
-    def poll(self):
-        try:
-            socket.create_connection(("127.0.0.1", self.port), timeout=5).close()
-            return None
-        except OSError:
-            return 1
+def port_open(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+        return True
+    except OSError:
+        return False
 
 
 def main():
@@ -133,17 +126,22 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--port", type=int, help="a running server's port (127.0.0.1)")
     a = ap.parse_args()
-    server = Running(a.port) if a.port else sl.Server("slm", sl.model_path(a.model), a.threads, a.parallel, a.ctx,
-                                                      cache_dir=tempfile.mkdtemp())
+    server = None if a.port else sl.Server("slm", sl.model_path(a.model), a.threads, a.parallel, a.ctx,
+                                           cache_dir=tempfile.mkdtemp())
+    port = a.port or server.port
+
+    def alive():  # a server started by someone else: alive while its port accepts connections
+        return server.proc.poll() is None if server else port_open(port)
+
     counts, failures, lock = {}, [], threading.Lock()
     vocab = 49152 if a.model == "smollm2-135m" else 262144
 
     def client(i):
         rng = random.Random(a.seed * 1000 + i)
         end = time.time() + a.seconds
-        while time.time() < end and server.proc.poll() is None:
+        while time.time() < end and alive():
             try:
-                kind, status = one(server.port, rng, vocab)
+                kind, status = one(port, rng, vocab)
             except Exception as e:  # noqa: BLE001
                 kind, status = "exception", type(e).__name__
             with lock:
@@ -157,23 +155,23 @@ def main():
         t.start()
     for t in threads:
         t.join()
-    alive = server.proc.poll() is None
+    up = alive()
     healthy = False
-    if alive:
+    if up:
         try:
-            c = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             c.request("GET", "/health")
             healthy = c.getresponse().status == 200
         except OSError:
             pass
-        if not a.port:
+        if server:
             server.stop()
     for (kind, status), n in sorted(counts.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
         print(f"{kind:10} {status!s:6} {n}")
     total = sum(counts.values())
-    print(f"{total} requests; server {'alive' if alive else 'EXITED'}, /health {'200' if healthy else 'FAILED'}, "
+    print(f"{total} requests; server {'alive' if up else 'EXITED'}, /health {'200' if healthy else 'FAILED'}, "
           f"{len(failures)} failures")
-    sys.exit(0 if alive and healthy and not failures else 1)
+    sys.exit(0 if up and healthy and not failures else 1)
 
 
 if __name__ == "__main__":
