@@ -8,6 +8,8 @@ public struct GenerationRequest: Sendable {
     public var maxTokens = 256
     public var sampling = SamplingParameters()
     public var stops: [String] = []
+    /// End-of-generation tokens are never sampled (their logits masked, as llama.cpp's ignore_eos), so the text runs
+    /// to maxTokens; only a grammar that must end still ends it.
     public var ignoreEOS = false
     public var contextLength: Int
     /// Restore the prompt's longest cached prefix from here and store its new blocks after the request; nil: no cache.

@@ -62,7 +62,7 @@ struct Generate: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Write generation statistics as JSON to this path at the end.",
                                             valueName: "PATH"))
     var statsFile: String?
-    @Flag(name: .long, help: "Keep generating past end-of-generation tokens (benchmarks).") var ignoreEos = false
+    @Flag(name: .long, help: "Never sample an end-of-generation token: generate --max-tokens tokens (benchmarks).") var ignoreEos = false
     @OptionGroup var cacheOptions: CacheOptions
     @OptionGroup var speculationOptions: SpeculationOptions
 

@@ -5,10 +5,49 @@ import XCTest
 
 /// Engine.generate on smollm2-135m against the engine's own step-by-step evaluation.
 final class GenerationTests: XCTestCase {
-    func argmax(_ row: ArraySlice<Float>) -> Int32 {
-        var best = row.startIndex
-        for i in row.indices where row[i] > row[best] { best = i }
-        return Int32(best - row.startIndex)
+    /// The best id of the row, leaving out `excluded` (ties to the lower id).
+    func argmax(_ row: ArraySlice<Float>, excluding excluded: Set<Int32> = []) -> Int32 {
+        var best: Int?
+        for i in row.indices where !excluded.contains(Int32(i - row.startIndex)) && (best == nil || row[i] > row[best!]) {
+            best = i
+        }
+        return Int32(best! - row.startIndex)
+    }
+
+    /// With ignoreEOS the model cannot choose to end: where greedy decoding would pick an end-of-generation token,
+    /// generation takes the best other token and runs to maxTokens, as llama.cpp's ignore_eos (its logit bias of
+    /// -inf on those tokens). Before, the end token was sampled and generation went on after it.
+    func testIgnoreEOSNeverSamplesAnEndToken() throws {
+        let engine = try EngineModel.smolLM()
+        let v = engine.config.vocabularySize
+        let eog = engine.tokenizer.eogTokens
+        let prompt = JSONSchemaSuite.prompt(engine, "Reply with the single word yes.")
+        let n = 24
+        var request = GenerationRequest(prompt: prompt, contextLength: 256)
+        request.maxTokens = n
+        request.sampling.temperature = 0
+        let natural = try engine.generate(request) { _ in }
+        XCTAssertEqual(natural.stopReason, .eos, "the prompt must end on its own within \(n) tokens for this test")
+
+        request.ignoreEOS = true
+        var text = ""
+        let stats = try engine.generate(request) { text += $0 }
+        XCTAssertEqual(stats.generatedTokens, n)
+        XCTAssertEqual(stats.stopReason, .length)
+
+        let cache = try engine.makeCache(capacity: 256)
+        var logits: [Float] = []
+        try engine.evaluate(prompt, cache: cache, outputs: .last, into: &logits)
+        var ids: [Int32] = []
+        var wouldEnd = false
+        for _ in 0..<n {
+            wouldEnd = wouldEnd || eog.contains(argmax(logits[0..<v]))
+            let t = argmax(logits[0..<v], excluding: eog)
+            ids.append(t)
+            try engine.evaluate([t], cache: cache, outputs: .last, into: &logits)
+        }
+        XCTAssertTrue(wouldEnd, "greedy decoding picks an end token somewhere in the \(n) steps")
+        XCTAssertEqual(text, engine.tokenizer.decode(ids, renderSpecial: false))
     }
 
     /// Greedy generation equals the argmax continuation computed by evaluating one token at a time.
@@ -34,7 +73,7 @@ final class GenerationTests: XCTestCase {
         try engine.evaluate(prompt, cache: cache, outputs: .last, into: &logits)
         var ids: [Int32] = []
         for _ in 0..<n {
-            let t = argmax(logits[0..<v])
+            let t = argmax(logits[0..<v], excluding: engine.tokenizer.eogTokens)
             ids.append(t)
             try engine.evaluate([t], cache: cache, outputs: .last, into: &logits)
         }

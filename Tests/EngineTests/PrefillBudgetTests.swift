@@ -28,6 +28,23 @@ final class PrefillBudgetTests: XCTestCase {
         XCTAssertNil(up.decodeTime(rows: 5), "nothing says what a prompt (or decode) row costs yet")
     }
 
+    /// A server whose clients always run together never steps one sequence alone: the one-row step is then estimated
+    /// below the smallest measured count (a row's cost less per missing row, at least that step's share of its rows),
+    /// so a prompt beside four decoding rows is held to the factor of one sequence's step, not of the four-row step.
+    func testTheOneRowStepIsEstimatedWhenNeverMeasured() {
+        var b = PrefillBudget(chunk: 128, maxRows: 64, factor: 2.2, ownFactor: 1)
+        b.record(decoding: 4, prompt: 0, seconds: 0.005)        // four: 5 ms
+        b.record(decoding: 0, prompt: 100, seconds: 0.050)      // a prompt row costs 0.5 ms
+        XCTAssertEqual(b.decodeTime(rows: 1)!, 0.0035, accuracy: 1e-12)   // 5 ms - 3 x 0.5 ms
+        XCTAssertEqual(b.decodeTime(rows: 3)!, 0.0045, accuracy: 1e-12)
+        // 2.2 x 3.5 ms leaves 2.7 ms beside the four: 5 rows (2.2 x the four-row step would have left 6 ms: 12).
+        XCTAssertEqual(b.rows(decoding: 4), 5)
+        var costly = PrefillBudget(chunk: 128, maxRows: 64)
+        costly.record(decoding: 4, prompt: 0, seconds: 0.005)
+        costly.record(decoding: 0, prompt: 10, seconds: 0.020)  // 2 ms a row: 5 - 3 x 2 < 0
+        XCTAssertEqual(costly.decodeTime(rows: 1)!, 0.00125, accuracy: 1e-12)   // at least 5 ms / 4
+    }
+
     func testRowsKeepTheStepWithinTheFactorOfTheFastestDecodeStep() {
         var b = PrefillBudget(chunk: 128, maxRows: 64, factor: 2.2, ownFactor: 1)
         b.record(decoding: 1, prompt: 0, seconds: 0.003)       // one sequence: 3 ms

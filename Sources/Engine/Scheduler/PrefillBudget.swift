@@ -1,6 +1,7 @@
 /// How many prompt tokens a step may take beside running decodes, so that a long prompt arriving does not stall the
-/// streams already running: a step with prompt rows may take at most `factor` times the fastest decode-only step
-/// seen (one sequence decoding alone, when seen), or `ownFactor` times the decode-only step of the rows running now,
+/// streams already running: a step with prompt rows may take at most `factor` times the decode-only step of one
+/// sequence (the fastest; estimated when no sequence has decoded alone), or `ownFactor` times the decode-only step of
+/// the rows running now,
 /// whichever is longer, measured online. The second bound matters once many sequences decode: their own step then
 /// exceeds `factor` times the fastest, and the first bound alone would leave a newcomer one prompt row per step (its
 /// slot idle for as many steps as its prompt has tokens, and newcomers arriving together queued behind each other).
@@ -39,10 +40,10 @@ struct PrefillBudget {
     /// Prompt rows the next step may take while `decoding` rows decode (`long`: for long prompts).
     func rows(decoding: Int, long: Bool = false) -> Int {
         guard decoding > 0 else { return chunk }
-        guard let fastest = decodeStep.lazy.compactMap({ $0 }).min(), let own = decodeTime(rows: decoding),
-              let row = perPromptRow else {
+        guard let one = decodeTime(rows: 1), let own = decodeTime(rows: decoding), let row = perPromptRow else {
             return min(chunk, 8)  // nothing measured yet: a small chunk until the first steps are timed
         }
+        let fastest = min(one, decodeStep.lazy.compactMap { $0 }.min() ?? one)
         let room = max((long ? longFactor : factor) * fastest, (long ? longOwnFactor : ownFactor) * own) - own
         let fits = room / row  // may be infinite or NaN (a row estimated at 0): clamp before converting
         if !(fits >= 1) { return 1 }
@@ -56,7 +57,9 @@ struct PrefillBudget {
     /// starting and finishing together pass through counts that never run decode-only, and taking a full chunk
     /// there made the slowest steps of all): between two measured counts linearly; above the largest, that step plus
     /// a prompt row's cost per extra row (a decode row costs about as much: both are compute-bound); below the
-    /// smallest, that step (an upper bound). Nil when nothing is measured.
+    /// smallest, that step less a prompt row's cost per missing row, but at least the share of its rows (a server
+    /// whose clients always run together never steps one sequence alone, and taking its 4-row step as the fastest
+    /// let a prompt stretch steps to 2.2 times that). Nil when nothing is measured.
     func decodeTime(rows: Int) -> Double? {
         let k = min(rows, decodeStep.count - 1)
         if let t = decodeStep[k] { return t }
@@ -69,7 +72,9 @@ struct PrefillBudget {
             guard let row = perPromptRow else { return nil }
             return decodeStep[b]! + Double(k - b) * row
         case let (nil, a?):
-            return decodeStep[a]!
+            let ta = decodeStep[a]!
+            guard let row = perPromptRow else { return ta }
+            return max(ta - Double(a - k) * row, ta * Double(k) / Double(a))
         case (nil, nil):
             return nil
         }
