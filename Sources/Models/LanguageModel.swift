@@ -77,6 +77,9 @@ public protocol ModelRunner: AnyObject {
     /// entry after entry ([rows, vocabularySize]). A row's logits are bit-identical to those of the same sequence run
     /// alone: every kernel's result for a row depends on that row and its own cache only.
     func forward(batch: [BatchEntry], logits: UnsafeMutablePointer<Float>) throws(ModelError)
+    /// Runs the pool's workers and the calling thread (the pool's caller) `nice` levels nicer than the calling thread
+    /// is now (Linux: niceness is per thread; at most 19); false when the system refused.
+    func setComputeNice(_ nice: Int) -> Bool
     /// Optional per-op trace for bisecting a mismatch: (layer or -1, op name, values). Nil costs nothing.
     var trace: ((Int, String, UnsafeBufferPointer<Float>) -> Void)? { get set }
 }
@@ -109,4 +112,11 @@ final class ThreadPool {
     }
 
     deinit { slm_threadpool_destroy(pool) }
+
+    /// See ModelRunner.setComputeNice.
+    func setNice(_ nice: Int) -> Bool {
+        let target = Int32(min(19, Int(slm_thread_nice()) + max(0, min(nice, 39))))
+        let caller = slm_thread_set_nice(target) == 0
+        return slm_threadpool_set_nice(pool, target) == 0 && caller
+    }
 }

@@ -29,6 +29,8 @@ class RunnerBase {
 
     var threads: Int { pool.threads }
 
+    func setComputeNice(_ nice: Int) -> Bool { pool.setNice(nice) }
+
     init(config: ModelConfig, threads: Int, maxBatch: Int, weights: [Weight]) throws(ModelError) {
         pool = try ThreadPool(threads: threads)
         self.maxBatch = max(1, maxBatch)

@@ -41,6 +41,10 @@ struct Serve: ParsableCommand {
         "Most draft tokens verified per step while at most two requests decode (1...32, default \(Speculation.defaultDraftMax)).",
         valueName: "N"))
     var draftMax: Int?
+    @Option(name: .long, help: ArgumentHelp(
+        "How much nicer the compute threads are than the server's others (0...19): the threads that deliver tokens then preempt them at once (0: equal).",
+        valueName: "N"))
+    var computeNice = 5
     @OptionGroup var cacheOptions: CacheOptions
     @OptionGroup(title: "Cost (usage.local_cost and /metrics; default: this machine priced as the cloud VM it resembles)")
     var hardwareOptions: HardwareOptions
@@ -62,6 +66,7 @@ struct Serve: ParsableCommand {
         if let k = apiKey, k.isEmpty { throw ValidationError("--api-key must not be empty") }
         if let n = draftMax, !(1...32).contains(n) { throw ValidationError("--draft-max must be in 1...32, got \(n)") }
         if noSpeculate && draftMax != nil { throw ValidationError("--no-speculate excludes --draft-max") }
+        guard (0...19).contains(computeNice) else { throw ValidationError("--compute-nice must be in 0...19, got \(computeNice)") }
     }
 
     func run() throws {
@@ -82,6 +87,7 @@ struct Serve: ParsableCommand {
         scheduler.prefillChunk = prefillChunk
         scheduler.speculation = noSpeculate ? .off : Speculation(draftMax: draftMax ?? Speculation.defaultDraftMax)
         scheduler.prefixCache = cacheOptions.makeCache(for: engine, quiet: modelOptions.quiet)
+        scheduler.computeNice = computeNice
         let quiet = modelOptions.quiet
         scheduler.warn = { line in if !quiet { Stdio.info("warning: \(line)") } }
         var options = ServerOptions()

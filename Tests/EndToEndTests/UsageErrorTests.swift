@@ -25,6 +25,7 @@ final class UsageErrorTests: EndToEndTestCase {
         try expect(["frobnicate"], status: 2, mentions: ["frobnicate"])
         try expect(["perplexity"], status: 2, mentions: ["--file"])
         try expect(["generate", "--raw", "--system", "x", "hi"], status: 2, mentions: ["--system"])
+        try expect(["serve", "--compute-nice", "20"], status: 2, mentions: ["--compute-nice", "0...19"])
         // A context beyond what the model was trained for, in every command that takes --ctx.
         for command in [["generate", "-n", "1", "hi"], ["chat"], ["serve", "--port", "0"]] {
             try expect(command + ["--ctx", "9000000"], stdin: Data(), status: 2, mentions: ["--ctx 9000000", "trained context"])

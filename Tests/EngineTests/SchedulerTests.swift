@@ -135,6 +135,40 @@ final class SchedulerTests: XCTestCase {
         scheduler.shutdown(grace: .seconds(1))
     }
 
+    /// computeNice: the scheduler's thread and the engine's pool workers run that much nicer than the thread that
+    /// started them, and no other thread changes (the threads that deliver tokens keep their priority).
+    func testComputeThreadsRunNicer() throws {
+        func niceness() -> [String: (name: String, nice: Int)] {
+            var out: [String: (String, Int)] = [:]
+            for tid in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? [] {
+                guard let stat = try? String(contentsOfFile: "/proc/self/task/\(tid)/stat", encoding: .utf8),
+                      let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { continue }
+                // Fields after the name: state is field 3, nice field 19.
+                let fields = stat[stat.index(after: close)...].split(separator: " ")
+                out[tid] = (String(stat[stat.index(after: open)..<close]), Int(fields[16]) ?? -100)
+            }
+            return out
+        }
+        let base = Int(getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0))
+        let engine = try makeEngine()
+        let before = niceness()
+        var options = SchedulerOptions()
+        options.parallel = 1
+        options.contextLength = 256
+        options.computeNice = 3
+        let scheduler = try Scheduler(engine: engine, options: options)
+        let log = EventLog()
+        _ = try scheduler.submit(ScheduledRequest(request(engine, "Hi", maxTokens: 2)), onEvent: log.handler)
+        XCTAssertTrue(log.wait(seconds: 30))
+        let after = niceness()
+        let nicer = after.filter { $0.value.nice == base + 3 }
+        XCTAssertEqual(nicer.count, engine.threads, "the scheduler's thread and the pool's \(engine.threads - 1) workers: \(after)")
+        for (tid, t) in before where after[tid] != nil && nicer[tid] == nil {
+            XCTAssertEqual(after[tid]!.nice, t.nice, "thread \(tid) (\(t.name)) is not a compute thread of this scheduler")
+        }
+        scheduler.shutdown(grace: .seconds(1))
+    }
+
     func testQueueBoundAndInvalidRequests() throws {
         let engine = try makeEngine()
         var options = SchedulerOptions()

@@ -21,6 +21,13 @@ int slm_threadpool_n_threads(const slm_threadpool *tp);
 // Not re-entrant: one run at a time per pool.
 void slm_threadpool_run(slm_threadpool *tp, slm_task_fn fn, void *ctx);
 
+// Niceness (Linux: per thread) of the pool's workers, now and for any that start later: 0 on success, -1 when the
+// system refused (lowering it needs privileges). slm_thread_set_nice sets the calling thread's, slm_thread_nice
+// reads it.
+int slm_threadpool_set_nice(slm_threadpool *tp, int nice);
+int slm_thread_set_nice(int nice);
+int slm_thread_nice(void);
+
 // Memory for the pool's caller between or around runs (the pool's owner uses it from one thread at a time, as it
 // does runs): at least `bytes`, 64-byte aligned, kept until the next call or slm_threadpool_destroy; grown by
 // doubling and never shrunk, so that a per-token caller allocates only while its need grows. NULL when tp is NULL

@@ -5,6 +5,8 @@
 // waiting a whole time slice for that worker to wake up.
 #include <pthread.h>
 #include <sched.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
@@ -40,6 +42,10 @@ struct slm_threadpool {
     slm_task_fn fn;                       // written before next_ith is reset (release), read after claiming
     void *ctx;
     void *scratch;                        // slm_threadpool_scratch: the caller's, grown by doubling
+    atomic_int *tids;                     // the workers' thread ids in the order they started (0: not yet)
+    atomic_int started;
+    atomic_int nice_set;                  // slm_threadpool_set_nice was called: workers starting later apply `nice`
+    atomic_int nice;
     size_t scratch_bytes;
     pthread_mutex_t mutex;
     pthread_cond_t wake;
@@ -64,6 +70,10 @@ static void run_claimed(slm_threadpool *tp) {
 
 static void *worker_main(void *p) {
     slm_threadpool *tp = p;
+    // Publishing the id (seq_cst) before reading nice_set pairs with slm_threadpool_set_nice's store of nice_set
+    // before reading the ids: either it renices this thread or this thread sees the request.
+    atomic_store(&tp->tids[atomic_fetch_add(&tp->started, 1)], (int)syscall(SYS_gettid));
+    if (atomic_load(&tp->nice_set)) setpriority(PRIO_PROCESS, 0, atomic_load(&tp->nice));
     // The pool starts at generation 0; a run may bump it before this thread gets here, so do not read it now.
     unsigned seen = 0;
     for (;;) {
@@ -111,11 +121,15 @@ slm_threadpool *slm_threadpool_create(int n_threads) {
     atomic_init(&tp->done, 0);
     atomic_init(&tp->sleepers, 0);
     atomic_init(&tp->stop, 0);
+    atomic_init(&tp->started, 0);
+    atomic_init(&tp->nice_set, 0);
+    atomic_init(&tp->nice, 0);
     pthread_mutex_init(&tp->mutex, NULL);
     pthread_cond_init(&tp->wake, NULL);
     if (n_threads > 1) {
         tp->threads = calloc((size_t)n_threads, sizeof(pthread_t));
-        if (!tp->threads) { slm_threadpool_destroy(tp); return NULL; }
+        tp->tids = calloc((size_t)n_threads, sizeof(atomic_int));
+        if (!tp->threads || !tp->tids) { slm_threadpool_destroy(tp); return NULL; }
     }
     for (int i = 1; i < n_threads; i++) {
         if (pthread_create(&tp->threads[i], NULL, worker_main, tp) != 0) {
@@ -137,6 +151,7 @@ void slm_threadpool_destroy(slm_threadpool *tp) {
     pthread_mutex_destroy(&tp->mutex);
     pthread_cond_destroy(&tp->wake);
     free(tp->threads);
+    free(tp->tids);
     free(tp->scratch);
     free(tp);
 }
@@ -155,6 +170,22 @@ void *slm_threadpool_scratch(slm_threadpool *tp, size_t bytes) {
 }
 
 int slm_threadpool_n_threads(const slm_threadpool *tp) { return tp ? tp->n_threads : 1; }
+
+int slm_thread_set_nice(int nice) { return setpriority(PRIO_PROCESS, 0, nice); }
+
+int slm_thread_nice(void) { return getpriority(PRIO_PROCESS, 0); }
+
+int slm_threadpool_set_nice(slm_threadpool *tp, int nice) {
+    if (!tp) return 0;
+    atomic_store(&tp->nice, nice);
+    atomic_store(&tp->nice_set, 1);
+    int rc = 0;
+    for (int i = 0; i < tp->n_threads - 1; i++) {
+        const int tid = atomic_load(&tp->tids[i]);
+        if (tid != 0 && setpriority(PRIO_PROCESS, (id_t)tid, nice) != 0) rc = -1;
+    }
+    return rc;
+}
 
 void slm_threadpool_run(slm_threadpool *tp, slm_task_fn fn, void *ctx) {
     if (!tp || tp->n_threads == 1) {

@@ -130,6 +130,9 @@ public final class Scheduler: @unchecked Sendable {
     // MARK: - The scheduler thread
 
     private func loop() {
+        if let n = options.computeNice, n > 0, !engine.runner.setComputeNice(n) {
+            options.warn("could not set the compute threads' niceness to \(n): \(String(cString: strerror(errno)))")
+        }
         while step() {}
         diskQueue.sync {}
         done.signal()
