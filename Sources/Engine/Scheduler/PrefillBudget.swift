@@ -1,10 +1,10 @@
 /// How many prompt tokens a step may take beside running decodes, so that a long prompt arriving does not stall the
 /// streams already running: a step with prompt rows may take at most `factor` times the decode-only step of one
 /// sequence (the fastest; estimated when no sequence has decoded alone), or `ownFactor` times the decode-only step of
-/// the rows running now,
-/// whichever is longer, measured online. The second bound matters once many sequences decode: their own step then
-/// exceeds `factor` times the fastest, and the first bound alone would leave a newcomer one prompt row per step (its
-/// slot idle for as many steps as its prompt has tokens, and newcomers arriving together queued behind each other).
+/// the rows running now, whichever is longer, measured online. The second bound matters once many sequences decode:
+/// their own step then exceeds `factor` times the fastest, and the first bound alone would leave a newcomer one prompt
+/// row per step (its slot idle for as many steps as its prompt has tokens, and newcomers arriving together queued
+/// behind each other).
 /// Decode-only step times are kept per number of decoding rows, and the cost of one prompt row from steps that carry
 /// them (compute-bound: about linear in rows). With nothing decoding, a prompt gets the whole chunk. A long prompt
 /// (more than a chunk left) takes the tighter `longFactor` and `longOwnFactor`: it would hold the running streams back

@@ -24,9 +24,9 @@ public struct SchedulerOptions: Sendable {
     public var speculation = Speculation()
     public var speculateUpTo = 2
     /// How much nicer than the thread that starts the scheduler the threads that run the forward passes are (the
-    /// scheduler's and the engine's pool; nil or 0: as nice as it). Above 0, the threads that deliver tokens (the server's event loops, a client on the same
-    /// machine) preempt them as soon as they wake, instead of waiting up to a scheduler tick behind threads that
-    /// never block while a step runs.
+    /// scheduler's and the engine's pool; nil or 0: as nice as it). Above 0, the threads that deliver tokens (the
+    /// server's event loops, a client on the same machine) preempt them as soon as they wake, instead of waiting up
+    /// to a scheduler tick behind threads that never block while a step runs.
     public var computeNice: Int?
     /// Receives one line per problem the scheduler recovers from.
     public var warn: @Sendable (String) -> Void = { _ in }
