@@ -88,7 +88,7 @@ extension Engine {
             while true {
                 if request.cancellation?.isCancelled == true { interrupted = true; break }
                 if let tokens = pending { try evaluate(tokens, cache: cache, outputs: .last, into: &logits) }
-                let next = try logits.withUnsafeBufferPointer { (row) throws(EngineError) in
+                let next = try logits.withUnsafeMutableBufferPointer { (row) throws(EngineError) in
                     try decoder.advance(row, position: cache.count - 1, emit: text)
                 }
                 guard case .evaluate(let tokens) = next else { break }

@@ -58,10 +58,6 @@ struct SequenceDecoder {
     private let maxTokens: Int
     private let ignoreEOS: Bool
     private let eog: Set<Int32>
-    /// With ignoreEOS: the row being stepped with every end-of-generation logit at -inf, kept between steps. The
-    /// model cannot choose to end (llama.cpp's meaning of ignore_eos), so the text runs to max_tokens as text, not
-    /// through the invisible control tokens a model emits past its end (each an empty gap in a stream).
-    private var masked: [Float] = []
     private let vocabularySize: Int
     /// Called with each sampled token and the logits row it was drawn from (logprobs).
     var onToken: ((Int32, UnsafeBufferPointer<Float>) -> Void)?
@@ -113,25 +109,17 @@ struct SequenceDecoder {
         if bad { throw .nanLogits(position: position) }
     }
 
-    /// One step: the logits row of the last evaluated position -> what to evaluate next, or the end.
-    mutating func advance(_ logits: UnsafeBufferPointer<Float>, position: Int,
+    /// One step: the logits row of the last evaluated position -> what to evaluate next, or the end. With ignoreEOS
+    /// the row's end-of-generation logits are set to -inf in place first: the model cannot choose to end (llama.cpp's
+    /// meaning of ignore_eos), so the text runs to max_tokens as text, not through the invisible control tokens a
+    /// model emits past its end (each an empty gap in a stream).
+    mutating func advance(_ logits: UnsafeMutableBufferPointer<Float>, position: Int,
                           emit: (String, TextChannel) -> Void) throws(EngineError) -> Next {
         let row = UnsafeBufferPointer(rebasing: logits[0..<vocabularySize])
         try Self.check(row, full: false, position: position)
-        guard ignoreEOS, !eog.isEmpty else { return step(row, emit: emit) }
-        var m: [Float] = []
-        swap(&m, &masked)
-        defer { swap(&m, &masked) }
-        if m.count != row.count { m = [Float](repeating: 0, count: row.count) }
-        return m.withUnsafeMutableBufferPointer { r in
-            _ = r.initialize(from: row)
-            for t in eog where Int(t) < r.count { r[Int(t)] = -.infinity }
-            return step(UnsafeBufferPointer(r), emit: emit)
+        if ignoreEOS {
+            for t in eog where Int(t) < row.count { logits[Int(t)] = -.infinity }
         }
-    }
-
-    /// `advance` past the checks: samples from `row` and reports the token.
-    private mutating func step(_ row: UnsafeBufferPointer<Float>, emit: (String, TextChannel) -> Void) -> Next {
         let token: Int32
         var visible = true
         var reasoning = false

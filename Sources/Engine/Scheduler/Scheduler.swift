@@ -276,8 +276,8 @@ public final class Scheduler: @unchecked Sendable {
             let first = row
             row += Self.logitRows(e)
             if s.draftCount == 0 {
-                let next = logits.withUnsafeBufferPointer { l in
-                    handle(s, UnsafeBufferPointer(rebasing: l[(first * v)..<((first + 1) * v)]))
+                let next = logits.withUnsafeMutableBufferPointer { l in
+                    handle(s, UnsafeMutableBufferPointer(rebasing: l[(first * v)..<((first + 1) * v)]))
                 }
                 if let t = next { s.lookup?.append(t) }
             } else {
@@ -305,8 +305,8 @@ public final class Scheduler: @unchecked Sendable {
         var accepted = 0
         while true {
             let r = first + accepted
-            let chosen: [Int32]? = logits.withUnsafeBufferPointer { l in
-                handle(s, UnsafeBufferPointer(rebasing: l[(r * v)..<((r + 1) * v)]), position: start + accepted)
+            let chosen: [Int32]? = logits.withUnsafeMutableBufferPointer { l in
+                handle(s, UnsafeMutableBufferPointer(rebasing: l[(r * v)..<((r + 1) * v)]), position: start + accepted)
             }
             guard let c = chosen else { break }   // finished or failed
             s.lookup?.append(c)
@@ -357,10 +357,10 @@ public final class Scheduler: @unchecked Sendable {
     /// A sequence's logits row: the end of its prefill, or one decode step (at `position`, default the cache's
     /// last). Returns the tokens the next step evaluates, nil when the sequence finished or failed.
     @discardableResult
-    private func handle(_ s: ScheduledSequence, _ row: UnsafeBufferPointer<Float>, position: Int? = nil) -> [Int32]? {
+    private func handle(_ s: ScheduledSequence, _ row: UnsafeMutableBufferPointer<Float>, position: Int? = nil) -> [Int32]? {
         let emit: (String, TextChannel) -> Void = { text, channel in s.onEvent(.text(text, channel)) }
         if s.phase == .prefilling {
-            do { try SequenceDecoder.check(row, full: true, position: s.position) } catch {
+            do { try SequenceDecoder.check(UnsafeBufferPointer(row), full: true, position: s.position) } catch {
                 fail(s, error)
                 return nil
             }

@@ -27,7 +27,7 @@ extension Engine {
         var policy = DraftPolicy(maxLength: min(spec.draftMax, maxBatch - 1))
         var batch: [Int32] = []
         batch.reserveCapacity(spec.draftMax + 8)
-        var next = try logits.withUnsafeBufferPointer { (row) throws(EngineError) in
+        var next = try logits.withUnsafeMutableBufferPointer { (row) throws(EngineError) in
             try decoder.advance(row, position: cache.count - 1, emit: emit)
         }
         while case .evaluate(let tokens) = next {
@@ -51,8 +51,8 @@ extension Engine {
             let first = batch.count - 1 - drafted
             var r = 0
             while true {
-                next = try logits.withUnsafeBufferPointer { (l) throws(EngineError) in
-                    try decoder.advance(UnsafeBufferPointer(rebasing: l[(r * v)..<((r + 1) * v)]),
+                next = try logits.withUnsafeMutableBufferPointer { (l) throws(EngineError) in
+                    try decoder.advance(UnsafeMutableBufferPointer(rebasing: l[(r * v)..<((r + 1) * v)]),
                                         position: start + first + r, emit: emit)
                 }
                 guard r < drafted, case .evaluate(let chosen) = next, chosen.count == 1,
