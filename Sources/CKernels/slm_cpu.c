@@ -13,6 +13,7 @@
 
 static slm_isa g_best = SLM_ISA_REF;
 static slm_isa g_active = SLM_ISA_REF;
+static int g_wide_zmm = 0;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 // Written once inside g_once; every reader goes through slm_kernels_init first, which orders it.
 static slm_kernel_table g_tables[SLM_ISA_COUNT];
@@ -42,6 +43,9 @@ static void detect(void) {
     if (ymm_os && avx2 && fma && f16c) g_best = SLM_ISA_AVX2;
     if (g_best == SLM_ISA_AVX2 && zmm_os && avx512f && avx512dq && avx512bw && avx512vl)
         g_best = vnni ? SLM_ISA_AVX512_VNNI : SLM_ISA_AVX512;
+    unsigned vendor[4] = {0};
+    __get_cpuid(0, &vendor[3], &vendor[0], &vendor[2], &vendor[1]);  // "GenuineIntel" in ebx, edx, ecx
+    g_wide_zmm = memcmp(vendor, "GenuineIntel", 12) == 0;
 #endif
 }
 
@@ -72,11 +76,20 @@ static void init_once(void) {
         else if (strcmp(env, "avx512vnni") == 0) cap = SLM_ISA_AVX512_VNNI;
         if (cap < g_active) g_active = cap;
     }
+    const char *zmm = getenv("SLM_ZMM16");
+    if (zmm && (strcmp(zmm, "0") == 0 || strcmp(zmm, "1") == 0)) g_wide_zmm = zmm[0] == '1';
 }
 
 void slm_kernels_init(void) { pthread_once(&g_once, init_once); }
 slm_isa slm_active_isa(void) { slm_kernels_init(); return g_active; }
 slm_isa slm_cpu_best_isa(void) { slm_kernels_init(); return g_best; }
+int slm_cpu_wide_zmm(void) { slm_kernels_init(); return g_wide_zmm; }
+int slm_cpu_set_wide_zmm(int on) {
+    slm_kernels_init();
+    const int was = g_wide_zmm;
+    g_wide_zmm = on != 0;
+    return was;
+}
 const slm_kernel_table *slm_kernel_table_of(slm_isa isa) {
     if ((int)isa < 0 || isa >= SLM_ISA_COUNT) return NULL;
     slm_kernels_init();

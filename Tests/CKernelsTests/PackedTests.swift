@@ -246,9 +246,10 @@ final class PackedTests: XCTestCase {
     }
 
     /// The batched-decode kernels (1 to 8 tokens, advancing a prefetch stream) give the ISA's gemm outputs bit for
-    /// bit, for every tile split they make (8 or 4 + 4, 4 + 1..3, one tile of 1..4).
+    /// bit, for every tile split they make (8 or 4 + 4, 4 + 1..3, one tile of 1..4), and so do their 16-row twins on
+    /// 512-bit vectors (24 rows: one pair of groups through the 16-row kernel, the last group through the 8-row one).
     func testStreamKernelsEqualTheGemmBitForBit() throws {
-        var ran = 0
+        var ran = 0, ran16 = 0
         for isa in [SLM_ISA_AVX2, SLM_ISA_AVX512_VNNI] where slm_isa_runnable(isa) == isa {
             for type in Self.types {
                 for nIn in inputSizes(type) {
@@ -257,24 +258,71 @@ final class PackedTests: XCTestCase {
                     let p = pack(quantize(rng.array(nOut * nIn), type), type, nOut: nOut, nIn: nIn)
                     for tokens in 1...8 {
                         let x = rng.array(tokens * nIn)
-                        var y = [Float](repeating: .nan, count: tokens * nOut)
-                        let rc = p.withUnsafeBytes {
-                            slm_packed_stream_matmul_isa(isa, type, $0.baseAddress, Int64(nOut), Int64(nIn), x, Int64(tokens), &y)
-                        }
-                        guard rc == 0 else { continue }  // no stream kernel for this type on this ISA
-                        ran += 1
                         let want = packedProduct(type, isa: isa, p, nOut: nOut, nIn: nIn, x, tokens: tokens, block: 8)
-                        assertBitEqual(y, want, "\(typeName(type)) isa \(isa.rawValue) n_in \(nIn) \(tokens) tokens")
+                        for rows16: Int32 in [0, 1] {
+                            var y = [Float](repeating: .nan, count: tokens * nOut)
+                            let rc = p.withUnsafeBytes {
+                                slm_packed_stream_matmul_isa(isa, type, $0.baseAddress, Int64(nOut), Int64(nIn), x,
+                                                             Int64(tokens), &y, rows16)
+                            }
+                            guard rc == 0 else { continue }  // no such kernel for this type on this ISA
+                            if rows16 == 1 { ran16 += 1 } else { ran += 1 }
+                            assertBitEqual(y, want, "\(typeName(type)) isa \(isa.rawValue) n_in \(nIn) \(tokens) tokens, 16 rows: \(rows16)")
+                        }
                     }
                 }
             }
         }
         if ran == 0 { throw XCTSkip("no AVX2 on this machine") }
+        // Every 32-element layout has a 16-row kernel on AVX-512 VNNI.
+        if slm_isa_runnable(SLM_ISA_AVX512_VNNI) == SLM_ISA_AVX512_VNNI {
+            let layouts = Self.types.filter { [SLM_TYPE_Q4_0, SLM_TYPE_Q4_1, SLM_TYPE_Q5_0, SLM_TYPE_Q5_1, SLM_TYPE_Q8_0].contains($0) }
+            XCTAssertEqual(ran16, layouts.reduce(0) { $0 + inputSizes($1).count * 8 })
+        }
+    }
+
+    /// The 16-row kernels of the 32-element layouts (two groups on 512-bit vectors, taken by prefill's row chunks)
+    /// give the 8-row gemm's outputs bit for bit, for token counts that exercise every tile (8, 4, 1..3) and for rows
+    /// that end on an odd group (40 rows: two pairs and one group).
+    func testSixteenRowGemmEqualsTheGemmBitForBit() throws {
+        guard slm_isa_runnable(SLM_ISA_AVX512_VNNI) == SLM_ISA_AVX512_VNNI else { throw XCTSkip("no AVX-512 VNNI") }
+        var ran = 0
+        for type in Self.types {
+            for nIn in inputSizes(type) {
+                let nOut = 40
+                var rng = SeededFloats(seed: 17)
+                let p = pack(quantize(rng.array(nOut * nIn), type), type, nOut: nOut, nIn: nIn)
+                for tokens in [1, 2, 3, 4, 7, 8, 13, 21] {
+                    let x = rng.array(tokens * nIn)
+                    var y = [Float](repeating: .nan, count: tokens * nOut)
+                    let rc = p.withUnsafeBytes {
+                        slm_packed_matmul16_isa(SLM_ISA_AVX512_VNNI, type, $0.baseAddress, Int64(nOut), Int64(nIn), x,
+                                                Int64(tokens), 32, &y)
+                    }
+                    guard rc == 0 else { continue }  // no 16-row kernel for this type
+                    ran += 1
+                    let want = packedProduct(type, isa: SLM_ISA_AVX512_VNNI, p, nOut: nOut, nIn: nIn, x, tokens: tokens,
+                                             block: 1)
+                    assertBitEqual(y, want, "\(typeName(type)) n_in \(nIn) \(tokens) tokens")
+                }
+            }
+        }
+        let layouts = Self.types.filter { [SLM_TYPE_Q4_0, SLM_TYPE_Q4_1, SLM_TYPE_Q5_0, SLM_TYPE_Q5_1, SLM_TYPE_Q8_0].contains($0) }
+        XCTAssertEqual(ran, layouts.reduce(0) { $0 + inputSizes($1).count * 8 })
     }
 
     /// slm_matvec / slm_matmul / slm_matmul_multi with packed weights, on pools of 1 to 3 threads and mixed with an
-    /// unpacked job, equal the single-threaded packed product of the active ISA bit for bit.
+    /// unpacked job, equal the single-threaded packed product of the active ISA bit for bit, with and without the
+    /// 16-row kernels (40 rows: pairs of groups and one group alone, in prefill's chunks and decode's slices).
     func testMatmulWithPackedWeightsEqualsTheKernelOnAnyPool() {
+        for wide: Int32 in [0, 1] {
+            let was = slm_cpu_set_wide_zmm(wide)
+            defer { slm_cpu_set_wide_zmm(was) }
+            matmulWithPackedWeightsEqualsTheKernel(wide: wide)
+        }
+    }
+
+    private func matmulWithPackedWeightsEqualsTheKernel(wide: Int32) {
         for type in Self.types {
             let nIn = inputSizes(type)[1], nOut = 40
             var rng = SeededFloats(seed: 21)
@@ -300,7 +348,7 @@ final class PackedTests: XCTestCase {
                             slm_matmul(tp, ptype, pb.baseAddress, Int64(nOut), Int64(nIn), x, Int64(tokens), &y, work)
                         }
                     }
-                    assertBitEqual(y, want, "\(typeName(type)) alone, \(threads) threads, \(tokens) tokens")
+                    assertBitEqual(y, want, "\(typeName(type)) alone, \(threads) threads, \(tokens) tokens, wide \(wide)")
                     y = [Float](repeating: .nan, count: tokens * nOut)
                     p.withUnsafeBytes { pb in
                         other.withUnsafeBytes { ob in
@@ -313,7 +361,7 @@ final class PackedTests: XCTestCase {
                             }
                         }
                     }
-                    assertBitEqual(y, want, "\(typeName(type)) with a Q8_0 job, \(threads) threads, \(tokens) tokens")
+                    assertBitEqual(y, want, "\(typeName(type)) with a Q8_0 job, \(threads) threads, \(tokens) tokens, wide \(wide)")
                     XCTAssertFalse(y2.contains { $0.isNaN }, "the unpacked job ran too")
                 }
             }

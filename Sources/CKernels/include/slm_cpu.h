@@ -24,6 +24,15 @@ void slm_kernels_init(void);
 slm_isa slm_active_isa(void);
 // The best ISA this CPU supports, ignoring SLM_ISA.
 slm_isa slm_cpu_best_isa(void);
+// Whether batched decode steps take the 16-row kernels on 512-bit vectors (slm_packed_traits.gemm_stream16, a pure
+// function of the ISA like every kernel) where the active ISA has them: on cores that run 512-bit integer operations
+// at full width, where those steps are bound by the arithmetic. Detected as an Intel CPU (its AVX-512 server cores
+// issue a 512-bit vpdpbusd as often as a 256-bit one); AMD's Zen 4 splits each 512-bit operation in two 256-bit
+// halves, where the 8-row kernels stay. SLM_ZMM16=0|1 overrides the detection.
+int slm_cpu_wide_zmm(void);
+// Tests: sets what slm_cpu_wide_zmm answers (0 or 1) and returns the previous answer. Not thread-safe against products
+// that are running.
+int slm_cpu_set_wide_zmm(int on);
 // `isa` capped to what this CPU runs (tests ask for an ISA's kernels and get the best runnable ones).
 slm_isa slm_isa_runnable(slm_isa isa);
 const char *slm_isa_name(slm_isa isa);

@@ -65,11 +65,16 @@ void slm_unpack_row(slm_type base, const void *packed, int64_t n_in, int64_t row
 // `base` has no packed layout or memory runs out.
 int slm_packed_matmul_isa(slm_isa isa, slm_type base, const void *packed, int64_t n_out, int64_t n_in,
                           const float *X, int64_t n_tokens, int64_t tok_block, float *Y);
+// Tests: slm_packed_matmul_isa with pairs of groups through the 16-row kernel of `isa` (the last group of an odd count
+// through the 8-row one); -1 also when that ISA has no 16-row kernel for `base`.
+int slm_packed_matmul16_isa(slm_isa isa, slm_type base, const void *packed, int64_t n_out, int64_t n_in,
+                            const float *X, int64_t n_tokens, int64_t tok_block, float *Y);
 // Tests: the same product for 1..8 tokens through the batched-decode kernel of `isa` (slm_packed_gemm_stream_fn),
-// one prefetched stream over the whole matrix. Returns 0, or -1 when that ISA has no such kernel for `base`, n_tokens
-// is outside 1..8 or memory runs out.
+// one prefetched stream over the whole matrix; rows16: pairs of groups through its 16-row kernel (the last group of an
+// odd count through the 8-row one). Returns 0, or -1 when that ISA has no such kernel for `base`, n_tokens is outside
+// 1..8 or memory runs out.
 int slm_packed_stream_matmul_isa(slm_isa isa, slm_type base, const void *packed, int64_t n_out, int64_t n_in,
-                                 const float *X, int64_t n_tokens, float *Y);
+                                 const float *X, int64_t n_tokens, float *Y, int rows16);
 
 #ifdef __cplusplus
 }

@@ -108,8 +108,10 @@ typedef struct {
     slm_vec_dot_fn vec_dot;
     const slm_dot_tiles *tiles;  // register tiles bit-identical to vec_dot, or NULL
     slm_packed_gemm_fn packed;   // packed weights (slm_packed.h): groups of 8 rows, w_row = group bytes / 8
+    slm_packed_gemm_fn packed16; // the same over two groups on 512-bit vectors, or NULL (not taken)
     slm_packed_gemv_fn packed_gemv;  // its one-token kernel that advances the prefetch stream, or NULL
     slm_packed_gemm_stream_fn packed_stream;  // its few-token kernel that advances the prefetch stream, or NULL
+    slm_packed_gemm_stream_fn packed_stream16;  // the same over two groups on 512-bit vectors, or NULL (not taken)
     const char *W;
     size_t w_row;                // bytes per weight row
     const char *act;             // [n_tokens] rows of the vec_dot type
@@ -136,7 +138,12 @@ static void rows_prefill(const dot_job *j, int64_t n_in, int64_t n_tokens, int64
     for (int64_t t0 = 0; t0 < n_tokens; t0 += SLM_TOKEN_BLOCK) {
         const int64_t t1 = SLM_MIN(t0 + SLM_TOKEN_BLOCK, n_tokens);
         if (j->packed) {
-            for (int64_t r = r0; r < r1; r += SLM_PACK_ROWS)
+            int64_t r = r0;
+            if (j->packed16)
+                for (; r + 2 * SLM_PACK_ROWS <= r1; r += 2 * SLM_PACK_ROWS)
+                    j->packed16(n_in, j->W + (size_t)r * j->w_row, j->act + (size_t)t0 * j->a_row, j->a_row, t1 - t0,
+                                j->Y + t0 * ys + r, (size_t)ys);
+            for (; r < r1; r += SLM_PACK_ROWS)
                 j->packed(n_in, j->W + (size_t)r * j->w_row, j->act + (size_t)t0 * j->a_row, j->a_row, t1 - t0,
                           j->Y + t0 * ys + r, (size_t)ys);
             continue;
@@ -183,6 +190,10 @@ static void pf_init(slm_pf_stream *s, const dot_ctx *c, const int64_t *r0, const
 // stream by their bytes: packed kernels with a gemv block by block, the others before each call.
 static void decode_rows(const dot_job *j, int64_t n_in, int64_t n_tokens, int64_t r, int64_t r_end, slm_pf_stream *pf) {
     if (n_tokens > 1) {
+        if (j->packed_stream16)
+            for (; r + 2 * SLM_PACK_ROWS <= r_end; r += 2 * SLM_PACK_ROWS)
+                j->packed_stream16(n_in, j->W + (size_t)r * j->w_row, j->act, j->a_row, n_tokens, j->Y + r,
+                                   (size_t)j->n_out, pf);
         for (; r < r_end; r += SLM_PACK_ROWS)
             j->packed_stream(n_in, j->W + (size_t)r * j->w_row, j->act, j->a_row, n_tokens, j->Y + r, (size_t)j->n_out, pf);
         return;
@@ -343,11 +354,14 @@ static void matmul_dots(slm_threadpool *tp, const slm_matmul_job *jobs, int n_jo
                 conv_act[n_conv++] = buf;
                 buf += align_up(a_row * (size_t)n_tokens);
             }
-            // Groups of 8 rows, ~8 chunks per thread, at least 16 rows per grab.
+            // Groups of 8 rows (pairs for the 16-row kernels), ~8 chunks per thread, at least 16 rows per grab.
+            const int wide = slm_cpu_wide_zmm();
+            const int64_t unit = wide && p->gemm16 ? 2 * SLM_PACK_ROWS : SLM_PACK_ROWS;
             int64_t chunk = SLM_MAX((int64_t)16, jobs[i].n_out / ((int64_t)nth * 8));
-            chunk = (chunk + SLM_PACK_ROWS - 1) / SLM_PACK_ROWS * SLM_PACK_ROWS;
+            chunk = (chunk + unit - 1) / unit * unit;
             dot_job *j = &c.jobs[c.n_jobs++];
-            *j = (dot_job){NULL, NULL, p->gemm, p->gemv, p->gemm_stream, jobs[i].W, p->group_bytes(n_in) / SLM_PACK_ROWS, conv_act[k], a_row,
+            *j = (dot_job){NULL, NULL, p->gemm, wide ? p->gemm16 : NULL, p->gemv, p->gemm_stream,
+                           wide ? p->gemm_stream16 : NULL, jobs[i].W, p->group_bytes(n_in) / SLM_PACK_ROWS, conv_act[k], a_row,
                            jobs[i].n_out, jobs[i].Y, chunk, (jobs[i].n_out + chunk - 1) / chunk};
             c.total_chunks += j->n_chunks;
             continue;
@@ -374,7 +388,7 @@ static void matmul_dots(slm_threadpool *tp, const slm_matmul_job *jobs, int n_jo
         int64_t chunk = SLM_MAX((int64_t)16, jobs[i].n_out / ((int64_t)nth * 8));
         chunk = (chunk + 3) / 4 * 4;
         dot_job *j = &c.jobs[c.n_jobs++];
-        *j = (dot_job){tt->vec_dot, slm_kernels()->tiles[jobs[i].wtype], NULL, NULL, NULL, jobs[i].W,
+        *j = (dot_job){tt->vec_dot, slm_kernels()->tiles[jobs[i].wtype], NULL, NULL, NULL, NULL, NULL, jobs[i].W,
                        (size_t)(n_in / tt->block_size) * (size_t)tt->type_size, act, a_row, jobs[i].n_out, jobs[i].Y,
                        chunk, (jobs[i].n_out + chunk - 1) / chunk};
         c.total_chunks += j->n_chunks;

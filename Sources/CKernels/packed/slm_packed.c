@@ -41,13 +41,13 @@ void slm_quant_q8_s_avx2(const float *restrict src, void *restrict dst, int64_t 
 static slm_packed_traits q8_s_layout(slm_type base, size_t (*group_bytes)(int64_t), slm_pack_group_fn pack,
                                      slm_unpack_row_fn unpack, slm_packed_gemm_fn gemm) {
     return (slm_packed_traits){base, SLM_ACT_Q8_S, 32, sizeof(slm_block_q8_s), slm_quant_q8_s_ref, group_bytes,
-                               pack, unpack, gemm, NULL, NULL};
+                               pack, unpack, gemm, NULL, NULL, NULL, NULL};
 }
 
 static slm_packed_traits q8_K_layout(slm_type base, slm_quant_row_fn q8_K, size_t (*group_bytes)(int64_t),
                                      slm_pack_group_fn pack, slm_unpack_row_fn unpack, slm_packed_gemm_fn gemm) {
     return (slm_packed_traits){base, SLM_TYPE_Q8_K, SLM_QK_K, sizeof(slm_block_q8_K), q8_K, group_bytes, pack,
-                               unpack, gemm, NULL, NULL};
+                               unpack, gemm, NULL, NULL, NULL, NULL};
 }
 
 // AVX-512 without VNNI keeps the AVX2 kernels: on 256-bit units (Zen 4) the same instructions in 512 bits gain
@@ -97,6 +97,11 @@ void slm_packed_fill(slm_kernel_table *k, slm_isa isa) {
         VNNI(Q4_0, q4_0) VNNI(Q4_1, q4_1) VNNI(Q5_0, q5_0) VNNI(Q5_1, q5_1) VNNI(Q8_0, q8_0) VNNI(Q4_K, q4_K)
         VNNI(Q6_K, q6_K)
 #undef VNNI
+#define VNNI16(T, t_)                                                                                                \
+    t[SLM_TYPE_##T].gemm16 = slm_packed_gemm16_##t_##_avx512vnni;                                                    \
+    t[SLM_TYPE_##T].gemm_stream16 = slm_packed_gemm_stream16_##t_##_avx512vnni;
+        VNNI16(Q4_0, q4_0) VNNI16(Q4_1, q4_1) VNNI16(Q5_0, q5_0) VNNI16(Q5_1, q5_1) VNNI16(Q8_0, q8_0)
+#undef VNNI16
         break;
     }
 #endif
@@ -219,10 +224,13 @@ void slm_unpack_row(slm_type base, const void *packed, int64_t n_in, int64_t row
     p->unpack((const char *)packed + (size_t)(row / SLM_PACK_ROWS) * group, n_in, (int)(row % SLM_PACK_ROWS), dst_row);
 }
 
-int slm_packed_matmul_isa(slm_isa isa, slm_type base, const void *packed, int64_t n_out, int64_t n_in,
-                          const float *X, int64_t n_tokens, int64_t tok_block, float *Y) {
+// rows16: pairs of groups through gemm16 (-1 when there is none).
+static int packed_matmul(slm_isa isa, slm_type base, const void *packed, int64_t n_out, int64_t n_in, const float *X,
+                         int64_t n_tokens, int64_t tok_block, float *Y, int rows16) {
     const slm_packed_traits *p = slm_get_packed_traits_isa(base, isa);
-    if (!p || !p->gemm || !slm_can_pack(base, n_out, n_in) || n_tokens <= 0 || tok_block <= 0) return -1;
+    if (!p || !p->gemm || (rows16 && !p->gemm16) || !slm_can_pack(base, n_out, n_in) || n_tokens <= 0 ||
+        tok_block <= 0)
+        return -1;
     const size_t a_row = (size_t)(n_in / p->act_block) * p->act_block_bytes;
     char *act = malloc(a_row * (size_t)n_tokens);
     if (!act) return -1;
@@ -230,7 +238,12 @@ int slm_packed_matmul_isa(slm_isa isa, slm_type base, const void *packed, int64_
     const size_t group = p->group_bytes(n_in);
     for (int64_t t0 = 0; t0 < n_tokens; t0 += tok_block) {
         const int64_t nt = SLM_MIN(tok_block, n_tokens - t0);
-        for (int64_t g = 0; g < n_out / SLM_PACK_ROWS; g++)
+        int64_t g = 0;
+        if (rows16)
+            for (; g + 2 <= n_out / SLM_PACK_ROWS; g += 2)
+                p->gemm16(n_in, (const char *)packed + (size_t)g * group, act + (size_t)t0 * a_row, a_row, nt,
+                          Y + t0 * n_out + g * SLM_PACK_ROWS, (size_t)n_out);
+        for (; g < n_out / SLM_PACK_ROWS; g++)
             p->gemm(n_in, (const char *)packed + (size_t)g * group, act + (size_t)t0 * a_row, a_row, nt,
                     Y + t0 * n_out + g * SLM_PACK_ROWS, (size_t)n_out);
     }
@@ -238,11 +251,21 @@ int slm_packed_matmul_isa(slm_isa isa, slm_type base, const void *packed, int64_
     return 0;
 }
 
+int slm_packed_matmul_isa(slm_isa isa, slm_type base, const void *packed, int64_t n_out, int64_t n_in,
+                          const float *X, int64_t n_tokens, int64_t tok_block, float *Y) {
+    return packed_matmul(isa, base, packed, n_out, n_in, X, n_tokens, tok_block, Y, 0);
+}
+
+int slm_packed_matmul16_isa(slm_isa isa, slm_type base, const void *packed, int64_t n_out, int64_t n_in,
+                            const float *X, int64_t n_tokens, int64_t tok_block, float *Y) {
+    return packed_matmul(isa, base, packed, n_out, n_in, X, n_tokens, tok_block, Y, 1);
+}
+
 int slm_packed_stream_matmul_isa(slm_isa isa, slm_type base, const void *packed, int64_t n_out, int64_t n_in,
-                                 const float *X, int64_t n_tokens, float *Y) {
+                                 const float *X, int64_t n_tokens, float *Y, int rows16) {
     const slm_packed_traits *p = slm_get_packed_traits_isa(base, isa);
-    if (!p || !p->gemm_stream || slm_isa_runnable(isa) != isa || !slm_can_pack(base, n_out, n_in) || n_tokens < 1 ||
-        n_tokens > 8)
+    if (!p || !p->gemm_stream || (rows16 && !p->gemm_stream16) || slm_isa_runnable(isa) != isa ||
+        !slm_can_pack(base, n_out, n_in) || n_tokens < 1 || n_tokens > 8)
         return -1;
     const size_t a_row = (size_t)(n_in / p->act_block) * p->act_block_bytes;
     char *act = malloc(a_row * (size_t)n_tokens);
@@ -253,7 +276,12 @@ int slm_packed_stream_matmul_isa(slm_isa isa, slm_type base, const void *packed,
     s.begin[0] = packed;
     s.end[0] = (const char *)packed + group * (size_t)(n_out / SLM_PACK_ROWS);
     slm_pf_advance(&s, 4096);
-    for (int64_t g = 0; g < n_out / SLM_PACK_ROWS; g++)
+    int64_t g = 0;
+    if (rows16 && p->gemm_stream16)
+        for (; g + 2 <= n_out / SLM_PACK_ROWS; g += 2)
+            p->gemm_stream16(n_in, (const char *)packed + (size_t)g * group, act, a_row, n_tokens,
+                             Y + g * SLM_PACK_ROWS, (size_t)n_out, &s);
+    for (; g < n_out / SLM_PACK_ROWS; g++)
         p->gemm_stream(n_in, (const char *)packed + (size_t)g * group, act, a_row, n_tokens, Y + g * SLM_PACK_ROWS,
                        (size_t)n_out, &s);
     free(act);

@@ -52,6 +52,10 @@ typedef struct {
     slm_packed_gemm_fn gemm;
     slm_packed_gemv_fn gemv;    // NULL: decode calls gemm after prefetching the group's bytes at once
     slm_packed_gemm_stream_fn gemm_stream;  // NULL: a batched decode step runs gemm in prefill's row chunks
+    // gemm and gemm_stream over the group at `group` and the next one (16 rows: out rows 0..15) on 512-bit vectors, with
+    // the same outputs; NULL: none
+    slm_packed_gemm_fn gemm16;
+    slm_packed_gemm_stream_fn gemm_stream16;
 } slm_packed_traits;
 
 // The packed layout of `base` (or its packed type) in the table of `isa` whatever this CPU runs (never call its kernels
@@ -89,6 +93,19 @@ SLM_PACKED_GEMV_DECL(q8_0)
     SLM_PACKED_GEMM_STREAM_DECL(q6_K, sfx)
 SLM_PACKED_GEMM_STREAM_DECLS(avx2)
 SLM_PACKED_GEMM_STREAM_DECLS(avx512vnni)
+// The 16-row twins of the 32-element layouts' AVX-512 VNNI gemm and gemm_stream (slm_packed_traits.gemm16 and
+// gemm_stream16).
+#define SLM_PACKED_GEMM_STREAM16_DECL(t)                                                                             \
+    void slm_packed_gemm16_##t##_avx512vnni(int64_t n_in, const void *restrict group, const void *restrict act,    \
+                                            size_t act_row, int64_t n_tok, float *restrict out, size_t out_tok);   \
+    void slm_packed_gemm_stream16_##t##_avx512vnni(int64_t n_in, const void *restrict group, const void *restrict act, \
+                                                   size_t act_row, int64_t n_tok, float *restrict out,                \
+                                                   size_t out_tok, slm_pf_stream *pf);
+SLM_PACKED_GEMM_STREAM16_DECL(q4_0)
+SLM_PACKED_GEMM_STREAM16_DECL(q4_1)
+SLM_PACKED_GEMM_STREAM16_DECL(q5_0)
+SLM_PACKED_GEMM_STREAM16_DECL(q5_1)
+SLM_PACKED_GEMM_STREAM16_DECL(q8_0)
 
 // K-quant layouts (slm_packed_kq.c) with activations Q8_K; kernels in slm_packed_kq_ref.c and slm_packed_kq_avx2.c.
 size_t slm_packed_group_bytes_q4_K(int64_t n_in);
