@@ -53,6 +53,7 @@ struct ModelReport: Encodable {
         var avx512Vnni: Bool
         var packedWeights: Bool
         var openblas: Bool
+        var wideRows: Bool
         var threads: Int
     }
 
@@ -124,7 +125,7 @@ struct ModelReport: Encodable {
         parameters = f.tensors.reduce(0) { $0 + $1.elementCount }
         let k = KernelPath.current
         kernels = Kernels(isa: k.isa, cpuBest: k.cpuBest, avx512Vnni: k.vnni, packedWeights: k.packed, openblas: k.blas,
-                          threads: engine.threads)
+                          wideRows: k.wideRows, threads: engine.threads)
     }
 
     var text: String {
@@ -164,6 +165,7 @@ struct ModelReport: Encodable {
         add("kernels", "\(kernels.isa) (this CPU: \(kernels.cpuBest)\(vnni); SLM_ISA=ref forces the scalar ones), "
             + (kernels.packedWeights ? "packed weights" : "weights from the file mapping (SLM_PACK=0)")
             + (kernels.openblas ? ", OpenBLAS for several-token products over unpacked weights (SLM_MATMUL=blas)" : "")
+            + (kernels.wideRows ? ", 16-row 512-bit kernels for several-token products (SLM_ZMM16=0 turns them off)" : "")
             + ", \(kernels.threads) threads")
         return lines.joined(separator: "\n") + "\n"
     }

@@ -114,6 +114,15 @@ final class CLIFeatureTests: EndToEndTestCase {
         let refInfo = try SLM.run(["info", "--json"], env: ["SLM_ISA": "ref"])
         let refKernels = try XCTUnwrap((try JSONSerialization.jsonObject(with: refInfo.stdout) as? [String: Any])?["kernels"] as? [String: Any])
         XCTAssertEqual(refKernels["isa"] as? String, "ref", "SLM_ISA=ref shows")
+        XCTAssertEqual(refKernels["wide_rows"] as? Bool, false, "no 16-row kernels on the scalar ones")
+        let offInfo = try SLM.run(["info", "--json"], env: ["SLM_ZMM16": "0"])
+        let offKernels = try XCTUnwrap((try JSONSerialization.jsonObject(with: offInfo.stdout) as? [String: Any])?["kernels"] as? [String: Any])
+        XCTAssertEqual(offKernels["wide_rows"] as? Bool, false, "SLM_ZMM16=0 turns them off")
+        if kernels["cpu_best"] as? String == "avx512vnni" {
+            let onInfo = try SLM.run(["info", "--json"], env: ["SLM_ZMM16": "1"])
+            let onKernels = try XCTUnwrap((try JSONSerialization.jsonObject(with: onInfo.stdout) as? [String: Any])?["kernels"] as? [String: Any])
+            XCTAssertEqual(onKernels["wide_rows"] as? Bool, true, "SLM_ZMM16=1 turns them on where AVX-512 VNNI runs")
+        }
         XCTAssertTrue(try SLM.succeed(["info"]).out.contains("kernels"), "the text form names the kernels too")
 
         let models = try XCTUnwrap(try JSONSerialization.jsonObject(with: SLM.succeed(["models", "--json"]).stdout) as? [String: Any])
