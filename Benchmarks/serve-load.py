@@ -219,6 +219,8 @@ def main():
     ap.add_argument("--ctx", type=int, default=2048)
     ap.add_argument("--json")
     a = ap.parse_args()
+    print("| workload | N | slm tok/s | llama-server tok/s | ratio | slm TTFT p50/p99 ms | llama TTFT p50/p99 ms | "
+          "slm ITL p50/p99 ms | llama ITL p50/p99 ms |\n|---|---:|---:|---:|---:|---|---|---|---|", flush=True)
     model = model_path(a.model)
     ns = [int(x) for x in a.n.split(",")]
     workloads = a.workloads.split(",")
@@ -335,6 +337,4 @@ def cpu_name():
 
 
 if __name__ == "__main__":
-    print("| workload | N | slm tok/s | llama-server tok/s | ratio | slm TTFT p50/p99 ms | llama TTFT p50/p99 ms | "
-          "slm ITL p50/p99 ms | llama ITL p50/p99 ms |\n|---|---:|---:|---:|---:|---|---|---|---|", flush=True)
     main()

@@ -127,6 +127,7 @@ typedef struct {
     int n_jobs;
     int64_t n_in, n_tokens;
     int64_t total_chunks;
+    int64_t pf_window;           // decode: bytes the prefetch runs ahead of the kernels
     atomic_llong next;           // next unclaimed chunk, numbered across the jobs
     // decode: per thread, the front (low 32 bits) and back (high 32 bits) of its unclaimed units
     struct { _Alignas(64) atomic_ullong fb; } slot[SLM_DECODE_MAX_THREADS];
@@ -173,7 +174,7 @@ static void rows_prefill(const dot_job *j, int64_t n_in, int64_t n_tokens, int64
 }
 
 // ---- decode: each thread streams one contiguous slice of every job ----
-// A stream over rows [r0[i], r1[i]) of each job, started SLM_PREFETCH_BYTES ahead.
+// A stream over rows [r0[i], r1[i]) of each job, started c->pf_window bytes ahead.
 static void pf_init(slm_pf_stream *s, const dot_ctx *c, const int64_t *r0, const int64_t *r1) {
     s->n = c->n_jobs;
     s->k = -1;
@@ -183,7 +184,7 @@ static void pf_init(slm_pf_stream *s, const dot_ctx *c, const int64_t *r0, const
     }
     s->p = s->lim = NULL;  // empty: the first step moves to the first segment
     s->credit = 0;
-    slm_pf_advance(s, SLM_PREFETCH_BYTES);
+    slm_pf_advance(s, c->pf_window);
 }
 
 // Rows [r, r_end) of job j for one token (or a batched step's few, with a stream kernel), advancing the prefetch
@@ -395,6 +396,14 @@ static void matmul_dots(slm_threadpool *tp, const slm_matmul_job *jobs, int n_jo
     }
     atomic_init(&c.next, 0);
     if (c.total_chunks == 0) return;
+    // A 16-row kernel consumes two groups side by side while it steps the stream by both: the window runs one group
+    // further ahead, so that the second group's blocks are requested as far ahead of their use as the first's.
+    c.pf_window = SLM_PREFETCH_BYTES;
+    for (int i = 0; i < c.n_jobs; i++) {
+        const dot_job *j = &c.jobs[i];
+        if (n_tokens > 1 && j->packed_stream16)
+            c.pf_window = SLM_MAX(c.pf_window, SLM_PREFETCH_BYTES + SLM_PACK_ROWS * (int64_t)j->w_row);
+    }
     // A batched decode step reads every weight once from DRAM, as a decode does: its threads stream their slices
     // with the decode's prefetch when every matrix has a stream kernel.
     int stream = n_tokens == 1;

@@ -90,7 +90,7 @@ PK_INLINE void q32_tile(int64_t nb, const uint8_t *group, const char *act, size_
 // Two consecutive groups (the second nb blocks on) in one tile: lanes 0-7 of each 512-bit vector hold the first
 // group's rows, lanes 8-15 the second's, so a 4-byte activation broadcast to all 16 lanes feeds both, and each
 // instruction does the work of two 256-bit ones. Where the core runs 512-bit integer and float operations at full
-// width (slm_cpu_full_width_zmm), a batched step's products are bound by those operations, not by the weight stream.
+// width (slm_cpu_wide_zmm), a batched step's products are bound by those operations, not by the weight stream.
 // Each lane's operations are the 8-row tile's on its row, in the same order (bit-identical).
 
 // The 32 bytes at a (first group) and at b (second group) as one vector.
@@ -111,9 +111,6 @@ PK_INLINE __m512i dot4_16(__m512i acc, __m512i u, const int8_t *a) {
     return _mm512_dpbusd_epi32(acc, u, _mm512_set1_epi32(v));
 }
 
-// At least 12 chains where registers allow (the 8-row tile's 8 leave vpdpbusd's latency showing at 4 tokens).
-#define CHAINS16(NT) ((NT) >= 8 ? 1 : (NT) >= 5 ? 2 : 4)
-
 PK_INLINE __m512i chains_sum16(const __m512i *s, const int ch) {
     if (ch == 1) return s[0];
     if (ch == 2) return _mm512_add_epi32(s[0], s[1]);
@@ -121,7 +118,8 @@ PK_INLINE __m512i chains_sum16(const __m512i *s, const int ch) {
 }
 
 // q32_tile over the group at `group` and the next one: out[t * out_tok + r] for r < 16. The prefetch cursor steps by
-// both groups' block bytes per block.
+// both groups' block bytes per block; the driver starts the stream one group further ahead, so that the second
+// group's blocks are requested as early as the first's.
 PK_INLINE void q32_tile16(int64_t nb, const uint8_t *group, const char *act, size_t act_row, float *out,
                           size_t out_tok, const int NT, const int FMT, const int MIN, slm_pf_cursor *pf) {
     const int h_off = 16 + 16 * MIN, q_off = h_off + (FMT == 5 ? 32 : 0);
@@ -175,27 +173,22 @@ PK_INLINE void q32_tile16(int64_t nb, const uint8_t *group, const char *act, siz
     for (int t = 0; t < NT; t++) _mm512_storeu_ps(out + (size_t)t * out_tok, MIN ? _mm512_add_ps(acc[t], mins[t]) : acc[t]);
 }
 
-#define Q32_TILE(NAME, FMT, MIN)                                                                                     \
+// The five layouts' tiles of 8 rows (q32_tile) and of 16 (q32_tile16).
+#define Q32_TILE(NAME, IMPL, FMT, MIN)                                                                               \
     PK_INLINE void NAME(int64_t nb, const uint8_t *group, const char *act, size_t act_row, float *out,              \
                         size_t out_tok, const int NT, slm_pf_cursor *pf) {                                           \
-        q32_tile(nb, group, act, act_row, out, out_tok, NT, FMT, MIN, pf);                                           \
+        IMPL(nb, group, act, act_row, out, out_tok, NT, FMT, MIN, pf);                                               \
     }
-Q32_TILE(q4_0_tile, 4, 0)
-Q32_TILE(q4_1_tile, 4, 1)
-Q32_TILE(q5_0_tile, 5, 0)
-Q32_TILE(q5_1_tile, 5, 1)
-Q32_TILE(q8_0_tile, 8, 0)
-
-#define Q32_TILE16(NAME, FMT, MIN)                                                                                   \
-    PK_INLINE void NAME(int64_t nb, const uint8_t *group, const char *act, size_t act_row, float *out,              \
-                        size_t out_tok, const int NT, slm_pf_cursor *pf) {                                           \
-        q32_tile16(nb, group, act, act_row, out, out_tok, NT, FMT, MIN, pf);                                         \
-    }
-Q32_TILE16(q4_0_tile16, 4, 0)
-Q32_TILE16(q4_1_tile16, 4, 1)
-Q32_TILE16(q5_0_tile16, 5, 0)
-Q32_TILE16(q5_1_tile16, 5, 1)
-Q32_TILE16(q8_0_tile16, 8, 0)
+Q32_TILE(q4_0_tile, q32_tile, 4, 0)
+Q32_TILE(q4_1_tile, q32_tile, 4, 1)
+Q32_TILE(q5_0_tile, q32_tile, 5, 0)
+Q32_TILE(q5_1_tile, q32_tile, 5, 1)
+Q32_TILE(q8_0_tile, q32_tile, 8, 0)
+Q32_TILE(q4_0_tile16, q32_tile16, 4, 0)
+Q32_TILE(q4_1_tile16, q32_tile16, 4, 1)
+Q32_TILE(q5_0_tile16, q32_tile16, 5, 0)
+Q32_TILE(q5_1_tile16, q32_tile16, 5, 1)
+Q32_TILE(q8_0_tile16, q32_tile16, 8, 0)
 
 SLM_PACKED_GEMM(slm_packed_gemm_q4_0_avx512vnni, q4_0_tile, 32, 8)
 SLM_PACKED_GEMM_STREAM(slm_packed_gemm_stream_q4_0_avx512vnni, q4_0_tile, 32, 8)
