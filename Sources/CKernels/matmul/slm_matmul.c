@@ -332,6 +332,7 @@ static void matmul_dots(slm_threadpool *tp, const slm_matmul_job *jobs, int n_jo
     c.n_in = n_in;
     c.n_tokens = n_tokens;
     c.total_chunks = 0;
+    c.pf_window = SLM_PREFETCH_BYTES;
     slm_type conv_type[SLM_MATMUL_MAX_JOBS];
     const char *conv_act[SLM_MATMUL_MAX_JOBS];
     int n_conv = 0;
@@ -365,6 +366,11 @@ static void matmul_dots(slm_threadpool *tp, const slm_matmul_job *jobs, int n_jo
                            wide ? p->gemm_stream16 : NULL, jobs[i].W, p->group_bytes(n_in) / SLM_PACK_ROWS, conv_act[k], a_row,
                            jobs[i].n_out, jobs[i].Y, chunk, (jobs[i].n_out + chunk - 1) / chunk};
             c.total_chunks += j->n_chunks;
+            // A 16-row kernel consumes two groups side by side while it steps the stream by both: the window runs one
+            // group further ahead, so that the second group's blocks are requested as far ahead of their use as the
+            // first's.
+            if (n_tokens > 1 && j->packed_stream16)
+                c.pf_window = SLM_MAX(c.pf_window, SLM_PREFETCH_BYTES + SLM_PACK_ROWS * (int64_t)j->w_row);
             continue;
         }
         const slm_type_traits *tt = slm_get_type_traits(jobs[i].wtype);
@@ -396,14 +402,6 @@ static void matmul_dots(slm_threadpool *tp, const slm_matmul_job *jobs, int n_jo
     }
     atomic_init(&c.next, 0);
     if (c.total_chunks == 0) return;
-    // A 16-row kernel consumes two groups side by side while it steps the stream by both: the window runs one group
-    // further ahead, so that the second group's blocks are requested as far ahead of their use as the first's.
-    c.pf_window = SLM_PREFETCH_BYTES;
-    for (int i = 0; i < c.n_jobs; i++) {
-        const dot_job *j = &c.jobs[i];
-        if (n_tokens > 1 && j->packed_stream16)
-            c.pf_window = SLM_MAX(c.pf_window, SLM_PREFETCH_BYTES + SLM_PACK_ROWS * (int64_t)j->w_row);
-    }
     // A batched decode step reads every weight once from DRAM, as a decode does: its threads stream their slices
     // with the decode's prefetch when every matrix has a stream kernel.
     int stream = n_tokens == 1;

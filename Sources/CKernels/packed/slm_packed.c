@@ -277,7 +277,7 @@ int slm_packed_stream_matmul_isa(slm_isa isa, slm_type base, const void *packed,
     s.end[0] = (const char *)packed + group * (size_t)(n_out / SLM_PACK_ROWS);
     slm_pf_advance(&s, 4096);
     int64_t g = 0;
-    if (rows16 && p->gemm_stream16)
+    if (rows16)
         for (; g + 2 <= n_out / SLM_PACK_ROWS; g += 2)
             p->gemm_stream16(n_in, (const char *)packed + (size_t)g * group, act, a_row, n_tokens,
                              Y + g * SLM_PACK_ROWS, (size_t)n_out, &s);
